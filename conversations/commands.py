@@ -1,0 +1,136 @@
+"""Commands that work from any step: /start /help /menu /role /my /language /privacy /cancel /back."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from conversations.effects import SetRole
+from conversations.i18n import T, Text
+from conversations.state import WELCOME
+from conversations.steps import Move, Turn
+
+if TYPE_CHECKING:
+    from conversations.engine import Engine, Result
+
+# "/start", "/start report", and "/help@CityBot" as Telegram sends commands in groups.
+_COMMAND = re.compile(r"^\s*/([A-Za-z_]+)(?:@\w+)?(?:\s+(.*))?\s*$", re.DOTALL)
+# Deep-link or slash-command arguments that open a dialog directly: /start report
+START_TARGETS = {
+    "report": "explorer",
+    "idea": "ideator",
+    "design": "designer",
+    "follow": "diffuser",
+}
+_ALLOWED_BEFORE_CONSENT = {"start", "help", "privacy", "language"}
+_HOME_FLOWS = {None, "welcome", "home"}
+
+
+def parse_command(text: str | None) -> tuple[str, str] | None:
+    if text is None:
+        return None
+    match = _COMMAND.match(text)
+    if match is None:
+        return None
+    return match.group(1).lower(), (match.group(2) or "").strip()
+
+
+def handle_command(engine: Engine, turn: Turn, name: str, argument: str) -> Result:
+    consented = turn.ctx.person.consented
+    if not consented and name not in _ALLOWED_BEFORE_CONSENT:
+        return engine.go(turn, Move(WELCOME, say=(T("consent.needed_first"),)))
+    handler = _HANDLERS.get(name)
+    if handler is None:
+        return engine.ask_again(turn, T("error.unknown_command", command=f"/{name}"))
+    return handler(engine, turn, argument)
+
+
+def _start(engine: Engine, turn: Turn, argument: str) -> Result:
+    if not turn.ctx.person.consented:
+        return engine.go(turn, Move(WELCOME, seed={"start_with": START_TARGETS.get(argument.lower())}))
+    target = START_TARGETS.get(argument.lower())
+    if target is not None:
+        return engine.go(turn, role_move(target))
+    if _in_dialog(turn):
+        return engine.ask_again(turn, T("resume.welcome_back"))
+    return engine.go(turn, Move("home.role", say=(T("resume.hello"),)))
+
+
+def _help(engine: Engine, turn: Turn, _argument: str) -> Result:
+    return engine.ask_again(turn, T("help.text"))
+
+
+def _privacy(engine: Engine, turn: Turn, _argument: str) -> Result:
+    return engine.ask_again(turn, T("privacy.text"))
+
+
+def _menu(engine: Engine, turn: Turn, _argument: str) -> Result:
+    say = (T("dialog.left"),) if _in_dialog(turn) else ()
+    return engine.go(turn, Move("home.role", say=say))
+
+
+def _my(engine: Engine, turn: Turn, _argument: str) -> Result:
+    return engine.ask_again(turn, my_submissions_text(turn))
+
+
+def _cancel(engine: Engine, turn: Turn, _argument: str) -> Result:
+    if not _in_dialog(turn):
+        return engine.ask_again(turn, T("dialog.nothing_to_cancel"))
+    return engine.go(turn, Move("home.role", say=(T("dialog.cancelled"),)))
+
+
+def _back(engine: Engine, turn: Turn, _argument: str) -> Result:
+    state = turn.state
+    if not state.history:
+        return engine.ask_again(turn, T("dialog.at_start"))
+    previous = replace(state, step=state.history[-1], history=state.history[:-1])
+    return engine.ask_again(Turn(previous, turn.ctx, turn.event))
+
+
+def _language(engine: Engine, turn: Turn, _argument: str) -> Result:
+    if turn.state.flow == "settings":
+        return engine.ask_again(turn)
+    return engine.go(
+        replace(turn, state=replace(turn.state, suspended=turn.state.to_json())),
+        Move("settings.language"),
+    )
+
+
+def _in_dialog(turn: Turn) -> bool:
+    return turn.state.flow not in _HOME_FLOWS
+
+
+def role_move(role: str, *, say: tuple[Text, ...] = ()) -> Move:
+    """Start a role's dialog (and take on the role)."""
+    first_step = {
+        "explorer": "explorer.description",
+        "ideator": "ideator.action",
+        "designer": "designer.pick_idea",
+        "diffuser": "diffuser.topics",
+    }[role]
+    return Move(first_step, say=say, effects=(SetRole(role),))
+
+
+def my_submissions_text(turn: Turn) -> Text:
+    items = turn.ctx.lookup.my_submissions()
+    if not items:
+        return T("my.none")
+    lines = tuple(
+        T("my.item", ref=s.ref, title=s.title, status=T(f"status.{s.status}"), supporters=s.supporters)
+        for s in items
+    )
+    return T("my.list", items=lines)
+
+
+_HANDLERS = {
+    "start": _start,
+    "help": _help,
+    "privacy": _privacy,
+    "menu": _menu,
+    "role": _menu,
+    "my": _my,
+    "cancel": _cancel,
+    "back": _back,
+    "language": _language,
+}

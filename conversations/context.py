@@ -1,0 +1,79 @@
+"""What the engine may know besides the state and the event.
+
+The engine reads the world only through `Lookup`, a read-only protocol (like goflow's
+session assets): the service implements it over the open transaction, tests implement it
+in memory. The engine never writes and never reads the clock; `now` is given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol, Sequence
+
+from conversations.i18n import Catalogs
+
+
+@dataclass(frozen=True)
+class Person:
+    consented: bool
+    language: str
+    role: str | None = None
+    display_name: str | None = None
+
+
+@dataclass(frozen=True)
+class FlowSettings:
+    categories: tuple[str, ...]
+    followup_after: tuple[timedelta, ...]
+    languages: tuple[str, ...]
+    default_language: str
+    page_size: int = 5
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One submission as lists and summaries show it."""
+
+    kind: str
+    id: int
+    ref: str
+    title: str
+    status: str
+    supporters: int = 0
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    items: tuple[Summary, ...]
+    has_more: bool
+
+
+class Lookup(Protocol):
+    def open_problems(self, *, offset: int, limit: int) -> Page:
+        """Open problems, most supported first."""
+        ...
+
+    def problem_candidates(self, *, category: str) -> Sequence[tuple[Summary, str]]:
+        """Open problems in a category with their descriptions, for duplicate detection."""
+        ...
+
+    def open_ideas(self, *, offset: int, limit: int) -> Page:
+        """Ideas that are still going somewhere (not done, declined or duplicate)."""
+        ...
+
+    def my_submissions(self) -> Sequence[Summary]:
+        """The person's own submissions, newest first."""
+        ...
+
+
+@dataclass(frozen=True)
+class Context:
+    now: datetime
+    person: Person
+    settings: FlowSettings
+    catalogs: Catalogs
+    lookup: Lookup
+    # What the channel can carry besides text: "buttons", "photo", "location".
+    capabilities: frozenset[str] = field(default_factory=frozenset)

@@ -1,0 +1,248 @@
+"""The engine: step(state, event, context) -> Result(state, replies, effects). Pure: no I/O.
+
+It interprets flows (conversations/flows/) step by step, reads answers of the wrong kind
+with a short explanation and the same question again, and answers the commands that work
+from any step (conversations/commands.py).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Mapping, Sequence
+
+from conversations.commands import handle_command, parse_command
+from conversations.context import Context
+from conversations.effects import Effect, GiveConsent, Receipts, SetLanguage, SetRole
+from conversations.i18n import T, Text
+from conversations.messages import Choice, Inbound, Outbound
+from conversations.state import WELCOME, State
+from conversations.steps import Ask, AwaitReceipts, Choose, Label, Move, Option, Step, Turn
+from conversations.validation import has_control_characters
+
+RESUME = "resume"  # a Move target: go back to the state put aside by an interruption
+MORE, DONE, SKIP = "more", "done", "skip"
+_NUMBERS = re.compile(r"^\s*\d+(\s*[,;\s]\s*\d+)*\s*$")
+
+
+@dataclass(frozen=True)
+class Result:
+    state: State
+    replies: tuple[Outbound, ...]
+    effects: tuple[Effect, ...]
+
+
+@dataclass(frozen=True)
+class Engine:
+    steps: Mapping[str, Step]
+
+    def step(self, state: State, event: Inbound | Receipts, ctx: Context) -> Result:
+        turn = Turn(state, ctx, event)
+        if isinstance(event, Receipts):
+            current = self.steps.get(state.step or "")
+            if isinstance(current, AwaitReceipts):
+                return self.go(turn, current.on_receipts(turn, event))
+            return Result(state, (), ())
+        command = parse_command(event.text)
+        if command is not None:
+            return handle_command(self, turn, *command)
+        if state.step is None or (not ctx.person.consented and state.flow != "welcome"):
+            return self.go(turn, Move(WELCOME))
+        current = self.steps.get(state.step)
+        if current is None or isinstance(current, AwaitReceipts):
+            # A step that no longer exists (flows changed under a saved state) or a turn
+            # that broke off while waiting for receipts: start over at the role guide.
+            return self.go(turn, Move("home.role", say=(T("resume.lost"),)))
+        outcome = self._answer(turn, current, event)
+        if isinstance(outcome, Text):
+            return self.ask_again(turn, outcome)
+        return self.go(turn, outcome)
+
+    # -- moving ---------------------------------------------------------------------------
+
+    def go(self, turn: Turn, move: Move) -> Result:
+        """Carry out a Move: switch step (and flow), then ask the new step's question."""
+        ctx = _apply_to_person(turn.ctx, move.effects)
+        if move.to == RESUME and turn.state.suspended:
+            state = State.from_json(turn.state.suspended)
+        elif move.to == RESUME:
+            state = _moved_state(turn.state, Move("home.role"), passing=False)
+        else:
+            state = _moved_state(turn.state, move, passing=self._passes(turn))
+        new_turn = Turn(state, ctx, turn.event)
+        if not move.ask:
+            return Result(state, _replies(ctx, move.say, ()), move.effects)
+        return self._ask(new_turn, move.say, move.effects)
+
+    def ask_again(self, turn: Turn, *say: Text) -> Result:
+        """Say something (an explanation, help, a list) and repeat the current question."""
+        if turn.state.step is None or turn.state.step not in self.steps:
+            return self.go(turn, Move(WELCOME if not turn.ctx.person.consented else "home.role", say=say))
+        return self._ask(turn, say, ())
+
+    def _passes(self, turn: Turn) -> bool:
+        """Whether the current step is one the person never saw (it does not apply here)."""
+        current = self.steps.get(turn.state.step or "")
+        return isinstance(current, Ask) and current.applies is not None and not current.applies(turn.ctx)
+
+    def _ask(self, turn: Turn, say: Sequence[Text], effects: Sequence[Effect]) -> Result:
+        step = self.steps[turn.state.step or ""]
+        if isinstance(step, AwaitReceipts):
+            return Result(turn.state, _replies(turn.ctx, say, ()), tuple(effects))
+        if isinstance(step, Ask) and step.applies is not None and not step.applies(turn.ctx):
+            return self._chain(turn, self._next(turn.state.with_answers(**{step.field: None}), turn, step), say, effects)
+        options: tuple[Option, ...] = ()
+        if isinstance(step, Choose):
+            listed = step.options(turn)
+            if not listed.items and step.when_empty is not None:
+                return self._chain(turn, step.when_empty(turn), say, effects)
+            options = _decorated(step, turn, listed.items, listed.has_more, mark_selected=True)
+        elif step.skippable:
+            options = (Option(SKIP, T("option.skip")),)
+        state = replace(turn.state, shown=tuple(o.value for o in options))
+        texts = (*say, *step.prompt(Turn(state, turn.ctx, turn.event)))
+        return Result(state, _replies(turn.ctx, texts, _choices(turn.ctx, options)), tuple(effects))
+
+    def _chain(self, turn: Turn, move: Move, say: Sequence[Text], effects: Sequence[Effect]) -> Result:
+        """Go on to another Move, keeping what this turn already had to say and do."""
+        return self.go(turn, replace(move, say=(*say, *move.say), effects=(*effects, *move.effects)))
+
+    # -- answers --------------------------------------------------------------------------
+
+    def _answer(self, turn: Turn, step: Ask | Choose, event: Inbound) -> Move | Text:
+        if event.text is not None and has_control_characters(event.text):
+            return T("error.control_characters")
+        if isinstance(step, Choose):
+            return self._answer_choice(turn, step, event)
+        return self._answer_ask(turn, step, event)
+
+    def _answer_ask(self, turn: Turn, step: Ask, event: Inbound) -> Move | Text:
+        value: object
+        if event.location is not None and step.accepts_location:
+            value = {"latitude": event.location.latitude, "longitude": event.location.longitude}
+        elif event.photo is not None and step.accepts_photo:
+            value = {"file_id": event.photo.file_id, "size": event.photo.size}
+        elif step.skippable and self._picked(turn, event) == [SKIP]:
+            value = None
+        elif event.choice is not None:
+            return T("error.stale_choice")
+        elif event.text is None:
+            return T("error.photo_expected") if step.accepts_photo else T("error.not_text")
+        elif step.accepts_photo and not step.accepts_location:
+            return T("error.photo_expected")
+        else:
+            checked = step.validate(event.text)
+            if isinstance(checked, Text):
+                return checked
+            value = checked
+        return self._next(turn.state.with_answers(**{step.field: value}), turn, step)
+
+    def _answer_choice(self, turn: Turn, step: Choose, event: Inbound) -> Move | Text:
+        picked = self._picked(turn, event)
+        if isinstance(picked, Text):
+            return picked
+        if picked == [MORE]:
+            page = int(turn.answers.get(f"_page:{step.id}", 0)) + 1
+            return Move(turn.state.step or "", seed={f"_page:{step.id}": page})
+        if not step.multi:
+            return self._next(turn.state.with_answers(**{step.field: picked[0]}), turn, step)
+        selected = list(turn.answers.get(step.field) or [])
+        for value in picked:
+            if value == DONE:
+                if not selected:
+                    return T("error.pick_at_least_one")
+                return self._next(turn.state, turn, step)
+            selected.remove(value) if value in selected else selected.append(value)
+        return Move(turn.state.step or "", seed={step.field: selected})
+
+    def _picked(self, turn: Turn, event: Inbound) -> list[str] | Text:
+        """The option values a button press, a number or a label stands for."""
+        shown = turn.state.shown
+        if event.choice is not None:
+            return [event.choice] if event.choice in shown else T("error.stale_choice")
+        if event.text is None:
+            return T("error.pick_option", count=len(shown))
+        text = event.text.strip()
+        if not text:
+            return T("error.empty")
+        if _NUMBERS.match(text):
+            numbers = [int(n) for n in re.findall(r"\d+", text)]
+            if any(not 1 <= n <= len(shown) for n in numbers):
+                return T("error.out_of_range", count=len(shown))
+            return [shown[n - 1] for n in numbers]
+        labels = {c.label.casefold(): c.value for c in self._shown_choices(turn)}
+        found = labels.get(text.casefold())
+        return [found] if found is not None else T("error.pick_option", count=len(shown))
+
+    def _shown_choices(self, turn: Turn) -> tuple[Choice, ...]:
+        step = self.steps[turn.state.step or ""]
+        if isinstance(step, Choose):
+            listed = step.options(turn)
+            options = _decorated(step, turn, listed.items, listed.has_more, mark_selected=False)
+        else:
+            options = (Option(SKIP, T("option.skip")),)
+        return _choices(turn.ctx, [o for o in options if o.value in turn.state.shown])
+
+    def _next(self, state: State, turn: Turn, step: Ask | Choose) -> Move:
+        """The next step after an answer; an edit from a summary returns to the summary."""
+        answered = Turn(state, turn.ctx, turn.event)
+        back_to = state.answers.get("_return_to")
+        if back_to and back_to != turn.state.step:
+            return Move(back_to, seed={**state.answers, "_return_to": None})
+        target = step.next if isinstance(step.next, str) else step.next(answered)
+        move = Move(target) if isinstance(target, str) else target
+        if move.to.split(".", 1)[0] != state.flow:
+            return move  # a new flow starts fresh, with only what the move seeds
+        return replace(move, seed={**state.answers, **move.seed})
+
+
+def _moved_state(state: State, move: Move, *, passing: bool) -> State:
+    target_flow = move.to.split(".", 1)[0]
+    if target_flow != state.flow:
+        return State(step=move.to, answers=dict(move.seed), suspended=state.suspended)
+    history = state.history
+    if move.to != state.step and state.step is not None and not passing:
+        history = (*history, state.step)
+    return State(step=move.to, answers={**state.answers, **move.seed}, history=history, suspended=state.suspended)
+
+
+def _apply_to_person(ctx: Context, effects: Sequence[Effect]) -> Context:
+    """Effects on the person already count for the rest of this turn's replies."""
+    person = ctx.person
+    for effect in effects:
+        if isinstance(effect, GiveConsent):
+            person = replace(person, consented=True)
+        elif isinstance(effect, SetRole):
+            person = replace(person, role=effect.role)
+        elif isinstance(effect, SetLanguage):
+            person = replace(person, language=effect.language)
+    return replace(ctx, person=person) if person is not ctx.person else ctx
+
+
+def _decorated(
+    step: Choose, turn: Turn, items: Sequence[Option], has_more: bool, *, mark_selected: bool
+) -> tuple[Option, ...]:
+    """The listed options plus More and Done; `mark_selected` ticks what a multi-choice has."""
+    options = list(items)
+    if step.multi and mark_selected:
+        selected = set(turn.answers.get(step.field) or [])
+        options = [Option(o.value, T("option.selected", label=o.label)) if o.value in selected else o for o in options]
+    if step.paged and has_more:
+        options.append(Option(MORE, T("option.more")))
+    if step.multi:
+        options.append(Option(DONE, T("option.done")))
+    return tuple(options)
+
+
+def render(ctx: Context, label: Label) -> str:
+    return ctx.catalogs.render(ctx.person.language, label) if isinstance(label, Text) else label
+
+
+def _choices(ctx: Context, options: Sequence[Option]) -> tuple[Choice, ...]:
+    return tuple(Choice(o.value, render(ctx, o.label)) for o in options)
+
+
+def _replies(ctx: Context, texts: Sequence[Text], choices: tuple[Choice, ...]) -> tuple[Outbound, ...]:
+    if not texts and not choices:
+        return ()
+    return (Outbound("\n\n".join(render(ctx, t) for t in texts), choices),)

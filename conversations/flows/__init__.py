@@ -1,0 +1,16 @@
+"""All dialogs as data: qualified step id ("explorer.category") -> step."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Mapping
+
+from conversations.flows import designer, diffuser, explorer, home, ideator
+from conversations.steps import Step
+
+
+def all_steps() -> Mapping[str, Step]:
+    steps: dict[str, Step] = {}
+    for module in (home, explorer, ideator, designer, diffuser):
+        steps.update(module.steps())
+    return MappingProxyType(steps)

@@ -1,0 +1,84 @@
+"""Message catalogs (gettext .po files read with Babel) and the Text values flows speak in.
+
+Flows never hold user-facing literals: they build `Text(key, params)` and the engine
+renders it in the person's language at the last moment. Keys are symbolic
+("explorer.ask_description"); the English catalog holds the English wording.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+from babel.dates import format_date
+from babel.messages.pofile import read_po
+
+LOCALES_DIR = Path(__file__).parent / "locales"
+DOMAIN = "messages"
+
+
+@dataclass(frozen=True)
+class Text:
+    key: str
+    params: Mapping[str, object] = field(default_factory=dict)
+
+
+def T(key: str, **params: object) -> Text:  # noqa: N802 - reads like gettext's _()
+    return Text(key, params)
+
+
+def placeholders(message: str) -> frozenset[str]:
+    """The {names} a catalog message expects, so catalogs can be checked against English."""
+    return frozenset(name for _, name, _, _ in string.Formatter().parse(message) if name)
+
+
+@dataclass(frozen=True)
+class Catalogs:
+    """Every language's messages, loaded once at start-up and then only read."""
+
+    messages: Mapping[str, Mapping[str, str]]
+    fallback: str = "en"
+
+    @property
+    def languages(self) -> frozenset[str]:
+        return frozenset(self.messages)
+
+    def has(self, key: str) -> bool:
+        return key in self.messages[self.fallback]
+
+    def render(self, language: str, text: Text) -> str:
+        template = self.messages.get(language, {}).get(text.key)
+        if not template:
+            template = self.messages[self.fallback][text.key]
+        params = {name: self._param(language, value) for name, value in text.params.items()}
+        # Parameters are substituted once; user text inside them is never re-interpreted.
+        return template.format(**params)
+
+    def _param(self, language: str, value: object) -> object:
+        """Nested Texts render in the same language; a tuple of Texts renders one per line."""
+        if isinstance(value, Text):
+            return self.render(language, value)
+        if isinstance(value, tuple) and all(isinstance(item, Text) for item in value):
+            return "\n".join(self.render(language, item) for item in value)
+        return value
+
+    def date(self, language: str, day: date) -> str:
+        return format_date(day, format="long", locale=language)
+
+
+def load_catalogs(directory: Path = LOCALES_DIR, fallback: str = "en") -> Catalogs:
+    messages: dict[str, Mapping[str, str]] = {}
+    for po_path in sorted(directory.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        language = po_path.parent.parent.name
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=language)
+        messages[language] = MappingProxyType(
+            {str(m.id): str(m.string) for m in catalog if m.id and m.string}
+        )
+    if fallback not in messages:
+        raise FileNotFoundError(f"no catalog for the fallback language {fallback!r} in {directory}")
+    return Catalogs(messages=MappingProxyType(messages), fallback=fallback)

@@ -1,0 +1,63 @@
+"""Boundary types shared by every channel: where a person is, what they sent, what we say."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where a person can be reached, kept apart from any content (Hubot's envelope)."""
+
+    channel: str
+    chat_id: str
+    user_id: str
+    thread_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Location:
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A channel's reference to a photo; the bytes stay with the channel."""
+
+    file_id: str
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One thing a person did: typed text, pressed a button, shared a location or a photo.
+
+    `event_id` is the channel's own id for the event and is used to drop duplicates.
+    Anything that is neither text, choice, location nor photo (a sticker, a voice note)
+    arrives with all four empty and gets a polite "please answer in words".
+    """
+
+    address: Address
+    event_id: str
+    text: str | None = None
+    choice: str | None = None
+    location: Location | None = None
+    photo: Photo | None = None
+    locale_hint: str | None = None
+    display_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """Plain text (never markup) plus optional choices; adapters escape for their channel."""
+
+    text: str
+    choices: tuple[Choice, ...] = field(default=())
+    kind: str = "reply"

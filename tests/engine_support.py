@@ -1,0 +1,83 @@
+"""An in-memory world for engine tests: no database, no clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from typing import Sequence
+
+from conversations.context import Context, FlowSettings, Page, Person, Summary
+from conversations.engine import Engine, Result
+from conversations.flows import all_steps
+from conversations.i18n import load_catalogs
+from conversations.messages import Address, Inbound
+from conversations.state import State
+
+NOW = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
+SETTINGS = FlowSettings(
+    categories=("roads", "lighting", "waste", "parks", "transport", "safety", "other"),
+    followup_after=(timedelta(days=3), timedelta(days=14)),
+    languages=("en",),
+    default_language="en",
+)
+CATALOGS = load_catalogs()
+ADDRESS = Address("console", "ana", "ana")
+
+
+@dataclass
+class MemoryLookup:
+    problems: list[tuple[Summary, str]] = field(default_factory=list)
+    ideas: list[Summary] = field(default_factory=list)
+    mine: list[Summary] = field(default_factory=list)
+
+    def open_problems(self, *, offset: int, limit: int) -> Page:
+        ranked = sorted((s for s, _ in self.problems), key=lambda s: -s.supporters)
+        return Page(tuple(ranked[offset : offset + limit]), len(ranked) > offset + limit)
+
+    def problem_candidates(self, *, category: str) -> Sequence[tuple[Summary, str]]:
+        return [(s, text) for s, text in self.problems if s.category == category]
+
+    def open_ideas(self, *, offset: int, limit: int) -> Page:
+        ranked = sorted(self.ideas, key=lambda s: -s.supporters)
+        return Page(tuple(ranked[offset : offset + limit]), len(ranked) > offset + limit)
+
+    def my_submissions(self) -> Sequence[Summary]:
+        return self.mine
+
+
+@dataclass
+class Conversation:
+    """Drives the engine like the service would, applying person effects to the context."""
+
+    lookup: MemoryLookup = field(default_factory=MemoryLookup)
+    capabilities: frozenset[str] = frozenset()
+    person: Person = field(default_factory=lambda: Person(consented=False, language="en"))
+    state: State = field(default_factory=State)
+    engine: Engine = field(default_factory=lambda: Engine(all_steps()))
+    effects: list = field(default_factory=list)
+    counter: int = 0
+
+    def context(self) -> Context:
+        return Context(NOW, self.person, SETTINGS, CATALOGS, self.lookup, self.capabilities)
+
+    def send(self, text: str | None = None, **fields: object) -> Result:
+        self.counter += 1
+        event = Inbound(ADDRESS, str(self.counter), text=text, **fields)  # type: ignore[arg-type]
+        return self.apply(self.engine.step(self.state, event, self.context()))
+
+    def apply(self, result: Result) -> Result:
+        from conversations.effects import GiveConsent, SetLanguage, SetRole
+
+        self.state = result.state
+        self.effects.extend(result.effects)
+        for effect in result.effects:
+            if isinstance(effect, GiveConsent):
+                self.person = replace(self.person, consented=True)
+            elif isinstance(effect, SetRole):
+                self.person = replace(self.person, role=effect.role)
+            elif isinstance(effect, SetLanguage):
+                self.person = replace(self.person, language=effect.language)
+        return result
+
+    def said(self, result: Result) -> str:
+        return "\n".join(r.text for r in result.replies)
