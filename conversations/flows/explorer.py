@@ -49,16 +49,17 @@ def _place_text(turn: Turn) -> Text | str:
 
 def _summary(turn: Turn) -> tuple[Text, ...]:
     answers = turn.answers
-    return (
-        T(
-            "explorer.summary",
-            description=answers["description"],
-            category=category_label(turn, answers["category"]),
-            place=_place_text(turn),
-            photo=T("summary.photo_yes") if answers.get("photo") else T("summary.none"),
-            affected=T(f"explorer.affected.{answers['affected']}"),
-        ),
-    )
+    lines = [
+        ("description", answers["description"]),
+        ("category", category_label(turn, answers["category"])),
+        ("place", _place_text(turn)),
+        ("photo", T("summary.photo_yes") if answers.get("photo") else T("summary.none")),
+        ("affected", T(f"explorer.affected.{answers['affected']}")),
+    ]
+    if "photo" not in turn.ctx.capabilities:
+        lines = [line for line in lines if line[0] != "photo"]
+    shown = tuple(T("summary.line", label=T(f"explorer.label.{name}"), value=value) for name, value in lines)
+    return (T("explorer.summary", lines=shown),)
 
 
 def _editable(turn: Turn) -> list[tuple[str, Text]]:

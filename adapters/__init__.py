@@ -1,0 +1,1 @@
+"""One module per channel: translate channel payloads <-> boundary types. They decide nothing."""

@@ -1,0 +1,58 @@
+"""The terminal channel: lines in, plain text with numbered options out."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import dataclass
+from typing import Callable, TextIO
+
+from adapters.base import Queued, SendResult, Sent
+from conversations.messages import Address, Inbound, Outbound
+
+CHANNEL = "console"
+
+
+def address_for(name: str) -> Address:
+    return Address(CHANNEL, chat_id=name, user_id=name)
+
+
+def to_inbound(line: str, *, address: Address, event_id: str) -> Inbound:
+    """A typed line, without its line ending; the engine reads numbers and labels."""
+    return Inbound(address, event_id, text=line.rstrip("\r\n"), display_name=address.user_id)
+
+
+def to_channel(outbound: Outbound) -> str:
+    """The text, then each choice as `  1) Label` (the terminal has no buttons)."""
+    lines = [outbound.text] if outbound.text else []
+    lines += [f"  {number}) {choice.label}" for number, choice in enumerate(outbound.choices, start=1)]
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ConsoleSender:
+    """Prints outbox messages for one terminal."""
+
+    write: Callable[[str], None]
+    channel: str = CHANNEL
+
+    async def send(self, message: Queued) -> SendResult:
+        self.write(to_channel(message.outbound) + "\n")
+        return Sent()
+
+
+async def read_lines(stream: TextIO) -> "asyncio.Queue[str | None]":
+    """Lines from a blocking stream, read on a daemon thread so Ctrl-C never waits on it.
+
+    The queue yields each line, then None at end of input.
+    """
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def pump() -> None:
+        for line in iter(stream.readline, ""):
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+        loop.call_soon_threadsafe(lines.put_nowait, None)
+
+    threading.Thread(target=pump, name="console-stdin", daemon=True).start()
+    return lines

@@ -1,0 +1,133 @@
+"""The composition root: builds the database, the engine, the service and the channels from
+Settings, and runs them. Nothing else in the code base creates long-lived objects."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable, TextIO
+
+from sqlalchemy import Engine as Database
+
+from adapters import console
+from bot.config import Settings
+from bot.delivery import DeliveryWorker
+from bot.service import ConversationService
+from conversations.context import FlowSettings
+from conversations.engine import Engine
+from conversations.flows import all_steps
+from conversations.i18n import Catalogs, T, load_catalogs
+from storage.db import create_db_engine, ensure_schema
+
+# What each channel can carry besides text; the engine adapts its questions to it.
+CAPABILITIES = {
+    "console": frozenset[str](),
+    "telegram": frozenset({"buttons", "photo", "location"}),
+    "slack": frozenset({"buttons"}),
+}
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class NoChannelConfigured(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class App:
+    settings: Settings
+    database: Database
+    catalogs: Catalogs
+    service: ConversationService
+    clock: Callable[[], datetime]
+
+
+def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now, database: Database | None = None) -> App:
+    database = database or create_db_engine(settings.database_url)
+    ensure_schema(database)
+    catalogs = load_catalogs()
+    flow_settings = FlowSettings(
+        categories=settings.categories,
+        followup_after=settings.followup_after,
+        languages=settings.languages,
+        default_language=settings.default_language,
+    )
+    service = ConversationService(
+        database=database,
+        flows=Engine(all_steps()),
+        settings=flow_settings,
+        catalogs=catalogs,
+        clock=clock,
+        zone=settings.zone,
+        capabilities=CAPABILITIES,
+    )
+    return App(settings, database, catalogs, service, clock)
+
+
+def bye_text(app: App) -> str:
+    return app.catalogs.render(app.settings.default_language, T("console.bye"))
+
+
+async def chat(app: App, *, name: str, stdin: TextIO, stdout: TextIO) -> None:
+    """Talk to the bot in the terminal until end of input. Replies go through the outbox."""
+
+    def write(text: str) -> None:
+        stdout.write(text)
+        stdout.flush()
+
+    address = console.address_for(name)
+    worker = DeliveryWorker(app.database, console.ConsoleSender(write), app.clock)
+    interactive = stdin.isatty()
+
+    async def say(line: str) -> None:
+        inbound = console.to_inbound(line, address=address, event_id=uuid.uuid4().hex)
+        await asyncio.to_thread(app.service.handle, inbound)
+        await worker.drain(chat_id=address.chat_id)
+
+    # Replies committed but not printed before an earlier exit come first, then the
+    # greeting: the welcome for someone new, or "welcome back" where they left off.
+    await worker.drain(chat_id=address.chat_id)
+    await say("/start")
+    lines = await console.read_lines(stdin)
+    while True:
+        if interactive:
+            write("> ")
+        line = await lines.get()
+        if line is None:
+            break
+        if not interactive:
+            write(f"> {line.rstrip()}\n")  # piped input: show what was said, so the output reads as a transcript
+        await say(line)
+    write("\n" + bye_text(app) + "\n")
+
+
+def configured_channels(settings: Settings) -> list[str]:
+    channels = []
+    if settings.telegram_bot_token:
+        channels.append("telegram")
+    if settings.slack_bot_token and (settings.slack_signing_secret or settings.slack_app_token):
+        channels.append("slack")
+    return channels
+
+
+NO_CHANNEL = (
+    "No channel is configured, so there is nothing to serve.\n"
+    "  Telegram: set TELEGRAM_BOT_TOKEN (from @BotFather).\n"
+    "  Slack:    set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP mode), plus SLACK_APP_TOKEN for Socket Mode.\n"
+    "Set them in the environment or in a .env file (see .env.example).\n"
+    "To talk to the bot in this terminal without any token, run: cocreate chat"
+)
+
+
+def run(settings: Settings) -> None:
+    channels = configured_channels(settings)
+    if not channels:
+        raise NoChannelConfigured(NO_CHANNEL)
+    raise NoChannelConfigured(
+        f"Configured: {', '.join(channels)}; serving these channels is not part of this version yet. "
+        "Use `cocreate chat` to talk to the bot in the terminal."
+    )

@@ -1,0 +1,120 @@
+"""Configuration from the environment (and `.env`), every variable documented in .env.example."""
+
+from __future__ import annotations
+
+import re
+from datetime import time, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_CATEGORIES = ("roads", "lighting", "waste", "parks", "transport", "safety", "other")
+_DURATION = re.compile(r"^(\d+)\s*([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_CHANNEL_ID = re.compile(r"^(console|telegram|slack):\S+$")
+
+CommaList = Annotated[tuple[str, ...], NoDecode]
+
+
+def _split(value: object) -> object:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+def parse_durations(value: str) -> tuple[timedelta, ...]:
+    """ "3d,14d" -> (3 days, 14 days). Units: s, m, h, d."""
+    durations = []
+    for part in (p.strip() for p in value.split(",") if p.strip()):
+        match = _DURATION.match(part)
+        if match is None:
+            raise ValueError(f"{part!r} is not a duration like 3d, 12h, 30m or 45s")
+        durations.append(timedelta(**{_UNITS[match.group(2)]: int(match.group(1))}))
+    return tuple(sorted(durations))
+
+
+def parse_quiet_hours(value: str) -> tuple[time, time] | None:
+    """ "21:00-08:00" -> (21:00, 08:00); empty means no quiet hours."""
+    if not value.strip():
+        return None
+    try:
+        start, end = (time.fromisoformat(part.strip()) for part in value.split("-"))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a window like 21:00-08:00") from None
+    return start, end
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = "sqlite:///cocreate.db"
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_webhook_port: int = 8443
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_base_url: str = "https://slack.com/api/"
+    slack_host: str = "0.0.0.0"
+    slack_port: int = 3000
+    staff: CommaList = ()
+    followup_after: Annotated[tuple[timedelta, ...], NoDecode] = (timedelta(days=3), timedelta(days=14))
+    timezone: str = "UTC"
+    quiet_hours: Annotated[tuple[time, time] | None, NoDecode] = None
+    default_language: str = "en"
+    languages: CommaList = ("en",)
+    categories: CommaList = DEFAULT_CATEGORIES
+
+    _split_lists = field_validator("staff", "languages", "categories", mode="before")(_split)
+
+    @field_validator("followup_after", mode="before")
+    @classmethod
+    def _durations(cls, value: object) -> object:
+        return parse_durations(value) if isinstance(value, str) else value
+
+    @field_validator("quiet_hours", mode="before")
+    @classmethod
+    def _quiet(cls, value: object) -> object:
+        return parse_quiet_hours(value) if isinstance(value, str) else value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone name like Europe/Madrid or UTC") from None
+        return value
+
+    @field_validator("staff")
+    @classmethod
+    def _staff(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for identity in value:
+            if not _CHANNEL_ID.match(identity):
+                raise ValueError(f"{identity!r} is not CHANNEL:ID (for example telegram:12345 or slack:U0123)")
+        return value
+
+    @field_validator("categories")
+    @classmethod
+    def _categories(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("needs at least one category")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def describe_error(error: ValidationError) -> str:
+    """One line per bad variable, naming it the way it is set: FOLLOWUP_AFTER: ..."""
+    lines = []
+    for problem in error.errors():
+        name = str(problem["loc"][0]).upper() if problem["loc"] else "configuration"
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        lines.append(f"{name}: {message}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""SQLModel tables, keyword-only repository functions, engine setup and Alembic migrations."""

@@ -1,0 +1,183 @@
+"""SQLModel tables. Submissions follow Base -> Create -> table (FastAPI's full-stack template):
+the Base holds what a person gives, Create is what the repository accepts, the table adds
+what the system owns (ids, status, owner, timestamps)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime, utcnow
+
+STATUSES = ("new", "under_review", "accepted", "in_progress", "done", "declined", "duplicate")
+OPEN_STATUSES = ("new", "under_review", "accepted", "in_progress")
+
+
+def _created() -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Citizen(SQLModel, table=True):
+    """A person on one channel. Before consent only the channel ids are kept."""
+
+    __table_args__ = (UniqueConstraint("channel", "channel_user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    channel_user_id: str = Field(max_length=128)
+    # The Address the bot uses to speak first (follow-ups, broadcasts).
+    chat_id: str = Field(max_length=128)
+    thread_id: str | None = Field(default=None, max_length=128)
+    display_name: str | None = Field(default=None, max_length=256)
+    language: str | None = Field(default=None, max_length=16)
+    role: str | None = Field(default=None, max_length=16)
+    consented_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    unreachable: bool = Field(default=False)
+    created_at: datetime = _created()
+
+
+class Conversation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    citizen_id: int = Field(foreign_key="citizen.id", unique=True)
+    state: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    version: int = Field(default=0)
+    updated_at: datetime = _created()
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Channel event ids already handled, so a redelivered event is processed once."""
+
+    __table_args__ = (UniqueConstraint("channel", "event_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    event_id: str = Field(max_length=128)
+    processed_at: datetime = _created()
+
+
+class ProblemBase(SQLModel):
+    description: str = Field(max_length=2000)
+    title: str = Field(max_length=120)
+    category: str = Field(max_length=64, index=True)
+    language: str = Field(max_length=16)
+    place: str | None = Field(default=None, max_length=300)
+    latitude: float | None = None
+    longitude: float | None = None
+    photo_file_id: str | None = Field(default=None, max_length=256)
+    photo_size: int | None = None
+    affected: str | None = Field(default=None, max_length=32)
+
+
+class ProblemCreate(ProblemBase):
+    pass
+
+
+class Problem(ProblemBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    citizen_id: int = Field(foreign_key="citizen.id", index=True)
+    status: str = Field(default="new", max_length=16, index=True)
+    created_at: datetime = _created()
+
+
+class IdeaBase(SQLModel):
+    description: str = Field(max_length=2000)
+    title: str = Field(max_length=120)
+    benefit: str = Field(max_length=300)
+    language: str = Field(max_length=16)
+    problem_id: int | None = Field(default=None, foreign_key="problem.id", index=True)
+
+
+class IdeaCreate(IdeaBase):
+    pass
+
+
+class Idea(IdeaBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    citizen_id: int = Field(foreign_key="citizen.id", index=True)
+    status: str = Field(default="new", max_length=16, index=True)
+    created_at: datetime = _created()
+
+
+class DesignOfferBase(SQLModel):
+    idea_id: int = Field(foreign_key="idea.id", index=True)
+    skills: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    hours: str = Field(max_length=16)
+    contact_ok: bool = False
+    language: str = Field(max_length=16)
+
+
+class DesignOfferCreate(DesignOfferBase):
+    pass
+
+
+class DesignOffer(DesignOfferBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    citizen_id: int = Field(foreign_key="citizen.id", index=True)
+    status: str = Field(default="new", max_length=16, index=True)
+    created_at: datetime = _created()
+
+
+class Support(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("citizen_id", "kind", "target_id"),
+        Index("ix_support_target", "kind", "target_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    citizen_id: int = Field(foreign_key="citizen.id")
+    kind: str = Field(max_length=16)
+    target_id: int
+    created_at: datetime = _created()
+
+
+class Subscription(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("citizen_id", "topic"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    citizen_id: int = Field(foreign_key="citizen.id")
+    topic: str = Field(max_length=64, index=True)
+    area: str | None = Field(default=None, max_length=300)
+    created_at: datetime = _created()
+
+
+class StatusChange(SQLModel, table=True):
+    """The history of every submission: who moved it from what to what, when, and why."""
+
+    __table_args__ = (Index("ix_statuschange_target", "kind", "target_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    target_id: int
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str = Field(max_length=16)
+    note: str | None = Field(default=None, max_length=2000)
+    changed_by: str = Field(max_length=160)
+    created_at: datetime = _created()
+
+
+class OutboxMessage(SQLModel, table=True):
+    """Every outgoing message. Lower priority numbers go first (replies before broadcasts)."""
+
+    __table_args__ = (Index("ix_outbox_due", "status", "channel", "priority", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    chat_id: str = Field(max_length=128)
+    user_id: str = Field(max_length=128)
+    thread_id: str | None = Field(default=None, max_length=128)
+    citizen_id: int | None = Field(default=None, foreign_key="citizen.id")
+    text: str
+    choices: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    kind: str = Field(default="reply", max_length=16)
+    priority: int = Field(default=0)
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = _created()
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, max_length=500)
+    broadcast_id: int | None = Field(default=None)
+    created_at: datetime = _created()

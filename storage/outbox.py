@@ -1,0 +1,102 @@
+"""The outbox: every outgoing message is a row until it is sent, failed or blocked.
+
+Rows move pending -> sending (claimed) -> sent | failed | blocked, or back to pending with a
+later next_attempt_at. A claim older than the lease (its process died mid-send) is taken back.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, update
+from sqlmodel import Session, col, select
+
+from conversations.messages import Address, Outbound
+from storage.models import Citizen, OutboxMessage
+
+PRIORITIES = {"reply": 0, "notification": 1, "broadcast": 2}
+CLAIM_LEASE = timedelta(minutes=2)
+
+
+def enqueue(
+    session: Session, *, address: Address, outbound: Outbound, citizen_id: int | None, now: datetime
+) -> OutboxMessage:
+    message = OutboxMessage(
+        channel=address.channel,
+        chat_id=address.chat_id,
+        user_id=address.user_id,
+        thread_id=address.thread_id,
+        citizen_id=citizen_id,
+        text=outbound.text,
+        choices=[{"value": c.value, "label": c.label} for c in outbound.choices],
+        kind=outbound.kind,
+        priority=PRIORITIES.get(outbound.kind, 1),
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(message)
+    return message
+
+
+def claim(
+    session: Session, *, channel: str, now: datetime, limit: int, chat_id: str | None = None
+) -> list[OutboxMessage]:
+    """Take the next due rows (best priority first, then oldest) and mark them sending.
+
+    On PostgreSQL, FOR UPDATE SKIP LOCKED lets several workers claim without waiting on
+    each other; SQLite's BEGIN IMMEDIATE already makes the claim exclusive.
+    """
+    due = or_(
+        (col(OutboxMessage.status) == "pending") & (col(OutboxMessage.next_attempt_at) <= now),
+        (col(OutboxMessage.status) == "sending") & (col(OutboxMessage.claimed_at) <= now - CLAIM_LEASE),
+    )
+    statement = select(OutboxMessage).where(OutboxMessage.channel == channel, due)
+    if chat_id is not None:
+        statement = statement.where(OutboxMessage.chat_id == chat_id)
+    statement = statement.order_by(col(OutboxMessage.priority), col(OutboxMessage.id)).limit(limit)
+    rows = list(session.exec(statement.with_for_update(skip_locked=True)))
+    for row in rows:
+        row.status = "sending"
+        row.claimed_at = now
+        row.attempts += 1
+        session.add(row)
+    return rows
+
+
+def mark_sent(session: Session, *, message_id: int, now: datetime) -> None:
+    _set(session, message_id, status="sent", sent_at=now, claimed_at=None, last_error=None)
+
+
+def mark_failed(session: Session, *, message_id: int, error: str) -> None:
+    _set(session, message_id, status="failed", claimed_at=None, last_error=error[:500])
+
+
+def retry_later(session: Session, *, message_id: int, at: datetime, error: str) -> None:
+    _set(session, message_id, status="pending", next_attempt_at=at, claimed_at=None, last_error=error[:500])
+
+
+def mark_blocked(session: Session, *, message_id: int, error: str) -> None:
+    """The person blocked the bot: this row is blocked, and so are their other pending rows."""
+    message = session.get(OutboxMessage, message_id)
+    if message is None:
+        return
+    _set(session, message_id, status="blocked", claimed_at=None, last_error=error[:500])
+    if message.citizen_id is not None:
+        citizen = session.get(Citizen, message.citizen_id)
+        if citizen is not None:
+            citizen.unreachable = True
+            session.add(citizen)
+        session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.citizen_id) == message.citizen_id, col(OutboxMessage.status) == "pending")
+            .values(status="blocked", last_error="recipient unreachable")
+        )
+
+
+def _set(session: Session, message_id: int, **values: object) -> None:
+    session.execute(update(OutboxMessage).where(col(OutboxMessage.id) == message_id).values(**values))
+
+
+def counts(session: Session) -> dict[str, int]:
+    rows = session.exec(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
+    return {status: count for status, count in rows}

@@ -1,0 +1,184 @@
+"""Problems, ideas and design offers: creating them, supporting them, and the lists people
+and staff see. Keyword-only functions over a caller-owned Session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Sequence
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from conversations.context import Page, Summary
+from conversations.refs import make_ref
+from storage.citizens import insert_or_ignore
+from storage.models import (
+    OPEN_STATUSES,
+    Citizen,
+    DesignOffer,
+    DesignOfferCreate,
+    Idea,
+    IdeaCreate,
+    Problem,
+    ProblemCreate,
+    StatusChange,
+    Support,
+)
+
+TABLES: dict[str, Any] = {"problem": Problem, "idea": Idea, "design": DesignOffer}
+# Duplicate detection looks at this many of the newest open problems in a category.
+CANDIDATE_LIMIT = 500
+
+
+def _record_creation(session: Session, *, kind: str, target_id: int, by: str) -> None:
+    session.add(StatusChange(kind=kind, target_id=target_id, to_status="new", changed_by=by))
+
+
+def create_problem(session: Session, *, citizen_id: int, problem_in: ProblemCreate) -> Problem:
+    problem = Problem.model_validate(problem_in, update={"citizen_id": citizen_id})
+    session.add(problem)
+    session.flush()
+    assert problem.id is not None
+    _record_creation(session, kind="problem", target_id=problem.id, by=f"citizen:{citizen_id}")
+    return problem
+
+
+def create_idea(session: Session, *, citizen_id: int, idea_in: IdeaCreate) -> Idea:
+    idea = Idea.model_validate(idea_in, update={"citizen_id": citizen_id})
+    session.add(idea)
+    session.flush()
+    assert idea.id is not None
+    _record_creation(session, kind="idea", target_id=idea.id, by=f"citizen:{citizen_id}")
+    return idea
+
+
+def create_design_offer(session: Session, *, citizen_id: int, offer_in: DesignOfferCreate) -> DesignOffer:
+    offer = DesignOffer.model_validate(offer_in, update={"citizen_id": citizen_id})
+    session.add(offer)
+    session.flush()
+    assert offer.id is not None
+    _record_creation(session, kind="design", target_id=offer.id, by=f"citizen:{citizen_id}")
+    return offer
+
+
+def add_support(session: Session, *, citizen_id: int, kind: str, target_id: int) -> str:
+    """"added", "already" (supported before) or "own" (their own submission)."""
+    target = session.get(TABLES[kind], target_id)
+    if target is None:
+        raise LookupError(f"{make_ref(kind, target_id)} does not exist")
+    if target.citizen_id == citizen_id:
+        return "own"
+    values = {"citizen_id": citizen_id, "kind": kind, "target_id": target_id}
+    return "added" if insert_or_ignore(session, Support, values) == 1 else "already"
+
+
+def _supporters(kind: str, table: Any) -> Any:
+    return (
+        select(func.count(col(Support.id)))
+        .where(Support.kind == kind, Support.target_id == table.id)
+        .correlate(table)
+        .scalar_subquery()
+    )
+
+
+def _page(session: Session, kind: str, table: Any, *, offset: int, limit: int) -> Page:
+    supporters = _supporters(kind, table).label("supporters")
+    rows = session.exec(
+        select(table.id, table.title, table.status, supporters)
+        .where(col(table.status).in_(OPEN_STATUSES))
+        .order_by(supporters.desc(), table.id.desc())
+        .offset(offset)
+        .limit(limit + 1)
+    ).all()
+    items = tuple(Summary(kind, id_, make_ref(kind, id_), title, status, count) for id_, title, status, count in rows)
+    return Page(items[:limit], has_more=len(items) > limit)
+
+
+def open_problems(session: Session, *, offset: int, limit: int) -> Page:
+    return _page(session, "problem", Problem, offset=offset, limit=limit)
+
+
+def open_ideas(session: Session, *, offset: int, limit: int) -> Page:
+    return _page(session, "idea", Idea, offset=offset, limit=limit)
+
+
+def problem_candidates(session: Session, *, category: str) -> list[tuple[Summary, str]]:
+    rows = session.exec(
+        select(Problem.id, Problem.title, Problem.status, Problem.description)
+        .where(Problem.category == category, col(Problem.status).in_(OPEN_STATUSES))
+        .order_by(col(Problem.id).desc())
+        .limit(CANDIDATE_LIMIT)
+    ).all()
+    return [
+        (Summary("problem", id_, make_ref("problem", id_), title, status, category=category), description)
+        for id_, title, status, description in rows
+    ]
+
+
+def submissions_of(session: Session, *, citizen_id: int) -> list[Summary]:
+    found: list[tuple[datetime, Summary]] = []
+    for kind, table in TABLES.items():
+        title = table.title if kind != "design" else Idea.title
+        statement = select(table.id, title, table.status, table.created_at, _supporters(kind, table))
+        if kind == "design":
+            statement = statement.join(Idea, col(Idea.id) == DesignOffer.idea_id)
+        for id_, text, status, created_at, count in session.exec(statement.where(table.citizen_id == citizen_id)):
+            found.append((created_at, Summary(kind, id_, make_ref(kind, id_), text, status, count)))
+    return [summary for _, summary in sorted(found, key=lambda pair: pair[0], reverse=True)]
+
+
+@dataclass(frozen=True)
+class SubmissionRow:
+    """One submission as staff exports see it (`cocreate submissions`)."""
+
+    ref: str
+    kind: str
+    title: str
+    description: str
+    category: str | None
+    status: str
+    language: str
+    channel: str
+    supporters: int
+    created_at: datetime
+
+
+def list_submissions(session: Session, *, kind: str | None = None, status: str | None = None) -> list[SubmissionRow]:
+    rows: list[SubmissionRow] = []
+    for table_kind in [kind] if kind else list(TABLES):
+        rows.extend(_rows_of_kind(session, table_kind, status))
+    return sorted(rows, key=lambda row: row.created_at)
+
+
+def _rows_of_kind(session: Session, kind: str, status: str | None) -> Sequence[SubmissionRow]:
+    table = TABLES[kind]
+    statement = select(table, Citizen.channel, _supporters(kind, table)).join(Citizen, Citizen.id == table.citizen_id)
+    if status:
+        statement = statement.where(table.status == status)
+    return [_row(session, kind, item, channel, count) for item, channel, count in session.exec(statement)]
+
+
+def _row(session: Session, kind: str, item: Any, channel: str, supporters: int) -> SubmissionRow:
+    if kind == "problem":
+        title, description, category = item.title, item.description, item.category
+    elif kind == "idea":
+        problem = session.get(Problem, item.problem_id) if item.problem_id else None
+        title, description, category = item.title, item.description, problem.category if problem else None
+    else:
+        idea = session.get(Idea, item.idea_id)
+        title = idea.title if idea else make_ref("idea", item.idea_id)
+        description = f"skills: {', '.join(item.skills)}; hours a week: {item.hours}; contact: {item.contact_ok}"
+        category = None
+    return SubmissionRow(
+        ref=make_ref(kind, item.id),
+        kind=kind,
+        title=title,
+        description=description,
+        category=category,
+        status=item.status,
+        language=item.language,
+        channel=channel,
+        supporters=supporters,
+        created_at=item.created_at,
+    )
