@@ -68,6 +68,9 @@ class SessionLookup:
     def my_submissions(self) -> Sequence[Summary]:
         return submissions.submissions_of(self.session, citizen_id=self.citizen_id)
 
+    def submission(self, *, kind: str, id: int) -> Summary | None:
+        return submissions.summary_of(self.session, kind=kind, id=id)
+
 
 @dataclass(frozen=True)
 class ConversationService:

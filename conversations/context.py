@@ -67,6 +67,10 @@ class Lookup(Protocol):
         """The person's own submissions, newest first."""
         ...
 
+    def submission(self, *, kind: str, id: int) -> Summary | None:
+        """One submission by kind and id, or None when there is no such submission."""
+        ...
+
 
 @dataclass(frozen=True)
 class Context:

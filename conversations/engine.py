@@ -21,7 +21,8 @@ from conversations.steps import Ask, AwaitReceipts, Choose, Label, Move, Option,
 from conversations.validation import has_control_characters
 
 RESUME = "resume"  # a Move target: go back to the state put aside by an interruption
-MORE, DONE, SKIP = "more", "done", "skip"
+# Option values the engine adds itself; flow option values never start with "_".
+MORE, DONE, SKIP = "_more", "_done", "_skip"
 _NUMBERS = re.compile(r"^\s*\d+(\s*[,;\s]\s*\d+)*\s*$")
 
 
@@ -161,18 +162,18 @@ class Engine:
         if event.choice is not None:
             return [event.choice] if event.choice in shown else T("error.stale_choice")
         if event.text is None:
-            return T("error.pick_option", count=len(shown))
+            return _count_text("error.pick_option", len(shown))
         text = event.text.strip()
         if not text:
             return T("error.empty")
         if _NUMBERS.match(text):
             numbers = [int(n) for n in re.findall(r"\d+", text)]
             if any(not 1 <= n <= len(shown) for n in numbers):
-                return T("error.out_of_range", count=len(shown))
+                return _count_text("error.out_of_range", len(shown))
             return [shown[n - 1] for n in numbers]
         labels = {c.label.casefold(): c.value for c in self._shown_choices(turn)}
         found = labels.get(text.casefold())
-        return [found] if found is not None else T("error.pick_option", count=len(shown))
+        return [found] if found is not None else _count_text("error.pick_option", len(shown))
 
     def _shown_choices(self, turn: Turn) -> tuple[Choice, ...]:
         step = self.steps[turn.state.step or ""]
@@ -194,6 +195,10 @@ class Engine:
         if move.to.split(".", 1)[0] != state.flow:
             return move  # a new flow starts fresh, with only what the move seeds
         return replace(move, seed={**state.answers, **move.seed})
+
+
+def _count_text(key: str, count: int) -> Text:
+    return T(f"{key}.one") if count == 1 else T(key, count=count)
 
 
 def _moved_state(state: State, move: Move, *, passing: bool) -> State:

@@ -116,6 +116,16 @@ def problem_candidates(session: Session, *, category: str) -> list[tuple[Summary
     ]
 
 
+def summary_of(session: Session, *, kind: str, id: int) -> Summary | None:
+    table = TABLES[kind]
+    title = table.title if kind != "design" else Idea.title
+    statement = select(title, table.status, _supporters(kind, table)).where(table.id == id)
+    if kind == "design":
+        statement = statement.join(Idea, col(Idea.id) == DesignOffer.idea_id)
+    row = session.exec(statement).first()
+    return None if row is None else Summary(kind, id, make_ref(kind, id), row[0], row[1], row[2])
+
+
 def submissions_of(session: Session, *, citizen_id: int) -> list[Summary]:
     found: list[tuple[datetime, Summary]] = []
     for kind, table in TABLES.items():
@@ -125,7 +135,7 @@ def submissions_of(session: Session, *, citizen_id: int) -> list[Summary]:
             statement = statement.join(Idea, col(Idea.id) == DesignOffer.idea_id)
         for id_, text, status, created_at, count in session.exec(statement.where(table.citizen_id == citizen_id)):
             found.append((created_at, Summary(kind, id_, make_ref(kind, id_), text, status, count)))
-    return [summary for _, summary in sorted(found, key=lambda pair: pair[0], reverse=True)]
+    return [summary for _, summary in sorted(found, key=lambda pair: (pair[0], pair[1].id), reverse=True)]
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,10 @@ class MemoryLookup:
     def my_submissions(self) -> Sequence[Summary]:
         return self.mine
 
+    def submission(self, *, kind: str, id: int) -> Summary | None:
+        everything = [s for s, _ in self.problems] + self.ideas + self.mine
+        return next((s for s in everything if s.kind == kind and s.id == id), None)
+
 
 @dataclass
 class Conversation:

@@ -8,6 +8,7 @@ from typing import Callable, Sequence
 from conversations.context import Page, Summary
 from conversations.effects import AddSupport, Receipts
 from conversations.i18n import T, Text
+from conversations.refs import make_ref
 from conversations.steps import AwaitReceipts, Choose, Label, Move, Option, Options, Turn, fixed
 
 MAX_TITLE = 80
@@ -99,6 +100,13 @@ def summary_steps(
 
 def summary_options(page: Page, *, show: Callable[[Summary], Text]) -> tuple[Option, ...]:
     return tuple(Option(f"{s.kind[0]}:{s.id}", show(s)) for s in page.items)
+
+
+def submission_text(turn: Turn, kind: str, id_: int) -> Text | str:
+    """ "P-3 — Broken streetlight" for summaries; just the reference if it is gone."""
+    found = turn.ctx.lookup.submission(kind=kind, id=id_)
+    ref = make_ref(kind, id_)
+    return T("summary.submission", ref=ref, title=found.title) if found else ref
 
 
 def picked_id(value: str) -> int:

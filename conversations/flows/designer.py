@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from conversations.effects import SaveDesignOffer
-from conversations.flows.common import picked_id, saved_receipt, summary_options, summary_steps
+from conversations.flows.common import picked_id, saved_receipt, submission_text, summary_options, summary_steps
 from conversations.flows.ideator import listed
 from conversations.i18n import T, Text
-from conversations.refs import make_ref
 from conversations.steps import Choose, Move, Option, Options, Step, Turn, fixed, flow, says
 
 SKILLS = ("design", "software", "research", "organising", "legal", "other")
@@ -28,7 +27,7 @@ def _summary(turn: Turn) -> tuple[Text, ...]:
     return (
         T(
             "designer.summary",
-            idea=make_ref("idea", picked_id(answers["idea"])),
+            idea=submission_text(turn, "idea", picked_id(answers["idea"])),
             skills=", ".join(turn.ctx.catalogs.render(turn.language, T(f"designer.skill.{s}")) for s in answers["skills"]),
             hours=T(f"designer.hours.{answers['hours']}"),
             contact=T(f"designer.contact.{answers['contact']}"),

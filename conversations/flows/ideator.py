@@ -11,13 +11,13 @@ from conversations.flows.common import (
     picked_id,
     saved_receipt,
     summary_options,
+    submission_text,
     summary_steps,
     support_move,
     title_of,
 )
 from conversations.flows.explorer import new_problem
 from conversations.i18n import T, Text
-from conversations.refs import make_ref
 from conversations.steps import Ask, Choose, Move, Option, Options, Step, Turn, fixed, flow, says
 
 
@@ -32,7 +32,13 @@ def _page(turn: Turn, step_id: str) -> int:
 def _problem_options(turn: Turn) -> Options:
     size = turn.ctx.settings.page_size
     page = turn.ctx.lookup.open_problems(offset=_page(turn, "pick_problem") * size, limit=size)
+    if not page.items:
+        return Options(())
     return Options((*summary_options(page, show=listed), Option("not_listed", T("ideator.not_listed"))), page.has_more)
+
+
+def _no_problems(_turn: Turn) -> Move:
+    return Move("ideator.problem_description", say=(T("ideator.no_problems"),))
 
 
 def _problem_prompt(turn: Turn) -> tuple[Text, ...]:
@@ -58,7 +64,7 @@ def _no_ideas(turn: Turn) -> Move:
 
 def _problem_text(turn: Turn) -> Text | str:
     if turn.answers.get("problem_id") is not None:
-        return T("ideator.for_problem", ref=make_ref("problem", turn.answers["problem_id"]))
+        return submission_text(turn, "problem", turn.answers["problem_id"])
     return T(
         "ideator.new_problem",
         description=turn.answers["problem_description"],
@@ -107,7 +113,15 @@ def steps() -> dict[str, Step]:
             field="action",
             next=lambda turn: "ideator.pick_problem" if turn.answers["action"] == "propose" else "ideator.pick_idea",
         ),
-        Choose("pick_problem", _problem_prompt, _problem_options, field="problem", next=_problem_answer, paged=True),
+        Choose(
+            "pick_problem",
+            _problem_prompt,
+            _problem_options,
+            field="problem",
+            next=_problem_answer,
+            paged=True,
+            when_empty=_no_problems,
+        ),
         Ask(
             "problem_description",
             says(T("ideator.ask_problem")),

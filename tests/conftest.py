@@ -1,0 +1,87 @@
+"""Shared fixtures. Every test gets its own database: a SQLite file in its tmp_path, and,
+for tests that ask for `any_database_url` while TEST_DATABASE_URL points at PostgreSQL,
+a fresh PostgreSQL database created for it and dropped after."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import datetime, timezone
+from typing import Iterator
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from bot.app import App, build_app
+from bot.config import Settings
+from storage.db import create_db_engine, normalize_url
+
+FIXED_NOW = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime = FIXED_NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'cocreate.db'}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    if not POSTGRES_URL:
+        pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
+    admin_url = make_url(normalize_url(POSTGRES_URL))
+    name = f"cocreate_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # noqa: BLE001
+        admin.dispose()
+        pytest.skip(f"PostgreSQL at TEST_DATABASE_URL is not reachable: {error}")
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_database_url(request) -> str:
+    """Runs the test once on SQLite and once on PostgreSQL (skipped without TEST_DATABASE_URL)."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+def database(any_database_url: str) -> Iterator[Engine]:
+    engine = create_db_engine(any_database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(any_database_url: str) -> Settings:
+    return Settings(_env_file=None, database_url=any_database_url)
+
+
+@pytest.fixture
+def app(settings: Settings, clock: Clock) -> Iterator[App]:
+    built = build_app(settings, clock=clock)
+    yield built
+    built.database.dispose()
