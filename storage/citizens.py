@@ -6,20 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 from conversations.messages import Address
 from storage.models import Citizen, Conversation, ProcessedEvent, Subscription
-
-
-def insert_or_ignore(session: Session, table: type[SQLModel], values: dict[str, Any]) -> int:
-    """INSERT ... ON CONFLICT DO NOTHING; returns how many rows went in (0 or 1)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement: Insert = insert(table).values(**values).on_conflict_do_nothing()
-    return session.exec(statement).rowcount  # type: ignore[call-overload]
+from storage.upsert import insert_or_ignore
 
 
 def citizen_for(session: Session, *, address: Address) -> Citizen:
@@ -41,14 +32,17 @@ def citizen_for(session: Session, *, address: Address) -> Citizen:
 def locked_conversation(session: Session, *, citizen_id: int) -> Conversation:
     """The person's conversation row, locked until the transaction ends (one message at a
     time per person). On SQLite the transaction already holds the database write lock."""
-    insert_or_ignore(session, Conversation, {"citizen_id": citizen_id, "state": {}, "version": 0})
     statement = select(Conversation).where(Conversation.citizen_id == citizen_id).with_for_update()
-    return session.exec(statement).one()
+    conversation = session.exec(statement).first()
+    if conversation is None:
+        insert_or_ignore(session, Conversation, {"citizen_id": citizen_id, "state": {}, "version": 0})
+        conversation = session.exec(statement).one()
+    return conversation
 
 
 def first_time_seen(session: Session, *, channel: str, event_id: str) -> bool:
     """Record an event id; False when it was processed before (a redelivery)."""
-    return insert_or_ignore(session, ProcessedEvent, {"channel": channel, "event_id": event_id}) == 1
+    return insert_or_ignore(session, ProcessedEvent, {"channel": channel, "event_id": event_id})
 
 
 def save_state(session: Session, *, conversation: Conversation, state: dict[str, Any], now: datetime) -> None:

@@ -12,7 +12,6 @@ from sqlmodel import Session, col, select
 
 from conversations.context import Page, Summary
 from conversations.refs import make_ref
-from storage.citizens import insert_or_ignore
 from storage.models import (
     OPEN_STATUSES,
     Citizen,
@@ -25,6 +24,7 @@ from storage.models import (
     StatusChange,
     Support,
 )
+from storage.upsert import insert_or_ignore
 
 TABLES: dict[str, Any] = {"problem": Problem, "idea": Idea, "design": DesignOffer}
 # Duplicate detection looks at this many of the newest open problems in a category.
@@ -70,7 +70,7 @@ def add_support(session: Session, *, citizen_id: int, kind: str, target_id: int)
     if target.citizen_id == citizen_id:
         return "own"
     values = {"citizen_id": citizen_id, "kind": kind, "target_id": target_id}
-    return "added" if insert_or_ignore(session, Support, values) == 1 else "already"
+    return "added" if insert_or_ignore(session, Support, values) else "already"
 
 
 def _supporters(kind: str, table: Any) -> Any:

@@ -42,7 +42,7 @@ def sqlite_url(tmp_path) -> str:
 
 
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
+def postgresql_url() -> Iterator[str]:
     if not POSTGRES_URL:
         pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
     admin_url = make_url(normalize_url(POSTGRES_URL))

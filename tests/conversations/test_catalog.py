@@ -1,0 +1,65 @@
+"""Every text the code asks for exists in the catalogs, with the placeholders English has."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.config import DEFAULT_CATEGORIES
+from conversations.flows.designer import HOURS, SKILLS
+from conversations.flows.explorer import AFFECTED
+from conversations.flows.home import LEANINGS, ROLES
+from conversations.i18n import load_catalogs, placeholders
+from storage.models import STATUSES
+
+ROOT = Path(__file__).resolve().parents[2]
+CATALOGS = load_catalogs()
+ENGLISH = CATALOGS.messages["en"]
+LITERAL_KEY = re.compile(r"""\bT\(\s*"([^"]+)"\s*[,)]""")
+
+
+def literal_keys() -> set[str]:
+    keys: set[str] = set()
+    for package in ("conversations", "bot", "adapters"):
+        for source in (ROOT / package).rglob("*.py"):
+            keys.update(LITERAL_KEY.findall(source.read_text()))
+    return keys
+
+
+def computed_keys() -> set[str]:
+    """Keys the flows build from data (f"role.{role}.option"), for every value the data has."""
+    keys = {f"status.{s}" for s in STATUSES} | {f"category.{c}" for c in DEFAULT_CATEGORIES}
+    for role in ROLES:
+        keys |= {f"role.{role}.option", f"role.{role}.name", f"role.{role}.explain", f"after.again.{role}"}
+    keys |= {f"unsure.{leaning}" for leaning in LEANINGS} | {"role.not_sure.option"}
+    keys |= {f"explorer.affected.{a}" for a in AFFECTED} | {f"designer.skill.{s}" for s in SKILLS}
+    keys |= {f"designer.hours.{h}" for h in HOURS} | {"designer.contact.yes", "designer.contact.no"}
+    for name in ("description", "category", "place", "photo", "affected"):
+        keys |= {f"explorer.field.{name}", f"explorer.label.{name}"}
+    for outcome in ("added", "already", "own"):
+        keys.add(f"support.{outcome}")
+    for saved in ("explorer.saved", "ideator.saved", "designer.saved"):
+        keys |= {saved, f"{saved}.no_followup"}
+    for count_key in ("error.pick_option", "error.out_of_range"):
+        keys |= {count_key, f"{count_key}.one"}
+    return keys
+
+
+def test_the_scan_finds_the_texts_the_code_uses() -> None:
+    assert {"consent.ask", "explorer.ask_description", "console.bye"} <= literal_keys()
+
+
+@pytest.mark.parametrize("key", sorted(literal_keys() | computed_keys()))
+def test_every_key_the_code_uses_is_in_the_english_catalog(key: str) -> None:
+    assert ENGLISH.get(key), f"{key} is missing from conversations/locales/en/LC_MESSAGES/messages.po"
+
+
+@pytest.mark.parametrize("language", sorted(CATALOGS.languages))
+def test_every_language_has_every_key_with_the_same_placeholders(language: str) -> None:
+    messages = CATALOGS.messages[language]
+    missing = sorted(set(ENGLISH) - set(messages))
+    assert not missing, f"{language} lacks {missing}"
+    different = sorted(key for key in ENGLISH if placeholders(messages[key]) != placeholders(ENGLISH[key]))
+    assert not different, f"{language} placeholders differ from English in {different}"
