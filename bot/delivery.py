@@ -51,9 +51,14 @@ class DeliveryWorker:
             batch = await asyncio.to_thread(self._claim, chat_id)
             if not batch:
                 return handled
+            blocked: set[str] = set()
             for message in batch:
+                if message.address.chat_id in blocked:
+                    continue  # already marked blocked along with the person: never send it
                 result = await self._send(message)
                 await asyncio.to_thread(self._record, message, result)
+                if isinstance(result, Blocked):
+                    blocked.add(message.address.chat_id)
                 handled += 1
 
     async def run(self) -> None:

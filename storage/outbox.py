@@ -76,7 +76,8 @@ def retry_later(session: Session, *, message_id: int, at: datetime, error: str) 
 
 
 def mark_blocked(session: Session, *, message_id: int, error: str) -> None:
-    """The person blocked the bot: this row is blocked, and so are their other pending rows."""
+    """The person blocked the bot: this row is blocked, and so are their other unsent rows
+    (pending, or claimed in the same batch)."""
     message = session.get(OutboxMessage, message_id)
     if message is None:
         return
@@ -88,7 +89,10 @@ def mark_blocked(session: Session, *, message_id: int, error: str) -> None:
             session.add(citizen)
         session.execute(
             update(OutboxMessage)
-            .where(col(OutboxMessage.citizen_id) == message.citizen_id, col(OutboxMessage.status) == "pending")
+            .where(
+                col(OutboxMessage.citizen_id) == message.citizen_id,
+                col(OutboxMessage.status).in_(("pending", "sending")),
+            )
             .values(status="blocked", last_error="recipient unreachable")
         )
 

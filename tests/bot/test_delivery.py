@@ -1,0 +1,105 @@
+"""The delivery worker records every outcome a channel can give, so nothing is lost silently."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from adapters.base import Blocked, Failed, Queued, RetryAfter, SendResult, Sent, TemporaryError
+from bot.app import App
+from bot.delivery import DeliveryWorker
+from conversations.messages import Address, Outbound
+from storage import outbox
+from storage.models import Citizen, OutboxMessage
+from storage.citizens import citizen_for
+from tests.conftest import Clock
+
+ADDRESS = Address("telegram", "900", "900")
+
+
+@dataclass
+class ScriptedChannel:
+    """Answers each send with the next scripted result (then Sent), recording what it got."""
+
+    script: list[SendResult | Exception] = field(default_factory=list)
+    received: list[str] = field(default_factory=list)
+    channel: str = "telegram"
+
+    async def send(self, message: Queued) -> SendResult:
+        self.received.append(message.outbound.text)
+        result = self.script.pop(0) if self.script else Sent()
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+
+def queue(app: App, *texts: str, kind: str = "reply") -> None:
+    with Session(app.database) as session, session.begin():
+        citizen = citizen_for(session, address=ADDRESS)
+        for text in texts:
+            outbox.enqueue(session, address=ADDRESS, outbound=Outbound(text, kind=kind), citizen_id=citizen.id, now=app.clock())
+
+
+def rows(app: App) -> list[OutboxMessage]:
+    with Session(app.database) as session:
+        return list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def drain(app: App, channel: ScriptedChannel) -> int:
+    worker = DeliveryWorker(app.database, channel, app.clock, max_attempts=3)
+    return asyncio.run(worker.drain())
+
+
+def test_replies_are_sent_before_broadcasts_and_marked_sent(app: App) -> None:
+    queue(app, "news for everyone", kind="broadcast")
+    queue(app, "your answer")
+    channel = ScriptedChannel()
+    assert drain(app, channel) == 2
+    assert channel.received == ["your answer", "news for everyone"]
+    assert [r.status for r in rows(app)] == ["sent", "sent"]
+
+
+def test_a_rate_limit_waits_exactly_as_long_as_asked(app: App, clock: Clock) -> None:
+    queue(app, "hello")
+    channel = ScriptedChannel([RetryAfter(7)])
+    drain(app, channel)
+    (row,) = rows(app)
+    assert (row.status, row.next_attempt_at) == ("pending", clock.now + timedelta(seconds=7))
+    clock.now += timedelta(seconds=6)
+    assert drain(app, channel) == 0
+    clock.now += timedelta(seconds=1)
+    assert drain(app, channel) == 1
+    assert rows(app)[0].status == "sent" and channel.received == ["hello", "hello"]
+
+
+def test_network_errors_back_off_then_fail_visibly(app: App, clock: Clock) -> None:
+    queue(app, "hello")
+    channel = ScriptedChannel([TemporaryError("timed out"), ConnectionResetError("reset"), TemporaryError("502")])
+    for _ in range(3):
+        drain(app, channel)
+        clock.now += timedelta(minutes=5)
+    (row,) = rows(app)
+    assert (row.status, row.attempts, row.last_error) == ("failed", 3, "502")
+
+
+def test_a_refused_message_is_failed_with_its_error_and_the_rest_still_go(app: App) -> None:
+    queue(app, "bad", "good")
+    channel = ScriptedChannel([Failed("Bad Request: can't parse entities")])
+    drain(app, channel)
+    assert [(r.status, r.last_error) for r in rows(app)] == [
+        ("failed", "Bad Request: can't parse entities"),
+        ("sent", None),
+    ]
+
+
+def test_a_blocked_bot_stops_messaging_that_person(app: App) -> None:
+    queue(app, "one", "two")
+    channel = ScriptedChannel([Blocked("Forbidden: bot was blocked by the user")])
+    drain(app, channel)
+    assert channel.received == ["one"]
+    assert [r.status for r in rows(app)] == ["blocked", "blocked"]
+    with Session(app.database) as session:
+        assert session.exec(select(Citizen)).one().unreachable

@@ -1,0 +1,112 @@
+"""The conversation service on a real database (SQLite, and PostgreSQL when configured)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from sqlmodel import Session, func, select
+
+from bot.app import App, build_app
+from bot.config import Settings
+from conversations.messages import Address, Inbound
+from storage.models import Citizen, Conversation, OutboxMessage, Problem, ProcessedEvent
+from tests.conftest import Clock
+
+ANA = Address("telegram", "5001", "5001")
+_ids = itertools.count(1)
+
+
+def say(app: App, text: str | None = None, *, address: Address = ANA, event_id: str | None = None, **fields) -> str:
+    """Send one inbound event; return the newest reply text queued for that person."""
+    inbound = Inbound(address, event_id or f"evt-{next(_ids)}", text=text, **fields)
+    app.service.handle(inbound)
+    with Session(app.database) as session:
+        statement = select(OutboxMessage).where(OutboxMessage.chat_id == address.chat_id).order_by(OutboxMessage.id.desc())
+        newest = session.exec(statement).first()
+        return newest.text if newest else ""
+
+
+def count(app: App, table) -> int:
+    with Session(app.database) as session:
+        return session.exec(select(func.count()).select_from(table)).one()
+
+
+def report_problem(app: App, address: Address = ANA) -> str:
+    for text in ("/start", "1", "1", "Broken swing in Elm Park playground", "4", "Skip", "Skip", "2"):
+        say(app, text, address=address, display_name="Ana")
+    return say(app, "1", address=address)
+
+
+def test_a_report_is_stored_with_its_reference_and_the_reply_is_queued(app: App) -> None:
+    reply = report_problem(app)
+    assert reply.startswith("Thank you! Your report is P-1.")
+    with Session(app.database) as session:
+        problem = session.exec(select(Problem)).one()
+        assert (problem.category, problem.status, problem.affected) == ("parks", "new", "street")
+        assert {m.status for m in session.exec(select(OutboxMessage))} == {"pending"}
+
+
+def test_a_repeated_event_is_processed_once(app: App) -> None:
+    say(app, "/start", event_id="update-1")
+    before = count(app, OutboxMessage)
+    app.service.handle(Inbound(ANA, "update-1", text="/start"))
+    result = app.service.handle(Inbound(ANA, "update-1", text="/start"))
+    assert result.duplicate
+    assert count(app, OutboxMessage) == before
+    assert count(app, ProcessedEvent) == 1
+
+
+def test_nothing_about_a_person_but_channel_ids_is_stored_before_they_agree(app: App) -> None:
+    say(app, "Hi, I am Ana from Elm Street 4", display_name="Ana Smith")
+    say(app, "Tell me more", display_name="Ana Smith")
+    with Session(app.database) as session:
+        citizen = session.exec(select(Citizen)).one()
+        assert (citizen.display_name, citizen.language, citizen.role, citizen.consented_at) == (None, None, None, None)
+        conversation = session.exec(select(Conversation)).one()
+        assert "Elm Street" not in str(conversation.state)
+    say(app, "I agree", display_name="Ana Smith")
+    with Session(app.database) as session:
+        citizen = session.exec(select(Citizen)).one()
+        assert citizen.display_name == "Ana Smith" and citizen.consented_at is not None
+
+
+def test_a_restart_continues_the_dialog_where_it_was(settings: Settings, clock: Clock) -> None:
+    first = build_app(settings, clock=clock)
+    for text in ("/start", "1", "1", "Overflowing bins behind the market"):
+        say(first, text)
+    first.database.dispose()
+
+    second = build_app(settings, clock=clock)
+    reply = say(second, "/start")
+    assert reply.startswith("Welcome back — we were here:")
+    assert "Which category fits best?" in reply
+    say(second, "Waste and cleanliness")
+    say(second, "Skip")  # where
+    say(second, "Skip")  # photo (Telegram can send one)
+    say(second, "The whole city")
+    assert say(second, "Confirm").startswith("Thank you! Your report is P-1.")
+    second.database.dispose()
+
+
+def test_a_similar_report_is_offered_as_a_duplicate_and_support_is_counted(app: App) -> None:
+    report_problem(app)
+    bob = Address("telegram", "5002", "5002")
+    for text in ("/start", "1", "1", "The swing in Elm Park playground is broken", "4", "Skip", "Skip", "2"):
+        say(app, text, address=bob)
+    offer = say(app, "Confirm", address=bob)
+    assert "P-1 — Broken swing in Elm Park playground" in offer
+    assert say(app, "1", address=bob).startswith("Thank you — you now support P-1.")
+    assert count(app, Problem) == 1
+    with Session(app.database) as session:
+        from storage.submissions import summary_of
+
+        assert summary_of(session, kind="problem", id=1).supporters == 1
+
+
+@pytest.mark.parametrize("answer", ["/my", "/help", "/privacy"])
+def test_information_commands_repeat_the_current_question(app: App, answer: str) -> None:
+    for text in ("/start", "1", "1"):
+        say(app, text)
+    reply = say(app, answer)
+    assert reply.endswith("What is the problem? Describe it in a few sentences (at least 10 characters).")
