@@ -140,3 +140,7 @@ def db_upgrade() -> None:
         engine = db.create_db_engine(_settings().database_url)
         db.upgrade(engine)
         print(f"Database is at revision {db.current_revision(engine)}.")
+
+
+if __name__ == "__main__":
+    app()

@@ -7,7 +7,7 @@ from datetime import time, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import SecretStr, ValidationError, field_validator
+from pydantic import SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_CATEGORIES = ("roads", "lighting", "waste", "parks", "transport", "safety", "other")
@@ -71,6 +71,21 @@ class Settings(BaseSettings):
 
     _split_lists = field_validator("staff", "languages", "categories", mode="before")(_split)
 
+    @field_validator(
+        "telegram_bot_token", "telegram_webhook_url", "telegram_webhook_secret",
+        "slack_bot_token", "slack_signing_secret", "slack_app_token", mode="before",
+    )  # fmt: skip
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`TELEGRAM_BOT_TOKEN=` (as copied from .env.example) means not set."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _default_language_is_offered(self) -> "Settings":
+        if self.default_language not in self.languages:
+            raise ValueError(f"DEFAULT_LANGUAGE {self.default_language!r} must be one of LANGUAGES ({', '.join(self.languages)})")
+        return self
+
     @field_validator("followup_after", mode="before")
     @classmethod
     def _durations(cls, value: object) -> object:
@@ -114,7 +129,7 @@ def describe_error(error: ValidationError) -> str:
     """One line per bad variable, naming it the way it is set: FOLLOWUP_AFTER: ..."""
     lines = []
     for problem in error.errors():
-        name = str(problem["loc"][0]).upper() if problem["loc"] else "configuration"
         message = str(problem["msg"]).removeprefix("Value error, ")
-        lines.append(f"{name}: {message}")
+        # Checks across variables (no location) already name the variables they concern.
+        lines.append(f"{str(problem['loc'][0]).upper()}: {message}" if problem["loc"] else message)
     return "\n".join(lines)

@@ -86,9 +86,8 @@ class ConversationService:
     def handle(self, inbound: Inbound) -> Handled:
         now = self.clock()
         with Session(self.database, expire_on_commit=False) as session, session.begin():
-            citizen = citizens.citizen_for(session, address=inbound.address)
+            citizen, conversation = citizens.person_for(session, address=inbound.address)
             assert citizen.id is not None
-            conversation = citizens.locked_conversation(session, citizen_id=citizen.id)
             if not citizens.first_time_seen(session, channel=inbound.address.channel, event_id=inbound.event_id):
                 return Handled(duplicate=True)
             state = State.from_json(conversation.state)
@@ -103,8 +102,7 @@ class ConversationService:
                     break
                 event = Receipts(receipts)
             citizens.save_state(session, conversation=conversation, state=state.to_json(), now=now)
-            for reply in replies:
-                outbox.enqueue(session, address=inbound.address, outbound=reply, citizen_id=citizen.id, now=now)
+            outbox.enqueue(session, address=inbound.address, replies=replies, citizen_id=citizen.id, now=now)
         return Handled(duplicate=False, replies=len(replies))
 
     def _context(self, session: Session, citizen: Citizen, inbound: Inbound, now: datetime) -> Context:

@@ -6,38 +6,49 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import bindparam, update
+from sqlmodel import Session, col, select
 
 from conversations.messages import Address
 from storage.models import Citizen, Conversation, ProcessedEvent, Subscription
 from storage.upsert import insert_or_ignore
 
 
-def citizen_for(session: Session, *, address: Address) -> Citizen:
-    """The person behind an address, created on first contact with their channel ids only."""
-    statement = select(Citizen).where(Citizen.channel == address.channel, Citizen.channel_user_id == address.user_id)
-    citizen = session.exec(statement).first()
-    if citizen is None:
+# Built once: every inbound message runs these, and building a statement costs more than
+# executing it on SQLite. Statements are immutable, so sharing them is safe.
+_PERSON = (
+    select(Citizen, Conversation)
+    .join(Conversation, col(Conversation.citizen_id) == Citizen.id)
+    .where(Citizen.channel == bindparam("channel"), Citizen.channel_user_id == bindparam("user_id"))
+    .with_for_update(of=Conversation)
+)
+_CITIZEN = select(Citizen).where(Citizen.channel == bindparam("channel"), Citizen.channel_user_id == bindparam("user_id"))
+
+
+def person_for(session: Session, *, address: Address) -> tuple[Citizen, Conversation]:
+    """The person behind an address and their conversation, locked until the transaction
+    ends (one message at a time per person; on SQLite the transaction already holds the
+    database write lock). First contact creates both, with the channel ids only."""
+    keys = {"channel": address.channel, "user_id": address.user_id}
+    found = session.exec(_PERSON, params=keys).first()
+    if found is None:
         values = {"channel": address.channel, "channel_user_id": address.user_id, "chat_id": address.chat_id}
         insert_or_ignore(session, Citizen, {**values, "thread_id": address.thread_id, "unreachable": False})
-        citizen = session.exec(statement).one()
+        citizen = session.exec(_CITIZEN, params=keys).one()
+        insert_or_ignore(session, Conversation, {"citizen_id": citizen.id, "state": {}, "version": 0})
+        found = session.exec(_PERSON, params=keys).one()
+    citizen, conversation = found
     if citizen.chat_id != address.chat_id or citizen.unreachable:
         # They wrote from another chat, or came back after blocking us: reach them there now.
         citizen.chat_id = address.chat_id
         citizen.unreachable = False
         session.add(citizen)
-    return citizen
+    return citizen, conversation
 
 
-def locked_conversation(session: Session, *, citizen_id: int) -> Conversation:
-    """The person's conversation row, locked until the transaction ends (one message at a
-    time per person). On SQLite the transaction already holds the database write lock."""
-    statement = select(Conversation).where(Conversation.citizen_id == citizen_id).with_for_update()
-    conversation = session.exec(statement).first()
-    if conversation is None:
-        insert_or_ignore(session, Conversation, {"citizen_id": citizen_id, "state": {}, "version": 0})
-        conversation = session.exec(statement).one()
-    return conversation
+def citizen_for(session: Session, *, address: Address) -> Citizen:
+    """The person behind an address (created on first contact), without locking anything."""
+    return person_for(session, address=address)[0]
 
 
 def first_time_seen(session: Session, *, channel: str, event_id: str) -> bool:
@@ -45,11 +56,19 @@ def first_time_seen(session: Session, *, channel: str, event_id: str) -> bool:
     return insert_or_ignore(session, ProcessedEvent, {"channel": channel, "event_id": event_id})
 
 
+_conversations = Conversation.__table__  # type: ignore[attr-defined]
+_SAVE_STATE = (
+    update(_conversations)
+    .where(_conversations.c.id == bindparam("conversation_id"))
+    .values(version=_conversations.c.version + 1)
+)
+
+
 def save_state(session: Session, *, conversation: Conversation, state: dict[str, Any], now: datetime) -> None:
-    conversation.state = state
-    conversation.version += 1
-    conversation.updated_at = now
-    session.add(conversation)
+    # Core and built once: this runs for every message, and skips the ORM's bookkeeping.
+    session.connection().execute(
+        _SAVE_STATE, {"conversation_id": conversation.id, "state": state, "updated_at": now}
+    )
 
 
 def give_consent(session: Session, *, citizen: Citizen, display_name: str | None, language: str, now: datetime) -> None:

@@ -8,34 +8,44 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, update
+from typing import Sequence
+
+from sqlalchemy import func, insert, or_, update
 from sqlmodel import Session, col, select
 
 from conversations.messages import Address, Outbound
 from storage.models import Citizen, OutboxMessage
 
 PRIORITIES = {"reply": 0, "notification": 1, "broadcast": 2}
+_ENQUEUE = insert(OutboxMessage.__table__)  # type: ignore[attr-defined]  # Core, built once: runs for every message
 CLAIM_LEASE = timedelta(minutes=2)
 
 
 def enqueue(
-    session: Session, *, address: Address, outbound: Outbound, citizen_id: int | None, now: datetime
-) -> OutboxMessage:
-    message = OutboxMessage(
-        channel=address.channel,
-        chat_id=address.chat_id,
-        user_id=address.user_id,
-        thread_id=address.thread_id,
-        citizen_id=citizen_id,
-        text=outbound.text,
-        choices=[{"value": c.value, "label": c.label} for c in outbound.choices],
-        kind=outbound.kind,
-        priority=PRIORITIES.get(outbound.kind, 1),
-        next_attempt_at=now,
-        created_at=now,
-    )
-    session.add(message)
-    return message
+    session: Session, *, address: Address, replies: Sequence[Outbound], citizen_id: int | None, now: datetime
+) -> None:
+    """Queue replies for one address, in order. A Core INSERT: this runs for every message."""
+    if not replies:
+        return
+    rows = [
+        {
+            "channel": address.channel,
+            "chat_id": address.chat_id,
+            "user_id": address.user_id,
+            "thread_id": address.thread_id,
+            "citizen_id": citizen_id,
+            "text": outbound.text,
+            "choices": [{"value": c.value, "label": c.label} for c in outbound.choices],
+            "kind": outbound.kind,
+            "priority": PRIORITIES.get(outbound.kind, 1),
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for outbound in replies
+    ]
+    session.connection().execute(_ENQUEUE, rows)
 
 
 def claim(

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert
+from sqlalchemy import Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
 
+@cache
+def _statement(table: Table, dialect: str) -> Insert:
+    # Built once per table and dialect (a pure function of both): several of these run for
+    # every inbound message, and building a statement costs more than running it on SQLite.
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing().returning(table.c.id)
+
+
 def insert_or_ignore(session: Session, table: type[SQLModel], values: dict[str, Any]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; True when the row went in."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    columns = table.__table__.c  # type: ignore[attr-defined]
-    statement: Insert = insert(table.__table__).values(**values).on_conflict_do_nothing().returning(columns.id)  # type: ignore[attr-defined]
+    statement = _statement(table.__table__, session.get_bind().dialect.name)  # type: ignore[attr-defined]
     # RETURNING tells reliably on both databases whether a row was inserted (rowcount does not).
-    return session.connection().execute(statement).first() is not None
+    return session.connection().execute(statement, values).first() is not None

@@ -39,8 +39,8 @@ class ScriptedChannel:
 def queue(app: App, *texts: str, kind: str = "reply") -> None:
     with Session(app.database) as session, session.begin():
         citizen = citizen_for(session, address=ADDRESS)
-        for text in texts:
-            outbox.enqueue(session, address=ADDRESS, outbound=Outbound(text, kind=kind), citizen_id=citizen.id, now=app.clock())
+        replies = [Outbound(text, kind=kind) for text in texts]
+        outbox.enqueue(session, address=ADDRESS, replies=replies, citizen_id=citizen.id, now=app.clock())
 
 
 def rows(app: App) -> list[OutboxMessage]:

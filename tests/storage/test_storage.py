@@ -115,7 +115,7 @@ def test_times_come_back_in_utc_whatever_zone_they_went_in_as(db: Engine) -> Non
 
 def queue(session: Session, kind: str, text_: str, now: datetime = NOW) -> None:
     outbound = Outbound(text_, (Choice("a", "A"),), kind=kind)
-    outbox.enqueue(session, address=Address("telegram", "42", "42"), outbound=outbound, citizen_id=None, now=now)
+    outbox.enqueue(session, address=Address("telegram", "42", "42"), replies=[outbound], citizen_id=None, now=now)
 
 
 def test_replies_are_claimed_before_older_broadcasts(db: Engine) -> None:
@@ -145,11 +145,8 @@ def test_a_claim_left_by_a_dead_process_is_taken_back_after_the_lease(db: Engine
 def test_blocking_marks_the_person_unreachable_and_their_queue_blocked(db: Engine) -> None:
     with Session(db) as session, session.begin():
         ana_id = new_citizen(session, "ana").id
-        for n in range(3):
-            outbox.enqueue(
-                session, address=Address("telegram", "chat-ana", "user-ana"), outbound=Outbound(f"m{n}"),
-                citizen_id=ana_id, now=NOW,
-            )  # fmt: skip
+        replies = [Outbound(f"m{n}") for n in range(3)]
+        outbox.enqueue(session, address=Address("telegram", "chat-ana", "user-ana"), replies=replies, citizen_id=ana_id, now=NOW)
     with Session(db) as session, session.begin():
         first = outbox.claim(session, channel="telegram", now=NOW, limit=1)[0]
         outbox.mark_blocked(session, message_id=first.id, error="Forbidden: bot was blocked by the user")

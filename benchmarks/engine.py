@@ -1,0 +1,139 @@
+"""N simulated people complete the Explorer dialog through the conversation service.
+
+Each inbound message is one service call (one transaction: dedupe, lock, step, effects,
+state, outbox). Prints messages per second, p50/p99 latency per message and peak memory.
+Targets (issue 2): >= 1,000 messages/s on SQLite on one core, p99 < 20 ms, < 150 MB.
+
+    python benchmarks/engine.py                      # SQLite file in WAL mode, 2,000 people
+    python benchmarks/engine.py --people 500 --postgres postgresql+psycopg://postgres@127.0.0.1/test
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlmodel import Session, select  # noqa: E402
+
+from bot.app import App, build_app  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from conversations.messages import Address, Inbound  # noqa: E402
+from storage.db import normalize_url  # noqa: E402
+from storage.models import OutboxMessage  # noqa: E402
+
+WORDS = (
+    "pothole lamp bench bin graffiti crossing pavement drain tree fence sign bus shelter playground "
+    "fountain railing kerb puddle litter noise smell crack gate bridge path hedge step wall roof"
+).split()
+STREETS = ["Main St", "Elm Road", "Park Lane", "Station Square", "Mill Street", "Harbour Way"]
+
+
+def explorer_script(rng: random.Random) -> list[tuple[str | None, str | None]]:
+    """(text, button value) pairs a person sends to report one problem."""
+    description = " ".join(rng.choice(WORDS) for _ in range(8)) + f" near {rng.choice(STREETS)} {rng.randint(1, 300)}"
+    return [
+        ("/start", None),
+        (None, "agree"),
+        (None, "explorer"),
+        (description, None),
+        (None, rng.choice(["roads", "lighting", "waste", "parks", "transport", "safety", "other"])),
+        (f"{rng.choice(STREETS)} {rng.randint(1, 300)}", None),
+        (None, "_skip"),  # photo (the benchmark speaks as Telegram, which can send one)
+        (None, rng.choice(["me", "street", "neighbourhood", "city"])),
+        (None, "confirm"),
+        (None, "different"),  # only sent when a likely duplicate was offered
+    ]
+
+
+def last_choices(app: App, chat_id: str) -> set[str]:
+    with Session(app.database) as session:
+        row = session.exec(
+            select(OutboxMessage).where(OutboxMessage.chat_id == chat_id).order_by(OutboxMessage.id.desc())
+        ).first()
+        return {c["value"] for c in row.choices} if row else set()
+
+
+def run(app: App, people: int, seed: int) -> tuple[list[float], float]:
+    rng = random.Random(seed)
+    scripts = {f"{10_000 + n}": explorer_script(rng) for n in range(people)}
+    latencies: list[float] = []
+    event = 0
+    started = time.perf_counter()
+    # Interleave people round-robin, as concurrent chats arrive at one worker.
+    for position in range(len(next(iter(scripts.values())))):
+        for chat_id, script in scripts.items():
+            text_, choice = script[position]
+            if choice == "different" and "different" not in last_choices(app, chat_id):
+                continue
+            event += 1
+            inbound = Inbound(Address("telegram", chat_id, chat_id), str(event), text=text_, choice=choice)
+            before = time.perf_counter()
+            app.service.handle(inbound)
+            latencies.append(time.perf_counter() - before)
+    return latencies, time.perf_counter() - started
+
+
+def report(name: str, app: App, people: int, seed: int) -> None:
+    latencies, elapsed = run(app, people, seed)
+    with Session(app.database) as session:
+        saved = session.exec(text("SELECT count(*) FROM problem")).one()[0]
+    ordered = sorted(latencies)
+    p50 = statistics.median(ordered) * 1000
+    p99 = ordered[int(len(ordered) * 0.99) - 1] * 1000
+    # ru_maxrss is in kilobytes on Linux.
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{name}: {people} people, {len(latencies)} messages, {saved} problems saved")
+    print(f"  throughput  {len(latencies) / sum(latencies):,.0f} messages/s (service time), "
+          f"{len(latencies) / elapsed:,.0f} messages/s wall clock incl. benchmark bookkeeping")  # fmt: skip
+    print(f"  latency     p50 {p50:.2f} ms   p99 {p99:.2f} ms   max {ordered[-1] * 1000:.2f} ms")
+    print(f"  peak memory {peak_mb:.0f} MB (whole process)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--people", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--postgres", metavar="URL", help="also run on a scratch database created on this PostgreSQL server")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        app = build_app(Settings(_env_file=None, database_url=f"sqlite:///{folder}/bench.db"))
+        report("SQLite (file, WAL)", app, args.people, args.seed)
+        app.database.dispose()
+    if args.postgres:
+        with scratch_database(args.postgres) as url:
+            app = build_app(Settings(_env_file=None, database_url=url))
+            report("PostgreSQL", app, args.people, args.seed)
+            app.database.dispose()
+
+
+@contextmanager
+def scratch_database(server_url: str) -> Iterator[str]:
+    """A new database on the given PostgreSQL server, dropped afterwards."""
+    admin_url = make_url(normalize_url(server_url))
+    name = f"cocreate_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
