@@ -58,12 +58,13 @@ def explorer_script(rng: random.Random) -> list[tuple[str | None, str | None]]:
     ]
 
 
-def last_choices(app: App, chat_id: str) -> set[str]:
+def last_buttons(app: App, chat_id: str) -> dict[str, str]:
+    """Option value -> the button value the last reply carried (it names its question)."""
     with Session(app.database) as session:
         row = session.exec(
             select(OutboxMessage).where(OutboxMessage.chat_id == chat_id).order_by(OutboxMessage.id.desc())
         ).first()
-        return {c["value"] for c in row.choices} if row else set()
+        return {c["value"].rpartition("|")[2]: c["value"] for c in row.choices} if row else {}
 
 
 def run(app: App, people: int, seed: int) -> tuple[list[float], float]:
@@ -76,8 +77,11 @@ def run(app: App, people: int, seed: int) -> tuple[list[float], float]:
     for position in range(len(next(iter(scripts.values())))):
         for chat_id, script in scripts.items():
             text_, choice = script[position]
-            if choice == "different" and "different" not in last_choices(app, chat_id):
-                continue
+            if choice is not None:
+                # Press the button as Telegram would send it back; not timed.
+                choice = last_buttons(app, chat_id).get(choice)
+                if choice is None:
+                    continue  # e.g. "Mine is different" when no duplicate was offered
             event += 1
             inbound = Inbound(Address("telegram", chat_id, chat_id), str(event), text=text_, choice=choice)
             before = time.perf_counter()

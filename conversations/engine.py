@@ -22,7 +22,7 @@ from conversations.validation import has_control_characters
 
 RESUME = "resume"  # a Move target: go back to the state put aside by an interruption
 # Option values the engine adds itself; flow option values never start with "_".
-MORE, DONE, SKIP = "_more", "_done", "_skip"
+MORE, DONE, SKIP, SHARE_LOCATION = "_more", "_done", "_skip", "_location"
 _NUMBERS = re.compile(r"^\s*\d+(\s*[,;\s]\s*\d+)*\s*$")
 
 
@@ -98,11 +98,12 @@ class Engine:
             if not listed.items and step.when_empty is not None:
                 return self._chain(turn, step.when_empty(turn), say, effects)
             options = _decorated(step, turn, listed.items, listed.has_more, mark_selected=True)
-        elif step.skippable:
-            options = (Option(SKIP, T("option.skip")),)
+        else:
+            options = _ask_options(step, turn.ctx)
         state = replace(turn.state, shown=tuple(o.value for o in options))
         texts = (*say, *step.prompt(Turn(state, turn.ctx, turn.event)))
-        return Result(state, _replies(turn.ctx, texts, _choices(turn.ctx, options)), tuple(effects))
+        buttons = tuple(replace(c, value=button_value(state, c.value)) for c in _choices(turn.ctx, options))
+        return Result(state, _replies(turn.ctx, texts, buttons), tuple(effects))
 
     def _chain(self, turn: Turn, move: Move, say: Sequence[Text], effects: Sequence[Effect]) -> Result:
         """Go on to another Move, keeping what this turn already had to say and do."""
@@ -123,8 +124,10 @@ class Engine:
             value = {"latitude": event.location.latitude, "longitude": event.location.longitude}
         elif event.photo is not None and step.accepts_photo:
             value = {"file_id": event.photo.file_id, "size": event.photo.size}
-        elif step.skippable and self._picked(turn, event) == [SKIP]:
+        elif (picked := self._picked(turn, event)) == [SKIP] and step.skippable:
             value = None
+        elif picked == [SHARE_LOCATION]:
+            return T("error.use_location_button")
         elif event.choice is not None:
             return T("error.stale_choice")
         elif event.text is None:
@@ -160,7 +163,9 @@ class Engine:
         """The option values a button press, a number or a label stands for."""
         shown = turn.state.shown
         if event.choice is not None:
-            return [event.choice] if event.choice in shown else T("error.stale_choice")
+            step_id, _, value = event.choice.rpartition("|")
+            fresh = step_id == turn.state.step and value in shown
+            return [value] if fresh else T("error.stale_choice")
         if event.text is None:
             return _count_text("error.pick_option", len(shown))
         text = event.text.strip()
@@ -181,7 +186,7 @@ class Engine:
             listed = step.options(turn)
             options = _decorated(step, turn, listed.items, listed.has_more, mark_selected=False)
         else:
-            options = (Option(SKIP, T("option.skip")),)
+            options = _ask_options(step, turn.ctx)
         return _choices(turn.ctx, [o for o in options if o.value in turn.state.shown])
 
     def _next(self, state: State, turn: Turn, step: Ask | Choose) -> Move:
@@ -195,6 +200,21 @@ class Engine:
         if move.to.split(".", 1)[0] != state.flow:
             return move  # a new flow starts fresh, with only what the move seeds
         return replace(move, seed={**state.answers, **move.seed})
+
+
+def button_value(state: State, value: str) -> str:
+    """What a button carries: the question it belongs to and the option, so a press on an
+    older message can never be read as an answer to the current question."""
+    return f"{state.step}|{value}"
+
+
+def _ask_options(step: Ask, ctx: Context) -> tuple[Option, ...]:
+    options = []
+    if step.accepts_location and "location" in ctx.capabilities:
+        options.append(Option(SHARE_LOCATION, T("option.share_location")))
+    if step.skippable:
+        options.append(Option(SKIP, T("option.skip")))
+    return tuple(options)
 
 
 def _count_text(key: str, count: int) -> Text:

@@ -94,8 +94,23 @@ def test_a_stale_button_press_gets_the_current_question_again() -> None:
 def test_button_presses_pick_by_value() -> None:
     conversation = at_description()
     conversation.send("A broken bench in the park by the pond")
-    result = conversation.send(choice="parks")
+    result = conversation.send(choice="explorer.category|parks")
     assert result.state.answers["category"] == "parks"
+
+
+def test_a_button_from_another_question_with_the_same_value_is_not_taken_as_an_answer() -> None:
+    idea = Summary("idea", 3, "I-3", "Solar lamps in the alley", "new")
+    conversation = consented(lookup=MemoryLookup(ideas=[idea]))
+    conversation.send("Not sure — help me choose")
+    conversation.send("I have skills and some time to help")
+    suggestion = conversation.send("Yes, let's start")  # that button was home.suggest|yes
+    for answer in ("1", "Design", "Done", "About an hour"):
+        conversation.send(answer)
+    assert conversation.state.step == "designer.contact" and "yes" in conversation.state.shown
+    result = conversation.send(choice="home.suggest|yes")  # the old "Yes, let's start" pressed again
+    assert text_of(conversation, result).startswith("That button belongs to an earlier question.")
+    assert "contact" not in result.state.answers
+    assert suggestion.state.step == "designer.pick_idea"
 
 
 def test_open_problems_come_five_at_a_time_with_more() -> None:
@@ -105,11 +120,11 @@ def test_open_problems_come_five_at_a_time_with_more() -> None:
     conversation = consented(lookup=MemoryLookup(problems=problems))
     conversation.send("Ideator — suggest a solution to a known problem")
     first = conversation.send("Propose an idea").replies[0].choices
-    assert [c.value for c in first] == ["p:12", "p:11", "p:10", "p:9", "p:8", "not_listed", "_more"]
+    assert [c.value.split("|")[1] for c in first] == ["p:12", "p:11", "p:10", "p:9", "p:8", "not_listed", "_more"]
     second = conversation.send("More…").replies[0].choices
-    assert [c.value for c in second] == ["p:7", "p:6", "p:5", "p:4", "p:3", "not_listed", "_more"]
-    third = conversation.send(choice="_more").replies[0].choices
-    assert [c.value for c in third] == ["p:2", "p:1", "not_listed"]
+    assert [c.value.split("|")[1] for c in second] == ["p:7", "p:6", "p:5", "p:4", "p:3", "not_listed", "_more"]
+    third = conversation.send(choice="ideator.pick_problem|_more").replies[0].choices
+    assert [c.value.split("|")[1] for c in third] == ["p:2", "p:1", "not_listed"]
     result = conversation.send("1")
     assert result.state.step == "ideator.idea" and result.state.answers["problem_id"] == 2
 
@@ -130,6 +145,7 @@ def test_telegram_people_can_share_a_location_and_a_photo() -> None:
     conversation.send("The fountain in the square leaks everywhere")
     result = conversation.send("Parks and green spaces")
     assert "Share your location" in text_of(conversation, result)
+    assert [c.label for c in result.replies[0].choices] == ["📍 Share my location", "Skip"]
     conversation.send(location=Location(40.4168, -3.7038))
     said = text_of(conversation, conversation.send("no photo, sorry"))
     assert said.startswith("Please send a photo, or choose Skip.")
@@ -160,7 +176,7 @@ def test_likely_duplicates_in_the_same_category_are_offered_before_saving() -> N
         conversation.send(answer)
     result = conversation.send("Confirm")
     assert result.effects == ()
-    assert [c.value for c in result.replies[0].choices] == ["p:7", "different"]
+    assert [c.value for c in result.replies[0].choices] == ["explorer.duplicate|p:7", "explorer.duplicate|different"]
     result = conversation.send("Same as P-7 — add my support")
     assert result.effects == (AddSupport("problem", 7),)
     result = conversation.apply(conversation.engine.step(result.state, Receipts((Receipt("problem", 7, "P-7", "added"),)), conversation.context()))
