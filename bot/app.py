@@ -4,6 +4,7 @@ Settings, and runs them. Nothing else in the code base creates long-lived object
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -21,6 +22,8 @@ from conversations.flows import all_steps
 from conversations.i18n import Catalogs, T, load_catalogs
 from storage.db import create_db_engine, ensure_schema
 
+log = logging.getLogger(__name__)
+
 # What each channel can carry besides text; the engine adapts its questions to it.
 CAPABILITIES = {
     "console": frozenset[str](),
@@ -33,7 +36,11 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class NoChannelConfigured(RuntimeError):
+class ChannelError(RuntimeError):
+    """A channel cannot start; the message names the variable to fix."""
+
+
+class NoChannelConfigured(ChannelError):
     pass
 
 
@@ -124,10 +131,30 @@ NO_CHANNEL = (
 
 
 def run(settings: Settings) -> None:
+    """Serve every configured channel until interrupted (Ctrl-C or SIGTERM)."""
     channels = configured_channels(settings)
     if not channels:
         raise NoChannelConfigured(NO_CHANNEL)
-    raise NoChannelConfigured(
-        f"Configured: {', '.join(channels)}; serving these channels is not part of this version yet. "
-        "Use `cocreate chat` to talk to the bot in the terminal."
-    )
+    if channels == ["slack"]:
+        raise ChannelError("SLACK_BOT_TOKEN: serving Slack is not part of this version yet; use Telegram or `cocreate chat`.")
+    app = build_app(settings)
+    try:
+        asyncio.run(serve(app))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        app.database.dispose()
+
+
+async def serve(app: App) -> None:
+    # Imported here: `cocreate chat` and the staff commands need no Telegram library.
+    from bot.telegram_channel import TelegramChannel
+
+    telegram = TelegramChannel.build(app)
+    await telegram.start()
+    receive = telegram.serve_webhook() if app.settings.telegram_webhook_url else telegram.poll()
+    log.info("serving Telegram as @%s (%s)", telegram.username, "webhook" if app.settings.telegram_webhook_url else "polling")
+    try:
+        await asyncio.gather(receive, telegram.worker.run())
+    finally:
+        await telegram.stop()

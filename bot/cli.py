@@ -6,6 +6,7 @@ import asyncio
 import csv
 import getpass
 import json
+import logging
 import sys
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -50,7 +51,7 @@ def friendly_errors() -> Iterator[None]:
         yield
     except ValidationError as error:
         _fail(describe_error(error))
-    except (db.DatabaseError, application.NoChannelConfigured) as error:
+    except (db.DatabaseError, application.ChannelError) as error:
         _fail(str(error))
     except OperationalError as error:
         _fail(f"Cannot use the database (DATABASE_URL): {error.orig}")
@@ -81,7 +82,10 @@ def chat(
 
 @app.command()
 def run() -> None:
-    """Serve every channel whose credentials are set, with scheduler and delivery."""
+    """Serve every channel whose credentials are set, with delivery of replies."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL, and Bot API URLs contain the token: keep it quiet.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     with friendly_errors():
         application.run(_settings())
 

@@ -31,7 +31,7 @@ from conversations.effects import (
 )
 from conversations.engine import Engine
 from conversations.i18n import Catalogs
-from conversations.messages import Inbound
+from conversations.messages import Address, Inbound, Outbound
 from conversations.refs import make_ref
 from conversations.state import State
 from storage import citizens, outbox, submissions
@@ -104,6 +104,20 @@ class ConversationService:
             citizens.save_state(session, conversation=conversation, state=state.to_json(), now=now)
             outbox.enqueue(session, address=inbound.address, replies=replies, citizen_id=citizen.id, now=now)
         return Handled(duplicate=False, replies=len(replies))
+
+    def say(self, address: Address, outbound: Outbound, *, event_id: str) -> bool:
+        """Queue a message the bot sends on its own in answer to a channel event (once per
+        event id), outside any dialog: e.g. the short invitation in a group chat."""
+        with Session(self.database) as session, session.begin():
+            if not citizens.first_time_seen(session, channel=address.channel, event_id=event_id):
+                return False
+            outbox.enqueue(session, address=address, replies=[outbound], citizen_id=None, now=self.clock())
+        return True
+
+    def mark_unreachable(self, address: Address) -> None:
+        """The person blocked the bot: send them nothing until they write again."""
+        with Session(self.database) as session, session.begin():
+            citizens.mark_unreachable(session, address=address)
 
     def _context(self, session: Session, citizen: Citizen, inbound: Inbound, now: datetime) -> Context:
         assert citizen.id is not None

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from conversations.messages import Address
+from storage import outbox
 from storage.models import Citizen, Conversation, ProcessedEvent, Subscription
 from storage.upsert import insert_or_ignore
 
@@ -49,6 +50,13 @@ def person_for(session: Session, *, address: Address) -> tuple[Citizen, Conversa
 def citizen_for(session: Session, *, address: Address) -> Citizen:
     """The person behind an address (created on first contact), without locking anything."""
     return person_for(session, address=address)[0]
+
+
+def mark_unreachable(session: Session, *, address: Address) -> None:
+    """Stop messaging this person (they blocked the bot)."""
+    citizen = session.exec(_CITIZEN, params={"channel": address.channel, "user_id": address.user_id}).first()
+    if citizen is not None and citizen.id is not None:
+        outbox.block_recipient(session, citizen_id=citizen.id)
 
 
 def first_time_seen(session: Session, *, channel: str, event_id: str) -> bool:

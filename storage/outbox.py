@@ -86,25 +86,30 @@ def retry_later(session: Session, *, message_id: int, at: datetime, error: str) 
 
 
 def mark_blocked(session: Session, *, message_id: int, error: str) -> None:
-    """The person blocked the bot: this row is blocked, and so are their other unsent rows
-    (pending, or claimed in the same batch)."""
+    """The person blocked the bot: this row is blocked, and so is everything else unsent to them."""
     message = session.get(OutboxMessage, message_id)
     if message is None:
         return
     _set(session, message_id, status="blocked", claimed_at=None, last_error=error[:500])
     if message.citizen_id is not None:
-        citizen = session.get(Citizen, message.citizen_id)
-        if citizen is not None:
-            citizen.unreachable = True
-            session.add(citizen)
-        session.execute(
-            update(OutboxMessage)
-            .where(
-                col(OutboxMessage.citizen_id) == message.citizen_id,
-                col(OutboxMessage.status).in_(("pending", "sending")),
-            )
-            .values(status="blocked", last_error="recipient unreachable")
+        block_recipient(session, citizen_id=message.citizen_id)
+
+
+def block_recipient(session: Session, *, citizen_id: int) -> None:
+    """Mark the person unreachable and block their unsent rows (pending, or claimed in the
+    same batch); they get messages again once they write to the bot."""
+    citizen = session.get(Citizen, citizen_id)
+    if citizen is not None:
+        citizen.unreachable = True
+        session.add(citizen)
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.citizen_id) == citizen_id,
+            col(OutboxMessage.status).in_(("pending", "sending")),
         )
+        .values(status="blocked", last_error="recipient unreachable")
+    )
 
 
 def _set(session: Session, message_id: int, **values: object) -> None:

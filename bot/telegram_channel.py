@@ -1,0 +1,179 @@
+"""Serving Telegram: updates in (polling or webhook), replies out through the outbox.
+
+python-telegram-bot's Application provides the Bot (HTTP client, types, errors) and its
+lifecycle. Updates are fetched and confirmed here rather than by its Updater, because the
+Updater confirms an update's offset to Telegram before the handler has finished with it: a
+crash then would lose what the person sent. Here an update is confirmed (the next
+getUpdates offset, or the webhook's 200) only after its transaction committed; a
+redelivered update is dropped by its update_id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import tornado.web
+from telegram import BotCommand, Update
+from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter
+from telegram.ext import Application
+
+from adapters import telegram as adapter
+from bot.app import App, ChannelError
+from bot.delivery import DeliveryWorker
+from conversations.i18n import T
+from conversations.messages import Address, Outbound
+
+log = logging.getLogger(__name__)
+MENU_COMMANDS = ("start", "help", "my", "role", "language", "cancel")
+POLL_TIMEOUT = 30  # seconds getUpdates waits for news (long polling)
+RETRY_DELAY = 2.0  # seconds before handling an update again after a failure (e.g. database down)
+
+
+@dataclass
+class TelegramChannel:
+    app: App
+    application: Application  # type: ignore[type-arg]
+    worker: DeliveryWorker
+    poll_timeout: int = POLL_TIMEOUT
+    username: str = field(default="", init=False)
+
+    @classmethod
+    def build(cls, app: App) -> TelegramChannel:
+        settings = app.settings
+        assert settings.telegram_bot_token is not None
+        application = (
+            Application.builder()
+            .token(settings.telegram_bot_token.get_secret_value())
+            .base_url(settings.telegram_api_base_url)
+            .updater(None)
+            .build()
+        )
+        worker = DeliveryWorker(app.database, adapter.TelegramSender(application.bot), app.clock)
+        return cls(app, application, worker)
+
+    async def start(self) -> None:
+        """Check the token (getMe) and publish the command menu."""
+        try:
+            await self.application.initialize()
+        except InvalidToken as error:
+            raise ChannelError(f"TELEGRAM_BOT_TOKEN: Telegram did not accept this token ({error}).") from None
+        except NetworkError as error:
+            url = self.app.settings.telegram_api_base_url
+            raise ChannelError(f"TELEGRAM_API_BASE_URL: cannot reach the Bot API at {url} ({error}).") from None
+        self.username = self.application.bot.username
+        language = self.app.settings.default_language
+        commands = [BotCommand(name, self.app.catalogs.render(language, T(f"command.{name}"))) for name in MENU_COMMANDS]
+        await self.application.bot.set_my_commands(commands)
+
+    async def stop(self) -> None:
+        await self.application.shutdown()
+
+    async def handle(self, payload: dict[str, Any]) -> None:
+        """Handle one update completely; raises if it could not be (so it is not confirmed)."""
+        translated = adapter.to_inbound(payload, bot_username=self.username)
+        if isinstance(translated, adapter.Pressed):
+            await self._acknowledge(translated)
+            await asyncio.to_thread(self.app.service.handle, translated.inbound)
+        elif isinstance(translated, adapter.GroupCall):
+            await asyncio.to_thread(self._invite_to_private_chat, translated.address, payload["update_id"])
+        elif isinstance(translated, adapter.BotBlocked):
+            await asyncio.to_thread(self.app.service.mark_unreachable, translated.address)
+        elif translated is not None:
+            await asyncio.to_thread(self.app.service.handle, translated)
+        self.worker.wake.set()
+
+    async def _acknowledge(self, press: adapter.Pressed) -> None:
+        """Answer the callback query and replace the keyboard by the choice, so it cannot be
+        pressed twice. Neither is worth failing the update for."""
+        bot = self.application.bot
+        try:
+            await bot.answer_callback_query(press.callback_query_id)
+            edited = adapter.pressed_text(press.message_text, press.label)
+            if edited is not None and press.chat_id is not None and press.message_id is not None:
+                await bot.edit_message_text(edited, chat_id=press.chat_id, message_id=press.message_id, parse_mode="HTML")
+        except (BadRequest, RetryAfter) as error:  # "query is too old", "message is not modified"
+            log.info("could not acknowledge a button press: %s", error)
+
+    def _invite_to_private_chat(self, address: Address, update_id: int) -> None:
+        link = f"https://t.me/{self.username}?start=join"
+        text = self.app.catalogs.render(self.app.settings.default_language, T("group.invite", link=link))
+        self.app.service.say(address, Outbound(text), event_id=str(update_id))
+
+    async def poll(self) -> None:
+        """Long-poll getUpdates; confirm each update only after it was handled."""
+        bot = self.application.bot
+        await bot.delete_webhook()
+        offset: int | None = None
+        while True:
+            try:
+                updates = await bot.get_updates(
+                    offset=offset, timeout=self.poll_timeout, allowed_updates=list(adapter.ALLOWED_UPDATES)
+                )
+            except RetryAfter as error:
+                await asyncio.sleep(adapter._seconds(error.retry_after))
+                continue
+            except NetworkError as error:
+                log.warning("getUpdates failed, trying again: %s", error)
+                await asyncio.sleep(RETRY_DELAY)
+                continue
+            for update in updates:
+                await self._handle_until_done(update.to_dict())
+                offset = update.update_id + 1
+
+    async def _handle_until_done(self, payload: dict[str, Any]) -> None:
+        while True:
+            try:
+                await self.handle(payload)
+                return
+            except Exception:  # noqa: BLE001 - e.g. the database is down: keep the update, retry
+                log.exception("update %s failed, trying again", payload.get("update_id"))
+            await asyncio.sleep(RETRY_DELAY)
+
+    async def serve_webhook(self) -> None:
+        """Receive updates on TELEGRAM_WEBHOOK_PORT; register the webhook with its secret."""
+        settings = self.app.settings
+        assert settings.telegram_webhook_url is not None
+        if settings.telegram_webhook_secret is None:
+            raise ChannelError("TELEGRAM_WEBHOOK_SECRET: set a secret for webhook mode (1-256 of A-Z a-z 0-9 _ -).")
+        secret = settings.telegram_webhook_secret.get_secret_value()
+        path = urlsplit(settings.telegram_webhook_url).path or "/"
+        web = tornado.web.Application([(path, _WebhookHandler, {"channel": self, "secret": secret})])
+        server = web.listen(settings.telegram_webhook_port)
+        try:
+            await self.application.bot.set_webhook(
+                settings.telegram_webhook_url, secret_token=secret, allowed_updates=list(adapter.ALLOWED_UPDATES)
+            )
+            await asyncio.Event().wait()  # serve until cancelled
+        finally:
+            server.stop()
+
+
+class _WebhookHandler(tornado.web.RequestHandler):
+    def initialize(self, channel: TelegramChannel, secret: str) -> None:
+        self.channel = channel
+        self.secret = secret
+
+    async def post(self) -> None:
+        given = self.request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+            self.set_status(403)
+            return
+        try:
+            payload = json.loads(self.request.body)
+            Update.de_json(payload, self.channel.application.bot)  # rejects what is not an update
+        except (ValueError, TypeError, KeyError):
+            self.set_status(400)
+            return
+        try:
+            await self.channel.handle(payload)
+        except Exception:  # noqa: BLE001 - a 500 makes Telegram deliver the update again
+            log.exception("webhook update %s failed", payload.get("update_id"))
+            self.set_status(500)
+            return
+        self.set_status(200)

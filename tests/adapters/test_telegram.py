@@ -1,0 +1,95 @@
+"""The Telegram translation on recorded payload shapes (../shared/fixtures/telegram)."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+
+from adapters import telegram
+from conversations.messages import Address, Choice, Location, Outbound, Photo
+from tests.fakes.telegram_api import fixture
+
+ALICE = Address("telegram", "111111", "111111")
+
+
+def translate(name: str) -> telegram.Translated:
+    return telegram.to_inbound(fixture(name), bot_username="cocreate_bot")
+
+
+def test_a_text_message_becomes_text_with_the_language_hint() -> None:
+    inbound = translate("update_text")
+    assert inbound.address == ALICE and inbound.event_id == "500003"
+    assert inbound.text == "La farola de mi calle está rota"
+    assert (inbound.locale_hint, inbound.display_name) == ("es", "Alice")
+
+
+def test_a_location_and_a_photo_keep_coordinates_and_the_largest_file_id() -> None:
+    assert translate("update_location").location == Location(52.520008, 13.404954)
+    assert translate("update_photo").photo == Photo("AgACAgIAAxkBAAIBlarge", 98000)
+
+
+@pytest.mark.parametrize("name", ["update_sticker", "update_voice"])
+def test_things_that_are_not_text_arrive_empty(name: str) -> None:
+    inbound = translate(name)
+    assert (inbound.text, inbound.choice, inbound.location, inbound.photo) == (None, None, None, None)
+
+
+def test_a_button_press_carries_its_value_and_what_to_edit() -> None:
+    pressed = translate("update_callback_query")
+    assert isinstance(pressed, telegram.Pressed)
+    assert pressed.inbound.choice == "explorer" and pressed.inbound.address == ALICE
+    assert (pressed.callback_query_id, pressed.chat_id, pressed.message_id) == ("4382bfdwdsb323b2d9", "111111", 10)
+    assert pressed.label == "Explorer"
+    assert telegram.pressed_text(pressed.message_text, pressed.label) == "What would you like to do?\n\n✓ Explorer"
+
+
+def test_forged_button_data_is_passed_on_as_a_stale_press() -> None:
+    update = fixture("update_callback_query")
+    update["callback_query"]["data"] = "DROP TABLE"
+    assert telegram.to_inbound(update, bot_username="cocreate_bot").inbound.choice == "|"
+
+
+def test_blocking_edits_and_group_chatter_are_told_apart() -> None:
+    assert translate("update_my_chat_member_blocked") == telegram.BotBlocked(ALICE)
+    assert translate("update_edited_message") is None
+    group = translate("update_group_command")
+    assert group == telegram.GroupCall(Address("telegram", "-1001234567890", "111111"), "es")
+    chatter = fixture("update_group_command")
+    chatter["message"]["text"] = "anyone seen the new bus timetable?"
+    assert telegram.to_inbound(chatter, bot_username="cocreate_bot") is None
+    chatter["message"]["text"] = "@CoCreate_bot can you help?"
+    assert isinstance(telegram.to_inbound(chatter, bot_username="cocreate_bot"), telegram.GroupCall)
+
+
+def test_the_deep_link_start_keeps_its_argument() -> None:
+    assert translate("update_command_start_deeplink").text == "/start grp-42"
+
+
+def test_user_text_is_escaped_for_html_and_never_breaks_the_message() -> None:
+    outbound = Outbound("Problem: <b>Elm & 4th</b> </pre>", (Choice("explorer.confirm|confirm", "Confirm <ok>"),))
+    (chunk,) = telegram.to_channel(outbound)
+    assert chunk.text == "Problem: &lt;b&gt;Elm &amp; 4th&lt;/b&gt; &lt;/pre&gt;"
+    button = chunk.reply_markup.to_dict()["inline_keyboard"][0][0]
+    assert button == {"text": "Confirm <ok>", "callback_data": "c:explorer.confirm|confirm"}  # labels are not parsed
+
+
+def test_long_texts_are_split_within_the_limit_with_the_keyboard_last() -> None:
+    text = "\n".join(f"line {n} & more" for n in range(600)) + "\n" + "x" * 9000
+    chunks = telegram.to_channel(Outbound(text, (Choice("s|a", "A"),)))
+    assert len(chunks) > 2
+    assert all(len(html.unescape(c.text)) <= telegram.MAX_TEXT for c in chunks)
+    assert "".join(html.unescape(c.text) for c in chunks).replace("\n", "") == text.replace("\n", "")
+    assert [c.reply_markup is not None for c in chunks] == [False] * (len(chunks) - 1) + [True]
+
+
+def test_a_location_question_gets_a_share_location_button() -> None:
+    outbound = Outbound("Where is it?", (Choice("explorer.place|_location", "📍 Share my location"), Choice("explorer.place|_skip", "Skip")))
+    markup = telegram.to_channel(outbound)[0].reply_markup.to_dict()
+    assert markup["keyboard"] == [[{"text": "📍 Share my location", "request_location": True}], [{"text": "Skip"}]]
+    assert markup["one_time_keyboard"] is True
+
+
+def test_callback_data_over_64_bytes_is_refused_before_telegram_refuses_it() -> None:
+    with pytest.raises(ValueError):
+        telegram.callback_data(Choice("x" * 70, "label"))

@@ -1,0 +1,210 @@
+"""A fake Telegram Bot API server on 127.0.0.1, for the real python-telegram-bot to talk to.
+
+It serves POST <base>/bot<token>/<method> with form-encoded (or JSON) bodies, like the real
+one: getMe, getUpdates (long polling with offset semantics: an offset confirms every update
+below it), sendMessage, editMessageText, editMessageReplyMarkup, answerCallbackQuery,
+setMyCommands, deleteWebhook and setWebhook. Answers can be scripted per method (429 with
+retry_after, 403, 400). It runs on its own thread and event loop, so tests can drive it
+from synchronous code, from another event loop, or while the bot runs in a subprocess.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import parse_qsl
+
+import tornado.httpserver
+import tornado.web
+from tornado.netutil import bind_sockets
+
+FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "telegram"
+TOKEN = "123456:TEST-token"
+BOT = {"id": 999000, "is_bot": True, "first_name": "CoCreate", "username": "cocreate_bot"}
+
+
+def fixture(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass
+class FakeTelegram:
+    token: str = TOKEN
+    calls: list[Call] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    confirmed_offset: int = 0
+    scripted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    served_updates: list[int] = field(default_factory=list)  # update ids handed out, in order
+    next_update_id: int = 700_000
+    next_message_id: int = 100
+    webhook_url: str = ""
+    _changed: threading.Condition = field(default_factory=threading.Condition)
+    _loop: asyncio.AbstractEventLoop | None = None
+    port: int = 0
+
+    # -- running --------------------------------------------------------------------------
+
+    def start(self) -> FakeTelegram:
+        sockets = bind_sockets(0, "127.0.0.1")
+        self.port = sockets[0].getsockname()[1]
+        ready = threading.Event()
+
+        def serve() -> None:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            self._loop = loop
+            server = tornado.httpserver.HTTPServer(tornado.web.Application([(r"/bot([^/]+)/(\w+)", _Handler, {"fake": self})]))
+            server.add_sockets(sockets)
+            loop.call_soon(ready.set)
+            loop.run_forever()
+            server.stop()
+            loop.close()
+
+        threading.Thread(target=serve, name="fake-telegram", daemon=True).start()
+        ready.wait()
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    # -- what tests do --------------------------------------------------------------------
+
+    def push(self, update: dict[str, Any]) -> int:
+        """Queue an update for getUpdates (a fresh update_id unless it has one)."""
+        with self._changed:
+            if "update_id" not in update:
+                update = {**update, "update_id": self.next_update_id}
+                self.next_update_id += 1
+            self.updates.append(update)
+            self._changed.notify_all()
+            return update["update_id"]
+
+    def fail_next(self, method: str, error: dict[str, Any]) -> None:
+        """The next call of `method` gets this error answer (a fixture's shape)."""
+        with self._changed:
+            self.scripted.setdefault(method, []).append(error)
+
+    def sent(self, chat_id: int | str | None = None) -> list[dict[str, Any]]:
+        return [
+            c.params for c in self.calls_of("sendMessage") if chat_id is None or str(c.params["chat_id"]) == str(chat_id)
+        ]
+
+    def calls_of(self, method: str) -> list[Call]:
+        with self._changed:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_until(self, condition: Callable[[FakeTelegram], bool], timeout: float = 20) -> None:
+        """Block until the condition holds (checked on every call to the server)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not condition(self):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"condition not met; calls so far: {[c.method for c in self.calls]}")
+                self._changed.wait(remaining)
+
+    def wait_for_messages(self, count: int, chat_id: int | str | None = None, timeout: float = 20) -> list[dict[str, Any]]:
+        self.wait_until(lambda fake: len(fake.sent(chat_id)) >= count, timeout)
+        return self.sent(chat_id)
+
+    # -- serving --------------------------------------------------------------------------
+
+    def record(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        """Record a call; returns a scripted error answer if one is due."""
+        with self._changed:
+            self.calls.append(Call(method, params))
+            self._changed.notify_all()
+            queue = self.scripted.get(method)
+            return queue.pop(0) if queue else None
+
+    def pending_updates(self, offset: int | None) -> list[dict[str, Any]]:
+        with self._changed:
+            if offset:
+                self.confirmed_offset = max(self.confirmed_offset, offset)
+            self.updates = [u for u in self.updates if u["update_id"] >= self.confirmed_offset]
+            return list(self.updates)
+
+    def mark_served(self, updates: list[dict[str, Any]]) -> None:
+        with self._changed:
+            self.served_updates.extend(u["update_id"] for u in updates)
+            self._changed.notify_all()
+
+    def message(self, params: dict[str, Any]) -> dict[str, Any]:
+        with self._changed:
+            self.next_message_id += 1
+            message_id = self.next_message_id
+        chat_id = int(params["chat_id"])
+        chat = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup", "first_name": "Person"}
+        return {"message_id": message_id, "date": int(time.time()), "from": BOT, "chat": chat, "text": params.get("text", "")}
+
+
+def _params(request: tornado.httputil.HTTPServerRequest) -> dict[str, Any]:
+    if request.headers.get("Content-Type", "").startswith("application/json"):
+        return json.loads(request.body or b"{}")
+    params: dict[str, Any] = {}
+    for key, value in parse_qsl(request.body.decode(), keep_blank_values=True):
+        # python-telegram-bot sends objects and lists JSON-encoded inside form fields.
+        params[key] = json.loads(value) if value[:1] in "[{" else value
+    return params
+
+
+class _Handler(tornado.web.RequestHandler):
+    def initialize(self, fake: FakeTelegram) -> None:
+        self.fake = fake
+
+    async def post(self, token: str, method: str) -> None:
+        if token != self.fake.token:
+            self._answer({"ok": False, "error_code": 401, "description": "Unauthorized"})
+            return
+        params = _params(self.request)
+        error = self.fake.record(method, params)
+        if error is not None:
+            self._answer(error)
+            return
+        if method == "getUpdates":
+            await self._get_updates(params)
+            return
+        self._answer({"ok": True, "result": self._result(method, params)})
+
+    def _result(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return fixture("response_getMe")["result"]
+        if method in {"sendMessage", "editMessageText", "editMessageReplyMarkup"}:
+            return self.fake.message(params)
+        if method == "setWebhook":
+            self.fake.webhook_url = params.get("url", "")
+        if method == "deleteWebhook":
+            self.fake.webhook_url = ""
+        return True
+
+    async def _get_updates(self, params: dict[str, Any]) -> None:
+        offset = int(params["offset"]) if params.get("offset") not in (None, "") else None
+        deadline = time.monotonic() + float(params.get("timeout") or 0)
+        updates = self.fake.pending_updates(offset)
+        while not updates and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)  # the fake's own long-poll tick, not a test wait
+            updates = self.fake.pending_updates(offset)
+        self._answer({"ok": True, "result": updates})
+        await self.finish()
+        self.fake.mark_served(updates)
+
+    def _answer(self, body: dict[str, Any]) -> None:
+        self.set_status(200 if body.get("ok") else int(body.get("error_code", 400)))
+        self.set_header("Content-Type", "application/json")
+        self.write(json.dumps(body))
