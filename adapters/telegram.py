@@ -104,6 +104,14 @@ def to_inbound(update: Mapping[str, Any], *, bot_username: str) -> Translated:
     )
 
 
+def sender_key(update: Mapping[str, Any]) -> str:
+    """Who an update is from (their updates must be handled in order); "" when unknown."""
+    for kind in ("message", "edited_message", "callback_query", "my_chat_member"):
+        if kind in update:
+            return str((update[kind].get("from") or {}).get("id", ""))
+    return ""
+
+
 def _pressed(query: Mapping[str, Any], event_id: str) -> Pressed:
     user = query["from"]
     message = query.get("message") or {}

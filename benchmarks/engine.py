@@ -22,7 +22,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# Import from the repository root, not from benchmarks/ (whose telegram.py would shadow the library).
+sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
@@ -115,12 +116,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         app = build_app(Settings(_env_file=None, database_url=f"sqlite:///{folder}/bench.db"))
         report("SQLite (file, WAL)", app, args.people, args.seed)
-        app.database.dispose()
+        app.close()
     if args.postgres:
         with scratch_database(args.postgres) as url:
             app = build_app(Settings(_env_file=None, database_url=url))
             report("PostgreSQL", app, args.people, args.seed)
-            app.database.dispose()
+            app.close()
 
 
 @contextmanager

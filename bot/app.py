@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -13,6 +14,7 @@ from typing import Callable, TextIO
 from sqlalchemy import Engine as Database
 
 from adapters import console
+from bot.blocking import Blocking
 from bot.config import Settings
 from bot.delivery import DeliveryWorker
 from bot.service import ConversationService
@@ -51,6 +53,11 @@ class App:
     catalogs: Catalogs
     service: ConversationService
     clock: Callable[[], datetime]
+    blocking: Blocking
+
+    def close(self) -> None:
+        self.blocking.shutdown()
+        self.database.dispose()
 
 
 def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now, database: Database | None = None) -> App:
@@ -72,7 +79,7 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now, da
         zone=settings.zone,
         capabilities=CAPABILITIES,
     )
-    return App(settings, database, catalogs, service, clock)
+    return App(settings, database, catalogs, service, clock, Blocking.for_database(database))
 
 
 def bye_text(app: App) -> str:
@@ -87,12 +94,12 @@ async def chat(app: App, *, name: str, stdin: TextIO, stdout: TextIO) -> None:
         stdout.flush()
 
     address = console.address_for(name)
-    worker = DeliveryWorker(app.database, console.ConsoleSender(write), app.clock)
+    worker = DeliveryWorker(app.database, console.ConsoleSender(write), app.clock, blocking=app.blocking)
     interactive = stdin.isatty()
 
     async def say(line: str) -> None:
         inbound = console.to_inbound(line, address=address, event_id=uuid.uuid4().hex)
-        await asyncio.to_thread(app.service.handle, inbound)
+        await app.blocking(app.service.handle, inbound)
         await worker.drain(chat_id=address.chat_id)
 
     # Replies committed but not printed before an earlier exit come first, then the
@@ -143,18 +150,34 @@ def run(settings: Settings) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        app.database.dispose()
+        app.close()
 
 
 async def serve(app: App) -> None:
+    """Run Telegram until SIGTERM or SIGINT, then stop receiving, let the message in flight
+    be recorded, and close."""
     # Imported here: `cocreate chat` and the staff commands need no Telegram library.
     from bot.telegram_channel import TelegramChannel
 
     telegram = TelegramChannel.build(app)
     await telegram.start()
-    receive = telegram.serve_webhook() if app.settings.telegram_webhook_url else telegram.poll()
-    log.info("serving Telegram as @%s (%s)", telegram.username, "webhook" if app.settings.telegram_webhook_url else "polling")
+    webhook = bool(app.settings.telegram_webhook_url)
+    log.info("serving Telegram as @%s (%s)", telegram.username, "webhook" if webhook else "polling")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signal_number, stop.set)
+    receiving = asyncio.create_task(telegram.serve_webhook() if webhook else telegram.poll())
+    delivering = asyncio.create_task(telegram.worker.run())
+    stopped = asyncio.create_task(stop.wait())
     try:
-        await asyncio.gather(receive, telegram.worker.run())
+        done, _ = await asyncio.wait({receiving, delivering, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        for task in done - {stopped}:
+            task.result()  # a channel that failed to start (say, a bad webhook secret) says why
     finally:
+        receiving.cancel()
+        telegram.worker.stop()
+        await asyncio.gather(receiving, delivering, return_exceptions=True)
+        stopped.cancel()
         await telegram.stop()
+        log.info("stopped")

@@ -29,7 +29,6 @@ from storage.models import STATUSES
 app = typer.Typer(help="cocreate: a chat bot for co-creating public services with citizens.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-err = Console(stderr=True)
 
 
 class Kind(str, Enum):
@@ -58,7 +57,7 @@ def friendly_errors() -> Iterator[None]:
 
 
 def _fail(message: str) -> None:
-    err.print(message, markup=False, highlight=False)
+    typer.echo(message, err=True)  # not wrapped: one line per problem, whatever the terminal width
     raise typer.Exit(code=2)
 
 
@@ -78,6 +77,8 @@ def chat(
         asyncio.run(application.chat(built, name=name, stdin=sys.stdin, stdout=sys.stdout))
     except KeyboardInterrupt:
         print("\n" + application.bye_text(built))
+    finally:
+        built.close()
 
 
 @app.command()
@@ -103,6 +104,7 @@ def list_submissions(
         built = application.build_app(_settings())
         with Session(built.database) as session:
             rows = submissions.list_submissions(session, kind=kind.value if kind else None, status=status)
+        built.close()
     records = [_record(row) for row in rows]
     if format is Format.json:
         print(json.dumps(records, ensure_ascii=False, indent=2))

@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Any, Awaitable, Callable
 
 from sqlalchemy import Engine as Database
 from sqlmodel import Session
@@ -43,33 +44,62 @@ class DeliveryWorker:
     base_backoff: float = 1.0
     poll_interval: float = 1.0
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    concurrency: int = 16
+    # How database work is run off the event loop (bot/blocking.py); tests may keep the default.
+    blocking: Callable[..., Awaitable[Any]] = asyncio.to_thread
+
+    def __post_init__(self) -> None:
+        self._slots = asyncio.Semaphore(self.concurrency)
 
     async def drain(self, *, chat_id: str | None = None) -> int:
-        """Send everything due now (for one chat, or the whole channel); returns how many were handled."""
+        """Send everything due now (for one chat, or the whole channel); returns how many were handled.
+
+        Chats are served side by side (up to `concurrency` sends at once); within a chat,
+        messages go strictly one after another, in the order they were queued."""
         handled = 0
         while True:
-            batch = await asyncio.to_thread(self._claim, chat_id)
+            batch = await self.blocking(self._claim, chat_id)
             if not batch:
                 return handled
-            blocked: set[str] = set()
+            by_chat: dict[str, list[Queued]] = defaultdict(list)
             for message in batch:
-                if message.address.chat_id in blocked:
-                    continue  # already marked blocked along with the person: never send it
+                by_chat[message.address.chat_id].append(message)
+            counts = await asyncio.gather(*(self._send_in_order(messages) for messages in by_chat.values()))
+            handled += sum(counts)
+
+    async def _send_in_order(self, messages: list[Queued]) -> int:
+        for position, message in enumerate(messages):
+            if self.stopping.is_set():
+                # Unclaim what was not sent yet, so the next start sends it at once.
+                await self.blocking(self._release, messages[position:])
+                return position
+            async with self._slots:
                 result = await self._send(message)
-                await asyncio.to_thread(self._record, message, result)
-                if isinstance(result, Blocked):
-                    blocked.add(message.address.chat_id)
-                handled += 1
+            await self.blocking(self._record, message, result)
+            if isinstance(result, Blocked):
+                return position + 1  # the rest were blocked along with the person: never send them
+        return len(messages)
 
     async def run(self) -> None:
-        """Drain, then sleep until woken (a new reply was committed) or the poll interval passes."""
-        while True:
+        """Drain, then sleep until woken (a new reply was committed) or the poll interval
+        passes; after stop(), return once the message in flight is recorded."""
+        while not self.stopping.is_set():
             await self.drain()
             self.wake.clear()
             try:
                 await asyncio.wait_for(self.wake.wait(), timeout=self.poll_interval)
             except TimeoutError:
                 pass
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wake.set()
+
+    def _release(self, messages: list[Queued]) -> None:
+        with Session(self.database) as session, session.begin():
+            for message in messages:
+                outbox.release(session, message_id=message.id)
 
     async def _send(self, message: Queued) -> SendResult:
         try:

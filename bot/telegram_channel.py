@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+from collections import defaultdict
 import json
 import logging
 from dataclasses import dataclass, field
@@ -32,6 +33,11 @@ from conversations.messages import Address, Outbound
 log = logging.getLogger(__name__)
 MENU_COMMANDS = ("start", "help", "my", "role", "language", "cancel")
 POLL_TIMEOUT = 30  # seconds getUpdates waits for news (long polling)
+# httpcore scans its whole pool for every request it assigns, so a small pool that our own
+# concurrency (4 people's updates + 8 deliveries at once) never overruns is the fast one.
+CONNECTIONS = 12
+CONCURRENT_UPDATES = 4
+CONCURRENT_DELIVERIES = 8
 RETRY_DELAY = 2.0  # seconds before handling an update again after a failure (e.g. database down)
 
 
@@ -51,18 +57,24 @@ class TelegramChannel:
             Application.builder()
             .token(settings.telegram_bot_token.get_secret_value())
             .base_url(settings.telegram_api_base_url)
+            .connection_pool_size(CONNECTIONS)
+            .pool_timeout(30)
             .updater(None)
             .build()
         )
-        worker = DeliveryWorker(app.database, adapter.TelegramSender(application.bot), app.clock)
+        sender = adapter.TelegramSender(application.bot)
+        worker = DeliveryWorker(
+            app.database, sender, app.clock, blocking=app.blocking, concurrency=CONCURRENT_DELIVERIES
+        )
         return cls(app, application, worker)
 
     async def start(self) -> None:
         """Check the token (getMe) and publish the command menu."""
         try:
             await self.application.initialize()
-        except InvalidToken as error:
-            raise ChannelError(f"TELEGRAM_BOT_TOKEN: Telegram did not accept this token ({error}).") from None
+        except InvalidToken:
+            # The library's message repeats the token; never print it.
+            raise ChannelError("TELEGRAM_BOT_TOKEN: Telegram did not accept this token (check it with @BotFather).") from None
         except NetworkError as error:
             url = self.app.settings.telegram_api_base_url
             raise ChannelError(f"TELEGRAM_API_BASE_URL: cannot reach the Bot API at {url} ({error}).") from None
@@ -79,13 +91,13 @@ class TelegramChannel:
         translated = adapter.to_inbound(payload, bot_username=self.username)
         if isinstance(translated, adapter.Pressed):
             await self._acknowledge(translated)
-            await asyncio.to_thread(self.app.service.handle, translated.inbound)
+            await self.app.blocking(self.app.service.handle, translated.inbound)
         elif isinstance(translated, adapter.GroupCall):
-            await asyncio.to_thread(self._invite_to_private_chat, translated.address, payload["update_id"])
+            await self.app.blocking(self._invite_to_private_chat, translated.address, payload["update_id"])
         elif isinstance(translated, adapter.BotBlocked):
-            await asyncio.to_thread(self.app.service.mark_unreachable, translated.address)
+            await self.app.blocking(self.app.service.mark_unreachable, translated.address)
         elif translated is not None:
-            await asyncio.to_thread(self.app.service.handle, translated)
+            await self.app.blocking(self.app.service.handle, translated)
         self.worker.wake.set()
 
     async def _acknowledge(self, press: adapter.Pressed) -> None:
@@ -122,9 +134,24 @@ class TelegramChannel:
                 log.warning("getUpdates failed, trying again: %s", error)
                 await asyncio.sleep(RETRY_DELAY)
                 continue
-            for update in updates:
-                await self._handle_until_done(update.to_dict())
-                offset = update.update_id + 1
+            if updates:
+                await self._handle_batch([update.to_dict() for update in updates])
+                offset = updates[-1].update_id + 1
+
+    async def _handle_batch(self, payloads: list[dict[str, Any]]) -> None:
+        """Different people's updates are handled side by side, each person's in order."""
+        by_sender: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for payload in payloads:
+            by_sender[adapter.sender_key(payload)].append(payload)
+
+        slots = asyncio.Semaphore(CONCURRENT_UPDATES)  # see CONNECTIONS
+
+        async def in_order(own: list[dict[str, Any]]) -> None:
+            async with slots:
+                for payload in own:
+                    await self._handle_until_done(payload)
+
+        await asyncio.gather(*(in_order(own) for own in by_sender.values()))
 
     async def _handle_until_done(self, payload: dict[str, Any]) -> None:
         while True:

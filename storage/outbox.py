@@ -56,6 +56,17 @@ def claim(
     On PostgreSQL, FOR UPDATE SKIP LOCKED lets several workers claim without waiting on
     each other; SQLite's BEGIN IMMEDIATE already makes the claim exclusive.
     """
+    # Nothing goes to someone who blocked the bot (they are reachable again once they write).
+    unreachable = select(Citizen.id).where(col(Citizen.unreachable))
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.status) == "pending",
+            col(OutboxMessage.channel) == channel,
+            col(OutboxMessage.citizen_id).in_(unreachable),
+        )
+        .values(status="blocked", last_error="recipient unreachable")
+    )
     due = or_(
         (col(OutboxMessage.status) == "pending") & (col(OutboxMessage.next_attempt_at) <= now),
         (col(OutboxMessage.status) == "sending") & (col(OutboxMessage.claimed_at) <= now - CLAIM_LEASE),
@@ -83,6 +94,15 @@ def mark_failed(session: Session, *, message_id: int, error: str) -> None:
 
 def retry_later(session: Session, *, message_id: int, at: datetime, error: str) -> None:
     _set(session, message_id, status="pending", next_attempt_at=at, claimed_at=None, last_error=error[:500])
+
+
+def release(session: Session, *, message_id: int) -> None:
+    """Give back a claimed row that was not sent (shutting down), without counting an attempt."""
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.status) == "sending")
+        .values(status="pending", claimed_at=None, attempts=OutboxMessage.attempts - 1)
+    )
 
 
 def mark_blocked(session: Session, *, message_id: int, error: str) -> None:

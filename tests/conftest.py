@@ -84,4 +84,4 @@ def settings(any_database_url: str) -> Settings:
 def app(settings: Settings, clock: Clock) -> Iterator[App]:
     built = build_app(settings, clock=clock)
     yield built
-    built.database.dispose()
+    built.close()

@@ -19,7 +19,10 @@ TRANSCRIPTS = sorted((Path(__file__).parent / "transcripts").glob("*.txt"))
 @pytest.mark.parametrize("path", TRANSCRIPTS, ids=[p.stem for p in TRANSCRIPTS])
 def test_transcript(path: Path, sqlite_url: str, clock: Clock) -> None:
     app = build_app(Settings(_env_file=None, database_url=sqlite_url), clock=clock)
-    actual = replay(app, path)
+    try:
+        actual = replay(app, path)
+    finally:
+        app.close()
     if os.environ.get("UPDATE_TRANSCRIPTS"):
         path.write_text(actual)
     assert actual.splitlines() == path.read_text().splitlines()

@@ -23,7 +23,7 @@ def _handle_many(database_url: str, worker: int, barrier) -> None:
     texts = ["/help", "/my", "1", "/back", "A lamp post leans over the road"]
     for n in range(EVENTS_PER_PROCESS):
         app.service.handle(Inbound(PERSON, f"w{worker}-{n}", text=texts[n % len(texts)]))
-    app.database.dispose()
+    app.close()
 
 
 def test_two_processes_handling_one_person_never_interleave(any_database_url: str) -> None:

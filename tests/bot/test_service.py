@@ -75,7 +75,7 @@ def test_a_restart_continues_the_dialog_where_it_was(settings: Settings, clock: 
     first = build_app(settings, clock=clock)
     for text in ("/start", "1", "1", "Overflowing bins behind the market"):
         say(first, text)
-    first.database.dispose()
+    first.close()
 
     second = build_app(settings, clock=clock)
     reply = say(second, "/start")
@@ -86,7 +86,7 @@ def test_a_restart_continues_the_dialog_where_it_was(settings: Settings, clock: 
     say(second, "Skip")  # photo (Telegram can send one)
     say(second, "The whole city")
     assert say(second, "Confirm").startswith("Thank you! Your report is P-1.")
-    second.database.dispose()
+    second.close()
 
 
 def test_a_similar_report_is_offered_as_a_duplicate_and_support_is_counted(app: App) -> None:

@@ -42,6 +42,7 @@ class Call:
 class FakeTelegram:
     token: str = TOKEN
     calls: list[Call] = field(default_factory=list)
+    delivered: list[dict[str, Any]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
     confirmed_offset: int = 0
     scripted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -85,13 +86,15 @@ class FakeTelegram:
 
     # -- what tests do --------------------------------------------------------------------
 
-    def push(self, update: dict[str, Any]) -> int:
-        """Queue an update for getUpdates (a fresh update_id unless it has one)."""
+    def push(self, update: dict[str, Any], *, copies: int = 1) -> int:
+        """Queue an update for getUpdates (a fresh update_id unless it has one). `copies` > 1
+        hands it out several times in one batch, as Telegram does after a crash left its
+        offset unconfirmed."""
         with self._changed:
             if "update_id" not in update:
                 update = {**update, "update_id": self.next_update_id}
                 self.next_update_id += 1
-            self.updates.append(update)
+            self.updates.extend(json.loads(json.dumps(update)) for _ in range(copies))
             self._changed.notify_all()
             return update["update_id"]
 
@@ -101,9 +104,9 @@ class FakeTelegram:
             self.scripted.setdefault(method, []).append(error)
 
     def sent(self, chat_id: int | str | None = None) -> list[dict[str, Any]]:
-        return [
-            c.params for c in self.calls_of("sendMessage") if chat_id is None or str(c.params["chat_id"]) == str(chat_id)
-        ]
+        """Messages delivered (sendMessage calls that were not answered with an error)."""
+        with self._changed:
+            return [m for m in self.delivered if chat_id is None or str(m["chat_id"]) == str(chat_id)]
 
     def calls_of(self, method: str) -> list[Call]:
         with self._changed:
@@ -145,10 +148,13 @@ class FakeTelegram:
             self.served_updates.extend(u["update_id"] for u in updates)
             self._changed.notify_all()
 
-    def message(self, params: dict[str, Any]) -> dict[str, Any]:
+    def message(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         with self._changed:
             self.next_message_id += 1
             message_id = self.next_message_id
+            if method == "sendMessage":
+                self.delivered.append(params)
+                self._changed.notify_all()
         chat_id = int(params["chat_id"])
         chat = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup", "first_name": "Person"}
         return {"message_id": message_id, "date": int(time.time()), "from": BOT, "chat": chat, "text": params.get("text", "")}
@@ -186,7 +192,7 @@ class _Handler(tornado.web.RequestHandler):
         if method == "getMe":
             return fixture("response_getMe")["result"]
         if method in {"sendMessage", "editMessageText", "editMessageReplyMarkup"}:
-            return self.fake.message(params)
+            return self.fake.message(method, params)
         if method == "setWebhook":
             self.fake.webhook_url = params.get("url", "")
         if method == "deleteWebhook":

@@ -1,0 +1,89 @@
+"""`cocreate run` as a real process against the fake Bot API: start-up errors, and a kill -9
+in the middle of a dialog."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tests.bot.test_telegram_channel import press, text_update
+from tests.fakes.telegram_api import TOKEN, FakeTelegram
+
+ROOT = Path(__file__).resolve().parents[2]
+ALICE = 111111
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTelegram]:
+    server = FakeTelegram().start()
+    yield server
+    server.stop()
+
+
+def environment(tmp_path: Path, fake: FakeTelegram, token: str = TOKEN) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_"))}
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}",
+        TELEGRAM_BOT_TOKEN=token,
+        TELEGRAM_API_BASE_URL=fake.base_url,
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def start(tmp_path: Path, fake: FakeTelegram, token: str = TOKEN) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run"], cwd=tmp_path, env=environment(tmp_path, fake, token),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def test_a_rejected_token_is_named_in_one_line(tmp_path: Path, fake: FakeTelegram) -> None:
+    process = start(tmp_path, fake, token="123:wrong")
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 2
+    assert err.strip().splitlines()[-1].startswith("TELEGRAM_BOT_TOKEN: Telegram did not accept this token")
+    assert "Traceback" not in err and "123:wrong" not in err
+
+
+def reply(fake: FakeTelegram, update: dict, count: int) -> dict:
+    fake.push(update)
+    return fake.wait_for_messages(count, ALICE, timeout=60)[count - 1]
+
+
+def test_kill_9_mid_dialog_loses_nothing_and_the_dialog_continues(tmp_path: Path, fake: FakeTelegram) -> None:
+    first = start(tmp_path, fake)
+    try:
+        consent = reply(fake, text_update("/start"), 1)
+        roles = reply(fake, press(consent, "I agree"), 2)
+        assert reply(fake, press(roles, "Explorer — report a problem you've noticed"), 3)["text"].startswith("What is")
+        # Telegram hands the next message over; the process dies right then, before it
+        # could confirm the update (and perhaps before it handled it).
+        update_id = fake.push(text_update("The footbridge over the canal has a broken railing"))
+        fake.wait_until(lambda f: update_id in f.served_updates, timeout=60)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+    finally:
+        first.kill()
+
+    second = start(tmp_path, fake)
+    try:
+        categories = fake.wait_until(lambda f: any(m["text"].startswith("Which category") for m in f.sent(ALICE)), 60)
+        categories = next(m for m in fake.sent(ALICE) if m["text"].startswith("Which category"))
+        count = len(fake.sent(ALICE))
+        where = reply(fake, press(categories, "Roads and pavements"), count + 1)
+        assert where["text"].startswith("Where is it?")
+    finally:
+        second.send_signal(signal.SIGTERM)
+        out, err = second.communicate(timeout=30)
+    assert second.returncode == 0, err
+    questions = [m["text"] for m in fake.sent(ALICE)]
+    # The description was handled exactly once: one category question, then the next step.
+    assert sum(q.startswith("Which category") for q in questions) == 1
+    assert questions[-1].startswith("Where is it?")
