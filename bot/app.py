@@ -9,7 +9,7 @@ import signal
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable, TextIO
+from typing import Any, Callable, TextIO
 
 from sqlalchemy import Engine as Database
 
@@ -139,11 +139,8 @@ NO_CHANNEL = (
 
 def run(settings: Settings) -> None:
     """Serve every configured channel until interrupted (Ctrl-C or SIGTERM)."""
-    channels = configured_channels(settings)
-    if not channels:
+    if not configured_channels(settings):
         raise NoChannelConfigured(NO_CHANNEL)
-    if channels == ["slack"]:
-        raise ChannelError("SLACK_BOT_TOKEN: serving Slack is not part of this version yet; use Telegram or `cocreate chat`.")
     app = build_app(settings)
     try:
         asyncio.run(serve(app))
@@ -154,30 +151,45 @@ def run(settings: Settings) -> None:
 
 
 async def serve(app: App) -> None:
-    """Run Telegram until SIGTERM or SIGINT, then stop receiving, let the message in flight
-    be recorded, and close."""
-    # Imported here: `cocreate chat` and the staff commands need no Telegram library.
-    from bot.telegram_channel import TelegramChannel
-
-    telegram = TelegramChannel.build(app)
-    await telegram.start()
-    webhook = bool(app.settings.telegram_webhook_url)
-    log.info("serving Telegram as @%s (%s)", telegram.username, "webhook" if webhook else "polling")
+    """Run the configured channels until SIGTERM or SIGINT, then stop receiving, let the
+    messages in flight be recorded, and close."""
+    channels = _channels(app)
+    for channel in channels:
+        await channel.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signal_number, stop.set)
-    receiving = asyncio.create_task(telegram.serve_webhook() if webhook else telegram.poll())
-    delivering = asyncio.create_task(telegram.worker.run())
+    receiving = [asyncio.create_task(channel.receive()) for channel in channels]
+    delivering = [asyncio.create_task(channel.worker.run()) for channel in channels]
     stopped = asyncio.create_task(stop.wait())
+    log.info("serving %s", ", ".join(type(channel).__name__ for channel in channels))
     try:
-        done, _ = await asyncio.wait({receiving, delivering, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait({*receiving, *delivering, stopped}, return_when=asyncio.FIRST_COMPLETED)
         for task in done - {stopped}:
-            task.result()  # a channel that failed to start (say, a bad webhook secret) says why
+            task.result()  # a channel that failed (say, a bad webhook secret) says why
     finally:
-        receiving.cancel()
-        telegram.worker.stop()
-        await asyncio.gather(receiving, delivering, return_exceptions=True)
+        for task in receiving:
+            task.cancel()
+        for channel in channels:
+            channel.worker.stop()
+        await asyncio.gather(*receiving, *delivering, return_exceptions=True)
         stopped.cancel()
-        await telegram.stop()
+        for channel in channels:
+            await channel.stop()
         log.info("stopped")
+
+
+def _channels(app: App) -> list[Any]:
+    # Imported here: `cocreate chat` and the staff commands need no channel library.
+    channels: list[Any] = []
+    names = configured_channels(app.settings)
+    if "telegram" in names:
+        from bot.telegram_channel import TelegramChannel
+
+        channels.append(TelegramChannel.build(app))
+    if "slack" in names:
+        from bot.slack_channel import SlackChannel
+
+        channels.append(SlackChannel.build(app))
+    return channels

@@ -28,8 +28,8 @@ class Blocking:
         threads = 1 if database.dialect.name == "sqlite" else POSTGRES_THREADS
         return cls(ThreadPoolExecutor(max_workers=threads, thread_name_prefix="db"))
 
-    async def __call__(self, function: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.executor, partial(function, *args))
+    async def __call__(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, partial(function, *args, **kwargs))
 
     def shutdown(self) -> None:
         self.executor.shutdown(wait=True)

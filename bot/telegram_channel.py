@@ -86,6 +86,10 @@ class TelegramChannel:
     async def stop(self) -> None:
         await self.application.shutdown()
 
+    async def receive(self) -> None:
+        """Take updates until cancelled: by webhook when TELEGRAM_WEBHOOK_URL is set, else polling."""
+        await (self.serve_webhook() if self.app.settings.telegram_webhook_url else self.poll())
+
     async def handle(self, payload: dict[str, Any]) -> None:
         """Handle one update completely; raises if it could not be (so it is not confirmed)."""
         translated = adapter.to_inbound(payload, bot_username=self.username)

@@ -1,0 +1,234 @@
+"""Slack end to end: signed HTTP requests into the real slack-bolt app, its Web API calls
+answered by a fake Slack on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import socket
+import time
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, Iterator
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from slack_sdk.signature import SignatureVerifier
+from sqlmodel import Session, func, select
+
+from bot.app import App, build_app
+from bot.config import Settings
+from bot.slack_channel import SlackChannel
+from conversations.messages import Address
+from storage import citizens, submissions
+from storage.models import Citizen, Idea, OutboxMessage, ProblemCreate, ProcessedEvent
+from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlack, fixture
+
+DM = "D0001"
+_events = iter(range(1, 1_000_000))
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    server = FakeSlack().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def app(sqlite_url: str, fake: FakeSlack, port: int) -> Iterator[App]:
+    settings = Settings(
+        _env_file=None, database_url=sqlite_url, slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
+        slack_api_base_url=fake.base_url, slack_host="127.0.0.1", slack_port=port,
+    )  # fmt: skip
+    built = build_app(settings)
+    yield built
+    built.close()
+
+
+class Slack:
+    """Sends what Slack would send to the app: signed events, presses and commands."""
+
+    def __init__(self, client: httpx.AsyncClient, port: int) -> None:
+        self.client, self.url = client, f"http://127.0.0.1:{port}/slack/events"
+        self.signer = SignatureVerifier(SIGNING_SECRET)
+
+    async def post(self, body: str, content_type: str, *, timestamp: int | None = None, signature: str | None = None,
+                   headers: dict[str, str] | None = None) -> httpx.Response:  # fmt: skip
+        stamp = str(timestamp or int(time.time()))
+        signed = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": signature or self.signer.generate_signature(timestamp=stamp, body=body),
+            **(headers or {}),
+        }
+        return await self.client.post(self.url, content=body.encode(), headers=signed)
+
+    async def message(self, text: str, *, user: str = "U0001", event_id: str | None = None, **options: Any) -> httpx.Response:
+        body = copy.deepcopy(fixture("event_message_im.json"))
+        body["event_id"] = event_id or f"Ev{next(_events):08d}"
+        body["event"].update(text=text, user=user, channel="D" + user[1:])
+        return await self.post(json.dumps(body), "application/json", **options)
+
+    async def press(self, message: dict[str, Any], label: str, *, user: str = "U0001") -> httpx.Response:
+        buttons = [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
+        button = next(b for b in buttons if b["text"]["text"] == label)
+        payload = copy.deepcopy(fixture("block_actions_payload.json"))
+        payload["user"]["id"] = user
+        payload["channel"]["id"] = payload["container"]["channel_id"] = message["channel"]
+        payload["message"].update(ts=message["ts"], text=message["text"])
+        payload["actions"][0].update(value=button["value"], action_id=button["action_id"], text=button["text"],
+                                     action_ts=f"{time.time():.6f}")  # fmt: skip
+        return await self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+
+
+@asynccontextmanager
+async def serving(app: App) -> AsyncIterator[Slack]:
+    channel = SlackChannel.build(app)
+    channel.worker.poll_interval = 0.2
+    await channel.start()
+    receiving = asyncio.create_task(channel.receive())
+    delivering = asyncio.create_task(channel.worker.run())
+    async with httpx.AsyncClient() as client:
+        slack = Slack(client, app.settings.slack_port)
+        await _until_listening(slack)
+        try:
+            yield slack
+        finally:
+            receiving.cancel()
+            channel.worker.stop()
+            await asyncio.gather(receiving, delivering, return_exceptions=True)
+
+
+async def _until_listening(slack: Slack) -> None:
+    for _ in range(200):
+        try:
+            await slack.post(json.dumps(fixture("url_verification.json")), "application/json")
+            return
+        except httpx.ConnectError:
+            await asyncio.sleep(0.01)  # the server task has not bound its port yet
+
+
+async def next_message(fake: FakeSlack, sending: Any, channel: str = DM) -> dict[str, Any]:
+    before = len(fake.messages(channel))
+    response = await sending
+    assert response.status_code == 200, response.text
+    return (await asyncio.to_thread(fake.wait_for_messages, before + 1, channel))[before]
+
+
+def add_problem(app: App) -> None:
+    with Session(app.database) as session, session.begin():
+        ana = citizens.citizen_for(session, address=Address("console", "ana", "ana"))
+        problem = ProblemCreate(description="Big pothole on Main Street", title="Big pothole on Main Street", category="roads", language="en")
+        submissions.create_problem(session, citizen_id=ana.id, problem_in=problem)
+
+
+def test_a_whole_ideator_dialog_by_buttons_and_text_in_a_dm(app: App, fake: FakeSlack) -> None:
+    add_problem(app)
+
+    async def scenario() -> None:
+        async with serving(app) as slack:
+            consent = await next_message(fake, slack.message("hello"))
+            roles = await next_message(fake, slack.press(consent, "I agree"))
+            action = await next_message(fake, slack.press(roles, "Ideator — suggest a solution to a known problem"))
+            problems = await next_message(fake, slack.press(action, "Propose an idea"))
+            ask = await next_message(fake, slack.press(problems, "P-1 · Big pothole on Main Street · 0 supporting"))
+            assert ask["text"].startswith("What is your idea?")
+            await next_message(fake, slack.message("Fill it & paint <b>lines</b>, <!channel> look"))
+            summary = await next_message(fake, slack.message("Parents walking kids to school"))
+            assert "Fill it &amp; paint &lt;b&gt;lines&lt;/b&gt;, &lt;!channel&gt; look" in summary["blocks"][0]["text"]["text"]
+            saved = await next_message(fake, slack.press(summary, "Confirm"))
+            assert saved["text"].startswith("Thank you! Your idea is I-1.")
+
+    asyncio.run(scenario())
+    with Session(app.database) as session:
+        idea = session.exec(select(Idea)).one()
+        person = session.exec(select(Citizen).where(Citizen.channel == "slack")).one()
+    assert (idea.description, idea.problem_id) == ("Fill it & paint <b>lines</b>, <!channel> look", 1)
+    assert person.display_name == "alice"  # from users.info
+    updates = fake.calls_of("chat.update")
+    assert len(updates) == 5 and updates[0]["text"].endswith("✓ I agree")
+    assert all(block["type"] == "section" for block in updates[0]["blocks"])  # the buttons are gone
+
+
+def test_a_mention_in_a_channel_answers_in_the_thread_and_stores_nobody(app: App, fake: FakeSlack) -> None:
+    async def scenario() -> None:
+        async with serving(app) as slack:
+            response = await slack.post(json.dumps(fixture("event_app_mention.json")), "application/json")
+            assert response.status_code == 200
+            (reply,) = await asyncio.to_thread(fake.wait_for_messages, 1, "C0100")
+            assert reply["thread_ts"] == "1764331201.000300"
+            assert "Talk to me privately" in json.dumps(reply["blocks"])
+            dm = await next_message(fake, slack.press(reply, "Talk to me privately"))
+            assert dm["text"].startswith("Hello! I'm cocreate")
+
+    asyncio.run(scenario())
+    with Session(app.database) as session:
+        (person,) = session.exec(select(Citizen)).all()  # created by the DM, not by the mention
+    assert (person.chat_id, person.consented_at) == (DM, None)
+
+
+def test_the_slash_command_opens_the_dialog_in_a_dm(app: App, fake: FakeSlack) -> None:
+    async def scenario() -> None:
+        async with serving(app) as slack:
+            before = len(fake.messages(DM))
+            response = await slack.post(fixture("slash_command_body.txt").strip(), "application/x-www-form-urlencoded")
+            assert response.status_code == 200
+            assert response.json() == {"text": "I've sent you a direct message — let's continue there.", "response_type": "ephemeral"}
+            consent = (await asyncio.to_thread(fake.wait_for_messages, before + 1, DM))[before]
+            ask = await next_message(fake, slack.press(consent, "I agree"))
+            assert ask["text"].endswith("(at least 10 characters).")  # /cocreate report goes straight to it
+
+    asyncio.run(scenario())
+    assert fake.calls_of("conversations.open")[0]["users"] == "U0001"
+
+
+def test_forged_and_stale_requests_are_refused_and_change_nothing(app: App, fake: FakeSlack) -> None:
+    async def scenario() -> None:
+        async with serving(app) as slack:
+            forged = await slack.message("hello", signature="v0=" + "0" * 64)
+            stale = await slack.message("hello", timestamp=int(time.time()) - 6 * 60)
+            assert (forged.status_code, stale.status_code) == (401, 401)
+
+    asyncio.run(scenario())
+    with Session(app.database) as session:
+        assert session.exec(select(func.count()).select_from(Citizen)).one() == 0
+        assert session.exec(select(func.count()).select_from(ProcessedEvent)).one() == 0
+    assert fake.messages() == []
+
+
+def test_a_retried_event_is_processed_once_and_url_verification_is_answered(app: App, fake: FakeSlack) -> None:
+    async def scenario() -> None:
+        async with serving(app) as slack:
+            await next_message(fake, slack.message("hello", event_id="EvRetried1"))
+            retry = await slack.message("hello", event_id="EvRetried1", headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+            assert retry.status_code == 200
+            await next_message(fake, slack.message("/help"))
+            challenge = await slack.post(json.dumps(fixture("url_verification.json")), "application/json")
+            assert challenge.json()["challenge"] == fixture("url_verification.json")["challenge"]
+
+    asyncio.run(scenario())
+    texts = [m["text"] for m in fake.messages(DM)]
+    assert len(texts) == 2 and texts[1].startswith("I help you take part")
+
+
+def test_a_rate_limit_is_waited_out_and_the_message_still_arrives(app: App, fake: FakeSlack) -> None:
+    fake.fail_next("chat.postMessage", 429, fixture("error_ratelimited.json"), {"Retry-After": "1"})
+
+    async def scenario() -> None:
+        async with serving(app) as slack:
+            consent = await next_message(fake, slack.message("hello"))
+            assert consent["text"].startswith("Hello!")
+
+    asyncio.run(scenario())
+    with Session(app.database) as session:
+        row = session.exec(select(OutboxMessage)).one()
+    assert (row.status, row.attempts) == ("sent", 2)

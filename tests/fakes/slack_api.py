@@ -1,0 +1,144 @@
+"""A fake Slack Web API on 127.0.0.1 for the real slack_sdk client (SLACK_API_BASE_URL).
+
+Serves auth.test, chat.postMessage, chat.update, chat.postEphemeral, conversations.open and
+users.info; answers can be scripted per method (429 with Retry-After, ok:false errors). It
+runs on its own thread and event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "slack"
+BOT_TOKEN = "xoxb-test-token"
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+
+
+def fixture(name: str) -> Any:
+    path = FIXTURES / name
+    return path.read_text() if path.suffix == ".txt" else json.loads(path.read_text())
+
+
+@dataclass
+class Scripted:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class FakeSlack:
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    posted: list[dict[str, Any]] = field(default_factory=list)
+    scripted: dict[str, list[Scripted]] = field(default_factory=dict)
+    port: int = 0
+    _changed: threading.Condition = field(default_factory=threading.Condition)
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    def start(self) -> FakeSlack:
+        ready = threading.Event()
+
+        def serve() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            web_app = web.Application()
+            web_app.router.add_post("/api/{method}", self._handle)
+            web_app.router.add_get("/api/{method}", self._handle)  # users.info is a GET
+            runner = web.AppRunner(web_app)
+            loop.run_until_complete(runner.setup())
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            loop.run_until_complete(site.start())
+            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(runner.cleanup())
+            loop.close()
+
+        threading.Thread(target=serve, name="fake-slack", daemon=True).start()
+        ready.wait()
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def fail_next(self, method: str, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        with self._changed:
+            self.scripted.setdefault(method, []).append(Scripted(status, body, headers or {}))
+
+    def calls_of(self, method: str) -> list[dict[str, Any]]:
+        with self._changed:
+            return [params for name, params in self.calls if name == method]
+
+    def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
+        with self._changed:
+            return [m for m in self.posted if channel is None or m["channel"] == channel]
+
+    def wait_until(self, condition: Callable[[FakeSlack], bool], timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not condition(self):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"condition not met; calls so far: {[name for name, _ in self.calls]}")
+                self._changed.wait(remaining)
+
+    def wait_for_messages(self, count: int, channel: str | None = None, timeout: float = 20) -> list[dict[str, Any]]:
+        self.wait_until(lambda fake: len(fake.messages(channel)) >= count, timeout)
+        return self.messages(channel)
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await _params(request)
+        with self._changed:
+            self.calls.append((method, params))
+            queue = self.scripted.get(method)
+            scripted = queue.pop(0) if queue else None
+            if scripted is None and method == "chat.postMessage":
+                params["ts"] = f"{1764331300 + len(self.posted)}.000100"
+                self.posted.append(params)
+            self._changed.notify_all()
+        if request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        if scripted is not None:
+            return web.json_response(scripted.body, status=scripted.status, headers=scripted.headers)
+        return web.json_response(self._result(method, params))
+
+    def _result(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return fixture("response_auth_test.json")
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(params["users"])[1:]}}
+        if method == "users.info":
+            answer = fixture("response_users_info.json")
+            answer["user"]["id"] = params["user"]
+            return answer
+        if method in {"chat.postMessage", "chat.update", "chat.postEphemeral"}:
+            ts = params.get("ts") or f"{time.time():.6f}"
+            return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": {"text": params.get("text")}}
+        return {"ok": True}
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    """slack_sdk sends some arguments in the query string (users.info, conversations.open)
+    and others in a form or JSON body."""
+    params: dict[str, Any] = dict(request.query)
+    body = await request.text()
+    if request.content_type == "application/json":
+        return {**params, **json.loads(body or "{}")}
+    for key, value in parse_qsl(body, keep_blank_values=True):
+        params[key] = json.loads(value) if value[:1] in "[{" else value
+    return params
