@@ -1,5 +1,5 @@
-"""`cocreate run` as a real process against the fake Bot API: start-up errors, and a kill -9
-in the middle of a dialog."""
+"""`cocreate run` as a real process against the fake Telegram and Slack servers: credentials
+the platforms refuse, and a kill -9 in the middle of a dialog."""
 
 from __future__ import annotations
 
@@ -87,3 +87,21 @@ def test_kill_9_mid_dialog_loses_nothing_and_the_dialog_continues(tmp_path: Path
     # The description was handled exactly once: one category question, then the next step.
     assert sum(q.startswith("Which category") for q in questions) == 1
     assert questions[-1].startswith("Where is it?")
+
+
+def test_slack_credentials_slack_refuses_are_named_in_one_line(tmp_path: Path) -> None:
+    from tests.fakes.slack_api import FakeSlack
+
+    fake_slack = FakeSlack().start()
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_"))}
+        env.update(
+            DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}", SLACK_BOT_TOKEN="xoxb-revoked", SLACK_SIGNING_SECRET="s",
+            SLACK_API_BASE_URL=fake_slack.base_url, PYTHONPATH=str(ROOT),
+        )  # fmt: skip
+        result = subprocess.run([sys.executable, "-m", "bot.cli", "run"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    finally:
+        fake_slack.stop()
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == "SLACK_BOT_TOKEN: Slack did not accept this token (invalid_auth)."
+    assert "xoxb-revoked" not in result.stderr
