@@ -14,11 +14,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
 import socket
-import statistics
 import sys
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +26,8 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 import httpx  # noqa: E402
 
-from bot.app import build_app  # noqa: E402
+from benchmarks.harness import report, run_against  # noqa: E402
+from bot.app import App  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.slack_channel import SlackChannel  # noqa: E402
 from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlack  # noqa: E402
@@ -118,7 +116,7 @@ class People(threading.Thread):
 def fake_and_people(people: int, to_bot: Any, from_bot: Any) -> None:
     fake = FakeSlack().start()
     to_bot.put(fake.base_url)
-    url = from_bot.get()
+    url = from_bot.get()  # where the bot takes requests
     driver = People(fake, url, people)
     started = time.perf_counter()
     driver.start()
@@ -127,37 +125,31 @@ def fake_and_people(people: int, to_bot: Any, from_bot: Any) -> None:
     fake.stop()
 
 
-async def main(people: int) -> None:
-    context = multiprocessing.get_context("spawn")
-    to_bot, from_bot = context.Queue(), context.Queue()
-    other = context.Process(target=fake_and_people, args=(people, to_bot, from_bot), daemon=True)
-    other.start()
-    base_url = await asyncio.to_thread(to_bot.get)
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with tempfile.TemporaryDirectory() as folder:
-        settings = Settings(
-            _env_file=None, database_url=f"sqlite:///{folder}/bench.db", slack_bot_token=BOT_TOKEN,
-            slack_signing_secret=SIGNING_SECRET, slack_api_base_url=base_url, slack_host="127.0.0.1", slack_port=port,
-        )  # fmt: skip
-        app = build_app(settings)
-        channel = SlackChannel.build(app)
-        await channel.start()
-        tasks = [asyncio.create_task(channel.receive()), asyncio.create_task(channel.worker.run())]
-        await asyncio.sleep(0.5)  # let the HTTP server bind before the people start (benchmark set-up only)
-        from_bot.put(f"http://127.0.0.1:{port}/slack/events")
-        elapsed, latencies = await asyncio.to_thread(to_bot.get)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        app.close()
-    other.join(timeout=10)
-    latencies.sort()
-    print(f"Slack (HTTP mode, SQLite): {people} people, {len(latencies)} events in {elapsed:.1f} s")
-    print(f"  throughput  {len(latencies) / elapsed:,.0f} events/s end to end (request sent -> reply posted)")
-    print(f"  latency     p50 {statistics.median(latencies) * 1000:.0f} ms   "
-          f"p99 {latencies[int(len(latencies) * 0.99) - 1] * 1000:.0f} ms")  # fmt: skip
+        return probe.getsockname()[1]
+
+
+PORT = free_port()
+
+
+def settings_for(database_url: str, base_url: str) -> Settings:
+    return Settings(
+        _env_file=None, database_url=database_url, slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
+        slack_api_base_url=base_url, slack_host="127.0.0.1", slack_port=PORT,
+    )  # fmt: skip
+
+
+async def serve(app: App) -> tuple[SlackChannel, str]:
+    channel = SlackChannel.build(app)
+    await channel.start()
+    return channel, f"http://127.0.0.1:{PORT}/slack/events"
+
+
+async def main(people: int) -> None:
+    elapsed, latencies = await run_against(fake_and_people, people, settings_for, serve)
+    report(f"Slack (HTTP mode, SQLite), {people} people", "event", elapsed, latencies)
 
 
 if __name__ == "__main__":

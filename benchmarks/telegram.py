@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
-import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -24,7 +21,8 @@ from typing import Any
 # Import from the repository root, not from benchmarks/ (whose telegram.py would shadow the library).
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from bot.app import build_app  # noqa: E402
+from benchmarks.harness import report, run_against  # noqa: E402
+from bot.app import App  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.telegram_channel import TelegramChannel  # noqa: E402
 from tests.bot.test_telegram_channel import press, text_update, with_content  # noqa: E402
@@ -81,12 +79,10 @@ class People(threading.Thread):
         self.done.set()
 
 
-def fake_and_people(people: int, to_bot: multiprocessing.Queue, from_bot: multiprocessing.Queue) -> None:
-    """The fake server and the simulated people, in their own process: sharing the bot's
-    interpreter (and its GIL) would make the benchmark measure them as much as the bot."""
+def fake_and_people(people: int, to_bot: Any, from_bot: Any) -> None:
     fake = FakeTelegram().start()
     to_bot.put(fake.base_url)
-    from_bot.get()  # the bot is up
+    from_bot.get()  # the bot is polling
     driver = People(fake, people)
     started = time.perf_counter()
     driver.start()
@@ -95,35 +91,22 @@ def fake_and_people(people: int, to_bot: multiprocessing.Queue, from_bot: multip
     fake.stop()
 
 
+def settings_for(database_url: str, base_url: str) -> Settings:
+    return Settings(
+        _env_file=None, database_url=database_url, telegram_bot_token=TOKEN, telegram_api_base_url=base_url
+    )
+
+
+async def serve(app: App) -> tuple[TelegramChannel, str]:
+    channel = TelegramChannel.build(app)
+    channel.poll_timeout = 1
+    await channel.start()
+    return channel, "polling"
+
+
 async def main(people: int) -> None:
-    context = multiprocessing.get_context("spawn")
-    to_bot, from_bot = context.Queue(), context.Queue()
-    other = context.Process(target=fake_and_people, args=(people, to_bot, from_bot), daemon=True)
-    other.start()
-    base_url = await asyncio.to_thread(to_bot.get)
-    with tempfile.TemporaryDirectory() as folder:
-        settings = Settings(
-            _env_file=None, database_url=f"sqlite:///{folder}/bench.db", telegram_bot_token=TOKEN,
-            telegram_api_base_url=base_url,
-        )  # fmt: skip
-        app = build_app(settings)
-        channel = TelegramChannel.build(app)
-        channel.poll_timeout = 1
-        await channel.start()
-        tasks = [asyncio.create_task(channel.poll()), asyncio.create_task(channel.worker.run())]
-        from_bot.put("go")
-        elapsed, latencies = await asyncio.to_thread(to_bot.get)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await channel.stop()
-        app.close()
-    other.join(timeout=10)
-    latencies.sort()
-    print(f"Telegram (polling, SQLite): {people} people, {len(latencies)} updates in {elapsed:.1f} s")
-    print(f"  throughput  {len(latencies) / elapsed:,.0f} updates/s end to end (update pushed -> reply delivered)")
-    print(f"  latency     p50 {statistics.median(latencies) * 1000:.0f} ms   "
-          f"p99 {latencies[int(len(latencies) * 0.99) - 1] * 1000:.0f} ms")  # fmt: skip
+    elapsed, latencies = await run_against(fake_and_people, people, settings_for, serve)
+    report(f"Telegram (polling, SQLite), {people} people", "update", elapsed, latencies)
 
 
 if __name__ == "__main__":

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any, Sequence, TypeVar
 
 from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from conversations.context import Page, Summary
 from conversations.refs import make_ref
@@ -31,35 +31,29 @@ TABLES: dict[str, Any] = {"problem": Problem, "idea": Idea, "design": DesignOffe
 CANDIDATE_LIMIT = 500
 
 
-def _record_creation(session: Session, *, kind: str, target_id: int, by: str) -> None:
-    session.add(StatusChange(kind=kind, target_id=target_id, to_status="new", changed_by=by))
+Submission = TypeVar("Submission", Problem, Idea, DesignOffer)
+
+
+def _create(session: Session, table: type[Submission], kind: str, citizen_id: int, data: SQLModel) -> Submission:
+    """Insert a submission and the first line of its history ("new", by its citizen)."""
+    submission = table.model_validate(data, update={"citizen_id": citizen_id})
+    session.add(submission)
+    session.flush()  # assigns the id the history line and the reference need
+    assert submission.id is not None
+    session.add(StatusChange(kind=kind, target_id=submission.id, to_status="new", changed_by=f"citizen:{citizen_id}"))
+    return submission
 
 
 def create_problem(session: Session, *, citizen_id: int, problem_in: ProblemCreate) -> Problem:
-    problem = Problem.model_validate(problem_in, update={"citizen_id": citizen_id})
-    session.add(problem)
-    session.flush()
-    assert problem.id is not None
-    _record_creation(session, kind="problem", target_id=problem.id, by=f"citizen:{citizen_id}")
-    return problem
+    return _create(session, Problem, "problem", citizen_id, problem_in)
 
 
 def create_idea(session: Session, *, citizen_id: int, idea_in: IdeaCreate) -> Idea:
-    idea = Idea.model_validate(idea_in, update={"citizen_id": citizen_id})
-    session.add(idea)
-    session.flush()
-    assert idea.id is not None
-    _record_creation(session, kind="idea", target_id=idea.id, by=f"citizen:{citizen_id}")
-    return idea
+    return _create(session, Idea, "idea", citizen_id, idea_in)
 
 
 def create_design_offer(session: Session, *, citizen_id: int, offer_in: DesignOfferCreate) -> DesignOffer:
-    offer = DesignOffer.model_validate(offer_in, update={"citizen_id": citizen_id})
-    session.add(offer)
-    session.flush()
-    assert offer.id is not None
-    _record_creation(session, kind="design", target_id=offer.id, by=f"citizen:{citizen_id}")
-    return offer
+    return _create(session, DesignOffer, "design", citizen_id, offer_in)
 
 
 def add_support(session: Session, *, citizen_id: int, kind: str, target_id: int) -> str:

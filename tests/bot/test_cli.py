@@ -11,7 +11,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 COCREATE = [sys.executable, "-m", "bot.cli"]
 ROOT = Path(__file__).resolve().parents[2]

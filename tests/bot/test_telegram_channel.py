@@ -6,7 +6,6 @@ import asyncio
 import copy
 import json
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
 
 import httpx
@@ -250,7 +249,7 @@ def test_a_refused_message_is_marked_failed_with_its_error(app: App, fake: FakeT
 
 def test_webhook_mode_checks_the_secret(sqlite_url: str, fake: FakeTelegram, unused_port: int) -> None:
     settings = telegram_settings(
-        sqlite_url, fake, telegram_webhook_url=f"https://bot.example.org/tg-hook", telegram_webhook_secret="s3cret-Token",
+        sqlite_url, fake, telegram_webhook_url="https://bot.example.org/tg-hook", telegram_webhook_secret="s3cret-Token",
         telegram_webhook_port=unused_port,
     )  # fmt: skip
     app = build_app(settings)

@@ -13,10 +13,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+
+from tests.fakes.recording import Recording
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "slack"
 BOT_TOKEN = "xoxb-test-token"
@@ -36,12 +38,11 @@ class Scripted:
 
 
 @dataclass
-class FakeSlack:
+class FakeSlack(Recording):
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     posted: list[dict[str, Any]] = field(default_factory=list)
     scripted: dict[str, list[Scripted]] = field(default_factory=dict)
     port: int = 0
-    _changed: threading.Condition = field(default_factory=threading.Condition)
     _loop: asyncio.AbstractEventLoop | None = None
 
     def start(self) -> FakeSlack:
@@ -87,14 +88,8 @@ class FakeSlack:
         with self._changed:
             return [m for m in self.posted if channel is None or m["channel"] == channel]
 
-    def wait_until(self, condition: Callable[[FakeSlack], bool], timeout: float = 20) -> None:
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while not condition(self):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError(f"condition not met; calls so far: {[name for name, _ in self.calls]}")
-                self._changed.wait(remaining)
+    def call_names(self) -> list[str]:
+        return [name for name, _ in self.calls]
 
     def wait_for_messages(self, count: int, channel: str | None = None, timeout: float = 20) -> list[dict[str, Any]]:
         self.wait_until(lambda fake: len(fake.messages(channel)) >= count, timeout)

@@ -16,12 +16,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 import tornado.httpserver
 import tornado.web
 from tornado.netutil import bind_sockets
+
+from tests.fakes.recording import Recording
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "telegram"
 TOKEN = "123456:TEST-token"
@@ -39,7 +41,7 @@ class Call:
 
 
 @dataclass
-class FakeTelegram:
+class FakeTelegram(Recording):
     token: str = TOKEN
     calls: list[Call] = field(default_factory=list)
     delivered: list[dict[str, Any]] = field(default_factory=list)
@@ -50,7 +52,6 @@ class FakeTelegram:
     next_update_id: int = 700_000
     next_message_id: int = 100
     webhook_url: str = ""
-    _changed: threading.Condition = field(default_factory=threading.Condition)
     _loop: asyncio.AbstractEventLoop | None = None
     port: int = 0
 
@@ -112,15 +113,8 @@ class FakeTelegram:
         with self._changed:
             return [c for c in self.calls if c.method == method]
 
-    def wait_until(self, condition: Callable[[FakeTelegram], bool], timeout: float = 20) -> None:
-        """Block until the condition holds (checked on every call to the server)."""
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while not condition(self):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError(f"condition not met; calls so far: {[c.method for c in self.calls]}")
-                self._changed.wait(remaining)
+    def call_names(self) -> list[str]:
+        return [c.method for c in self.calls]
 
     def wait_for_messages(self, count: int, chat_id: int | str | None = None, timeout: float = 20) -> list[dict[str, Any]]:
         self.wait_until(lambda fake: len(fake.sent(chat_id)) >= count, timeout)
