@@ -78,6 +78,7 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now, da
         clock=clock,
         zone=settings.zone,
         capabilities=CAPABILITIES,
+        staff=settings.staff,
     )
     return App(settings, database, catalogs, service, clock, Blocking.for_database(database))
 

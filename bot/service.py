@@ -20,13 +20,16 @@ from conversations.effects import (
     Effect,
     GiveConsent,
     NewProblem,
+    QueueBroadcast,
     Receipt,
     Receipts,
+    RecordReach,
     SaveDesignOffer,
     SaveIdea,
     SaveProblem,
     SetLanguage,
     SetRole,
+    StopUpdates,
     Subscribe,
 )
 from conversations.engine import Engine
@@ -34,7 +37,9 @@ from conversations.i18n import Catalogs
 from conversations.messages import Address, Inbound, Outbound
 from conversations.refs import make_ref
 from conversations.state import State
-from storage import citizens, outbox, submissions
+from bot import broadcasting
+from storage import broadcasts, citizens, outbox, submissions
+from storage.broadcasts import Audience
 from storage.models import Citizen, DesignOfferCreate, IdeaCreate, ProblemCreate
 
 # Receipts lead to at most one more engine step; a bound keeps a faulty flow from looping.
@@ -55,6 +60,9 @@ class SessionLookup:
 
     session: Session
     citizen_id: int
+    settings: FlowSettings
+    address: Address
+    staff: tuple[str, ...]
 
     def open_problems(self, *, offset: int, limit: int) -> Page:
         return submissions.open_problems(self.session, offset=offset, limit=limit)
@@ -71,6 +79,12 @@ class SessionLookup:
     def submission(self, *, kind: str, id: int) -> Summary | None:
         return submissions.summary_of(self.session, kind=kind, id=id)
 
+    def is_staff(self) -> bool:
+        return broadcasts.is_staff(self.session, address=self.address, configured=self.staff)
+
+    def audience_size(self, *, topic: str | None) -> int:
+        return broadcasting.audience_total(self.session, audience=Audience(topic=topic), settings=self.settings)
+
 
 @dataclass(frozen=True)
 class ConversationService:
@@ -82,6 +96,7 @@ class ConversationService:
     zone: tzinfo
     # What each channel can carry besides text ("buttons", "photo", "location").
     capabilities: Mapping[str, frozenset[str]]
+    staff: tuple[str, ...] = ()  # CHANNEL:ID from STAFF; `cocreate staff add` keeps more in the database
 
     def handle(self, inbound: Inbound) -> Handled:
         now = self.clock()
@@ -132,7 +147,7 @@ class ConversationService:
             person=person,
             settings=self.settings,
             catalogs=self.catalogs,
-            lookup=SessionLookup(session, citizen.id),
+            lookup=SessionLookup(session, citizen.id, self.settings, inbound.address, self.staff),
             capabilities=self.capabilities.get(inbound.address.channel, frozenset()),
         )
 
@@ -171,10 +186,30 @@ class ConversationService:
             offer = submissions.create_design_offer(session, citizen_id=citizen.id, offer_in=offer_in)
             assert offer.id is not None
             return Receipt("design", offer.id, make_ref("design", offer.id))
+        elif isinstance(effect, RecordReach):
+            broadcasts.record_reach(session, broadcast_id=effect.broadcast_id, citizen_id=citizen.id, people=effect.people)
+        elif isinstance(effect, StopUpdates):
+            broadcasts.unsubscribe_all(session, citizen_id=citizen.id)
+        elif isinstance(effect, QueueBroadcast):
+            return self._queue_broadcast(session, citizen, effect, now)
         elif isinstance(effect, AddSupport):
             outcome = submissions.add_support(session, citizen_id=citizen.id, kind=effect.kind, target_id=effect.target_id)
             return Receipt(effect.kind, effect.target_id, make_ref(effect.kind, effect.target_id), outcome)
         return None
+
+
+    def _queue_broadcast(self, session: Session, citizen: Citizen, effect: QueueBroadcast, now: datetime) -> Receipt:
+        broadcast = broadcasting.queue(
+            session,
+            text=effect.text,
+            audience=Audience(topic=effect.topic),
+            created_by=f"{citizen.channel}:{citizen.channel_user_id}",
+            now=now,
+            catalogs=self.catalogs,
+            settings=self.settings,
+        )
+        assert broadcast.id is not None
+        return Receipt("broadcast", broadcast.id, f"B-{broadcast.id}", outcome=f"{broadcast.recipients:,}")
 
 
 def _create_problem(session: Session, citizen_id: int, problem: NewProblem) -> int:

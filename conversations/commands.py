@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from conversations.effects import SetRole
+from conversations.effects import SetRole, StopUpdates
 from conversations.i18n import T, Text
 from conversations.state import WELCOME
 from conversations.steps import Move, Turn
@@ -97,6 +97,26 @@ def _language(engine: Engine, turn: Turn, _argument: str) -> Result:
     )
 
 
+def _broadcast(engine: Engine, turn: Turn, _argument: str) -> Result:
+    if not turn.ctx.lookup.is_staff():
+        return engine.ask_again(turn, T("staff.refused"))
+    return engine.go(turn, Move("staff.text"))
+
+
+def broadcast_button(engine: Engine, turn: Turn, choice: str) -> Result:
+    """The buttons under a broadcast work whatever the person is doing: "I shared it" asks
+    how many people (then comes back), "Stop these updates" unsubscribes in one line."""
+    target, _, action = choice.partition("|")
+    broadcast_id = target.removeprefix(BROADCAST_BUTTON)
+    if not broadcast_id.isdigit() or action not in {"shared", "stop"}:
+        return engine.ask_again(turn, T("error.stale_choice"))
+    if action == "stop":
+        result = engine.ask_again(turn, T("broadcast.stopped"))
+        return replace(result, effects=(*result.effects, StopUpdates()))
+    suspended = replace(turn.state, suspended=turn.state.to_json())
+    return engine.go(replace(turn, state=suspended), Move("reach.people", seed={"broadcast_id": int(broadcast_id)}))
+
+
 def _in_dialog(turn: Turn) -> bool:
     return turn.state.flow not in _HOME_FLOWS
 
@@ -133,4 +153,6 @@ _HANDLERS = {
     "cancel": _cancel,
     "back": _back,
     "language": _language,
+    "broadcast": _broadcast,
 }
+BROADCAST_BUTTON = "bc:"  # button values under broadcasts: "bc:12|shared", "bc:12|stop"

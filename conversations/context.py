@@ -71,6 +71,14 @@ class Lookup(Protocol):
         """One submission by kind and id, or None when there is no such submission."""
         ...
 
+    def is_staff(self) -> bool:
+        """Whether the person may use staff commands (asked only when they try one)."""
+        ...
+
+    def audience_size(self, *, topic: str | None) -> int:
+        """How many diffusers (and community groups) a broadcast on this topic would reach."""
+        ...
+
 
 @dataclass(frozen=True)
 class Context:

@@ -76,9 +76,30 @@ class Subscribe:
     area: str | None
 
 
+@dataclass(frozen=True)
+class RecordReach:
+    """A diffuser says about how many people they passed a broadcast on to."""
+
+    broadcast_id: int
+    people: int
+
+
+@dataclass(frozen=True)
+class StopUpdates:
+    """Unsubscribe from every topic (the "Stop these updates" button)."""
+
+
+@dataclass(frozen=True)
+class QueueBroadcast:
+    """Staff send a broadcast to diffusers (of one topic, or all)."""
+
+    text: str
+    topic: str | None
+
+
 Effect = (
     GiveConsent | SetRole | SetLanguage | SaveProblem | SaveIdea | SaveDesignOffer
-    | AddSupport | Subscribe
+    | AddSupport | Subscribe | RecordReach | StopUpdates | QueueBroadcast
 )
 
 

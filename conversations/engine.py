@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Mapping, Sequence
 
-from conversations.commands import handle_command, parse_command
+from conversations.commands import BROADCAST_BUTTON, broadcast_button, handle_command, parse_command
 from conversations.context import Context
 from conversations.effects import Effect, GiveConsent, Receipts, SetLanguage, SetRole
 from conversations.i18n import T, Text
@@ -44,6 +44,8 @@ class Engine:
             if isinstance(current, AwaitReceipts):
                 return self.go(turn, current.on_receipts(turn, event))
             return Result(state, (), ())
+        if event.choice is not None and event.choice.startswith(BROADCAST_BUTTON) and ctx.person.consented:
+            return broadcast_button(self, turn, event.choice)
         command = parse_command(event.text)
         if command is not None:
             return handle_command(self, turn, *command)
@@ -64,7 +66,7 @@ class Engine:
     def go(self, turn: Turn, move: Move) -> Result:
         """Carry out a Move: switch step (and flow), then ask the new step's question."""
         ctx = _apply_to_person(turn.ctx, move.effects)
-        if move.to == RESUME and turn.state.suspended:
+        if move.to == RESUME and State.from_json(turn.state.suspended).step in self.steps:
             state = State.from_json(turn.state.suspended)
         elif move.to == RESUME:
             state = _moved_state(turn.state, Move("home.role"), passing=False)

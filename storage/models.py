@@ -179,5 +179,52 @@ class OutboxMessage(SQLModel, table=True):
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, max_length=500)
-    broadcast_id: int | None = Field(default=None)
+    throttled: int = Field(default=0)  # 429 answers this row got (shown per broadcast)
+    broadcast_id: int | None = Field(default=None, index=True)
     created_at: datetime = _created()
+
+
+class Staff(SQLModel, table=True):
+    """Staff identities added with `cocreate staff add` (STAFF in the environment adds more)."""
+
+    __table_args__ = (UniqueConstraint("channel", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    user_id: str = Field(max_length=128)
+    added_at: datetime = _created()
+
+
+class Broadcast(SQLModel, table=True):
+    """A staff message to an audience; its outbox rows carry its id."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    text: str
+    audience: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    recipients: int = Field(default=0)
+    created_by: str = Field(max_length=160)
+    created_at: datetime = _created()
+
+
+class Reach(SQLModel, table=True):
+    """How many people a diffuser says they passed a broadcast on to."""
+
+    __table_args__ = (UniqueConstraint("broadcast_id", "citizen_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int = Field(foreign_key="broadcast.id", index=True)
+    citizen_id: int = Field(foreign_key="citizen.id")
+    people: int
+    created_at: datetime = _created()
+
+
+class CommunityGroup(SQLModel, table=True):
+    """A group chat (a Slack channel) that receives broadcasts on its topics as one post."""
+
+    __table_args__ = (UniqueConstraint("channel", "chat_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    chat_id: str = Field(max_length=128)
+    topics: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    added_at: datetime = _created()

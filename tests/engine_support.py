@@ -44,6 +44,15 @@ class MemoryLookup:
     def my_submissions(self) -> Sequence[Summary]:
         return self.mine
 
+    staff: bool = False
+    audience: int = 0
+
+    def is_staff(self) -> bool:
+        return self.staff
+
+    def audience_size(self, *, topic: str | None) -> int:
+        return self.audience
+
     def submission(self, *, kind: str, id: int) -> Summary | None:
         everything = [s for s, _ in self.problems] + self.ideas + self.mine
         return next((s for s in everything if s.kind == kind and s.id == id), None)

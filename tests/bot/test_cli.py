@@ -115,4 +115,4 @@ def test_submissions_export_as_json_csv_and_table(tmp_path: Path) -> None:
 def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     result = cocreate(tmp_path, "db", "upgrade")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "Database is at revision 0001."
+    assert result.stdout.strip() == "Database is at revision 0002."

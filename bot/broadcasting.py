@@ -1,0 +1,57 @@
+"""Queueing a broadcast, from the command line or a staff member's chat: one rendering of
+the message per language, and the buttons diffusers answer with."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+
+from sqlmodel import Session
+
+from conversations.commands import BROADCAST_BUTTON
+from conversations.context import FlowSettings
+from conversations.i18n import Catalogs, T
+from conversations.messages import Choice, Outbound
+from storage import broadcasts
+from storage.broadcasts import Audience
+from storage.models import Broadcast
+
+
+def message_for(catalogs: Catalogs, text: str) -> Callable[[int, str, bool], Outbound]:
+    def render(broadcast_id: int, language: str, to_group: bool) -> Outbound:
+        if to_group:  # a channel gets the news once, without personal buttons
+            return Outbound(catalogs.render(language, T("broadcast.group_message", text=text)), kind="broadcast")
+        buttons = tuple(
+            Choice(f"{BROADCAST_BUTTON}{broadcast_id}|{action}", catalogs.render(language, T(f"broadcast.{label}")))
+            for action, label in (("shared", "shared"), ("stop", "stop"))
+        )
+        return Outbound(catalogs.render(language, T("broadcast.message", text=text)), buttons, kind="broadcast")
+
+    return render
+
+
+def queue(
+    session: Session,
+    *,
+    text: str,
+    audience: Audience,
+    created_by: str,
+    now: datetime,
+    catalogs: Catalogs,
+    settings: FlowSettings,
+) -> Broadcast:
+    return broadcasts.queue_broadcast(
+        session,
+        text=text,
+        audience=audience,
+        created_by=created_by,
+        now=now,
+        languages=settings.languages,
+        default_language=settings.default_language,
+        message_for=message_for(catalogs, text),
+    )
+
+
+def audience_total(session: Session, *, audience: Audience, settings: FlowSettings) -> int:
+    return sum(broadcasts.audience_size(session, audience=audience, default_language=settings.default_language).values())
+

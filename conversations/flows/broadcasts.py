@@ -1,0 +1,77 @@
+"""Broadcasts: staff compose one (/broadcast), diffusers say how far they passed it on."""
+
+from __future__ import annotations
+
+from conversations import validation
+from conversations.effects import QueueBroadcast, Receipts, RecordReach
+from conversations.flows.common import category_label, category_options
+from conversations.i18n import T, Text
+from conversations.steps import Ask, AwaitReceipts, Choose, Move, Option, Options, Step, Turn, fixed, flow, says
+
+MAX_REACH = 1_000_000
+ALL_TOPICS = "_all"
+
+
+def reach_number(raw: str) -> str | Text:
+    """About how many people: a whole number ("40", "about 40", "~40", "1,200")."""
+    digits = "".join(ch for ch in raw if ch.isdigit())
+    if not digits or any(ch.isalpha() for ch in raw.replace("about", "").replace("around", "")):
+        return T("error.reach_number", maximum=f"{MAX_REACH:,}")
+    if not 1 <= int(digits) <= MAX_REACH:
+        return T("error.reach_number", maximum=f"{MAX_REACH:,}")
+    return digits
+
+
+def _reached(turn: Turn) -> Move:
+    people = int(turn.answers["people"])
+    effect = RecordReach(int(turn.answers["broadcast_id"]), people)
+    return Move("resume", say=(T("broadcast.reach_thanks", people=f"{people:,}"),), effects=(effect,))
+
+
+def _audience_options(turn: Turn) -> Options:
+    return Options((Option(ALL_TOPICS, T("staff.all_diffusers")), *category_options(turn).items))
+
+
+def _topic(turn: Turn) -> str | None:
+    topic = turn.answers["audience"]
+    return None if topic == ALL_TOPICS else topic
+
+
+def _confirm_prompt(turn: Turn) -> tuple[Text, ...]:
+    topic = _topic(turn)
+    size = turn.ctx.lookup.audience_size(topic=topic)
+    audience = T("staff.all_diffusers") if topic is None else category_label(turn, topic)
+    return (T("staff.preview", text=turn.answers["text"], audience=audience, size=f"{size:,}"),)
+
+
+def _confirmed(turn: Turn) -> Move:
+    if turn.answers["send"] != "send":
+        return Move("home.role", say=(T("staff.not_sent"),))
+    return Move("staff.queued", effects=(QueueBroadcast(turn.answers["text"], _topic(turn)),))
+
+
+def _queued(_turn: Turn, receipts: Receipts) -> Move:
+    say = tuple(T("staff.queued", ref=r.ref, count=r.outcome) for r in receipts.items if r.kind == "broadcast")
+    return Move("home.role", say=say)
+
+
+def steps() -> dict[str, Step]:
+    return {
+        **flow(
+            "reach",
+            Ask("people", says(T("broadcast.ask_reach")), field="people", next=_reached, validate=reach_number),
+        ),
+        **flow(
+            "staff",
+            Ask("text", says(T("staff.ask_text")), field="text", next="staff.audience", validate=validation.description),
+            Choose("audience", says(T("staff.ask_audience")), _audience_options, field="audience", next="staff.confirm"),
+            Choose(
+                "confirm",
+                _confirm_prompt,
+                fixed(Option("send", T("staff.send")), Option("cancel", T("summary.cancel"))),
+                field="send",
+                next=_confirmed,
+            ),
+            AwaitReceipts("queued", _queued),
+        ),
+    }
