@@ -16,6 +16,7 @@ class Queued:
     address: Address
     outbound: Outbound
     attempts: int
+    citizen_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """N simulated people complete the Explorer dialog at once in Slack DMs: signed HTTP requests
 into the real slack-bolt app, its replies posted to the fake Slack Web API on 127.0.0.1
-(no rate limit there; the bot has no outbound limiter yet either). The fake and the people
+(no rate limit there; the bot's outbound limiter is lifted for this benchmark). The fake and the people
 run in a second process.
 
 Each person sends their next event or button press as soon as the reply to the previous one
@@ -29,6 +29,7 @@ import httpx  # noqa: E402
 from benchmarks.harness import report, run_against  # noqa: E402
 from bot.app import App  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from bot.ratelimit import UNLIMITED  # noqa: E402
 from bot.slack_channel import SlackChannel  # noqa: E402
 from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlack  # noqa: E402
 
@@ -142,7 +143,7 @@ def settings_for(database_url: str, base_url: str) -> Settings:
 
 
 async def serve(app: App) -> tuple[SlackChannel, str]:
-    channel = SlackChannel.build(app)
+    channel = SlackChannel.build(app, limits=UNLIMITED)  # the issue asks for the outbound limit raised
     await channel.start()
     return channel, f"http://127.0.0.1:{PORT}/slack/events"
 

@@ -1,6 +1,6 @@
 """N simulated people complete the Explorer dialog at once through Telegram: the real
 python-telegram-bot, polling the fake Bot API server on 127.0.0.1 (which has no rate limit;
-the bot has no outbound limiter yet either). The fake and the people run in a second process.
+the bot's outbound limiter is lifted for this benchmark). The fake and the people run in a second process.
 
 Each person sends their next update as soon as the bot's reply to the previous one arrives.
 Prints updates handled per second end to end and p50/p99 from update to reply.
@@ -24,6 +24,7 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])
 from benchmarks.harness import report, run_against  # noqa: E402
 from bot.app import App  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from bot.ratelimit import UNLIMITED  # noqa: E402
 from bot.telegram_channel import TelegramChannel  # noqa: E402
 from tests.bot.test_telegram_channel import press, text_update, with_content  # noqa: E402
 from tests.fakes.telegram_api import TOKEN, FakeTelegram  # noqa: E402
@@ -98,7 +99,7 @@ def settings_for(database_url: str, base_url: str) -> Settings:
 
 
 async def serve(app: App) -> tuple[TelegramChannel, str]:
-    channel = TelegramChannel.build(app)
+    channel = TelegramChannel.build(app, limits=UNLIMITED)  # the issue asks for the outbound limit raised
     channel.poll_timeout = 1
     await channel.start()
     return channel, "polling"

@@ -11,27 +11,32 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import zlib
 from collections import defaultdict
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Awaitable, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 from sqlalchemy import Engine as Database
+from sqlalchemy import text
 from sqlmodel import Session
 
 from adapters.base import Blocked, Queued, RetryAfter, Sender, SendResult, Sent, TemporaryError
 from conversations.messages import Address, Choice, Outbound
-from storage import outbox
+from bot.ratelimit import UNLIMITED, Limits, RateLimiter
+from storage import broadcasts, outbox
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
+DAY = timedelta(days=1)
 
 
 def _queued(row: OutboxMessage) -> Queued:
     assert row.id is not None
     address = Address(row.channel, row.chat_id, row.user_id, row.thread_id)
     choices = tuple(Choice(c["value"], c["label"]) for c in row.choices)
-    return Queued(row.id, address, Outbound(row.text, choices, row.kind), row.attempts)
+    return Queued(row.id, address, Outbound(row.text, choices, row.kind), row.attempts, row.citizen_id)
 
 
 @dataclass
@@ -48,9 +53,14 @@ class DeliveryWorker:
     concurrency: int = 16
     # How database work is run off the event loop (bot/blocking.py); tests may keep the default.
     blocking: Callable[..., Awaitable[Any]] = asyncio.to_thread
+    limits: Limits = UNLIMITED
+    daily_broadcast_cap: int = 3  # broadcasts a person gets in 24 hours; more wait their turn
 
     def __post_init__(self) -> None:
         self._slots = asyncio.Semaphore(self.concurrency)
+        self._limiter = RateLimiter(self.limits)
+        if self.limits.overall:
+            self.batch_size = min(self.batch_size, self.limits.batch())
 
     async def drain(self, *, chat_id: str | None = None) -> int:
         """Send everything due now (for one chat, or the whole channel); returns how many were handled.
@@ -74,7 +84,12 @@ class DeliveryWorker:
                 # Unclaim what was not sent yet, so the next start sends it at once.
                 await self.blocking(self._release, messages[position:])
                 return position
+            if message.outbound.kind == "broadcast" and await self.blocking(self._defer_over_cap, message):
+                continue
             async with self._slots:
+                # In a private chat the chat is the person; anything else is a group.
+                group = message.address.chat_id != message.address.user_id
+                await self._limiter.acquire(message.address.chat_id, group=group)
                 result = await self._send(message)
             await self.blocking(self._record, message, result)
             if isinstance(result, Blocked):
@@ -83,7 +98,20 @@ class DeliveryWorker:
 
     async def run(self) -> None:
         """Drain, then sleep until woken (a new reply was committed) or the poll interval
-        passes; after stop(), return once the message in flight is recorded."""
+        passes; after stop(), return once the message in flight is recorded.
+
+        One worker delivers per channel (on PostgreSQL an advisory lock elects it; a second
+        one waits as a standby), so the channel's rate limits hold globally, and rows a
+        killed predecessor left claimed are taken back at once."""
+        async with self._elected():
+            if self.stopping.is_set():
+                return
+            taken_back = await self.blocking(self._reclaim)
+            if taken_back:
+                log.warning("took back %s %s messages left in flight by a stopped worker", taken_back, self.sender.channel)
+            await self._serve()
+
+    async def _serve(self) -> None:
         while not self.stopping.is_set():
             await self.drain()
             self.wake.clear()
@@ -91,6 +119,43 @@ class DeliveryWorker:
                 await asyncio.wait_for(self.wake.wait(), timeout=self.poll_interval)
             except TimeoutError:
                 pass
+
+    @asynccontextmanager
+    async def _elected(self) -> AsyncIterator[None]:
+        if self.database.dialect.name != "postgresql":
+            yield  # SQLite: one process delivers (see README)
+            return
+        key = zlib.crc32(f"cocreate-delivery:{self.sender.channel}".encode())
+        connection = await self.blocking(self.database.connect)
+        try:
+            while not self.stopping.is_set():
+                query = text("SELECT pg_try_advisory_lock(:key)")
+                if await self.blocking(lambda: connection.execute(query, {"key": key}).scalar()):
+                    break
+                try:
+                    await asyncio.wait_for(self.stopping.wait(), timeout=self.poll_interval * 5)
+                except TimeoutError:
+                    pass
+            yield
+        finally:
+            await self.blocking(connection.close)  # closing the session releases the lock
+
+    def _reclaim(self) -> int:
+        with Session(self.database) as session, session.begin():
+            return outbox.reclaim(session, channel=self.sender.channel)
+
+    def _defer_over_cap(self, message: Queued) -> bool:
+        """Hold a broadcast for someone who already got the day's share; True if held."""
+        if message.citizen_id is None:
+            return False
+        now = self.clock()
+        with Session(self.database) as session, session.begin():
+            recent = broadcasts.broadcasts_sent_since(session, citizen_id=message.citizen_id, since=now - DAY)
+            if len(recent) < self.daily_broadcast_cap:
+                return False
+            at = recent[-self.daily_broadcast_cap] + DAY
+            outbox.retry_later(session, message_id=message.id, at=at, error="daily broadcast cap", attempt=False)
+            return True
 
     def stop(self) -> None:
         self.stopping.set()
@@ -122,7 +187,7 @@ class DeliveryWorker:
                 outbox.mark_sent(session, message_id=message.id, now=now)
             elif isinstance(result, RetryAfter):
                 at = now + timedelta(seconds=result.seconds)
-                outbox.retry_later(session, message_id=message.id, at=at, error=result.error)
+                outbox.retry_later(session, message_id=message.id, at=at, error=result.error, throttled=True)
             elif isinstance(result, TemporaryError) and message.attempts < self.max_attempts:
                 outbox.retry_later(session, message_id=message.id, at=now + self._backoff(message), error=result.error)
             elif isinstance(result, Blocked):

@@ -23,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters import slack as adapter
 from bot.app import App, ChannelError
 from bot.delivery import DeliveryWorker
+from bot.ratelimit import SLACK, Limits
 from conversations.i18n import T
 from conversations.messages import Address, Choice, Inbound, Outbound
 
@@ -42,7 +43,7 @@ class SlackChannel:
     _profiles: dict[str, tuple[float, str | None, str | None]] = field(default_factory=dict, init=False)
 
     @classmethod
-    def build(cls, app: App) -> SlackChannel:
+    def build(cls, app: App, *, limits: Limits = SLACK) -> SlackChannel:
         settings = app.settings
         assert settings.slack_bot_token is not None
         client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_base_url)
@@ -53,7 +54,7 @@ class SlackChannel:
             process_before_response=True,
             request_verification_enabled=secret is not None,
         )
-        worker = DeliveryWorker(app.database, adapter.SlackSender(client), app.clock, blocking=app.blocking)
+        worker = DeliveryWorker(app.database, adapter.SlackSender(client), app.clock, blocking=app.blocking, limits=limits)
         channel = cls(app, client, bolt, worker)
         channel._listen()
         return channel

@@ -27,6 +27,7 @@ from telegram.ext import Application
 from adapters import telegram as adapter
 from bot.app import App, ChannelError
 from bot.delivery import DeliveryWorker
+from bot.ratelimit import TELEGRAM, Limits
 from conversations.i18n import T
 from conversations.messages import Address, Outbound
 
@@ -50,7 +51,7 @@ class TelegramChannel:
     username: str = field(default="", init=False)
 
     @classmethod
-    def build(cls, app: App) -> TelegramChannel:
+    def build(cls, app: App, *, limits: Limits = TELEGRAM) -> TelegramChannel:
         settings = app.settings
         assert settings.telegram_bot_token is not None
         application = (
@@ -64,7 +65,7 @@ class TelegramChannel:
         )
         sender = adapter.TelegramSender(application.bot)
         worker = DeliveryWorker(
-            app.database, sender, app.clock, blocking=app.blocking, concurrency=CONCURRENT_DELIVERIES
+            app.database, sender, app.clock, blocking=app.blocking, concurrency=CONCURRENT_DELIVERIES, limits=limits
         )
         return cls(app, application, worker)
 

@@ -92,8 +92,29 @@ def mark_failed(session: Session, *, message_id: int, error: str) -> None:
     _set(session, message_id, status="failed", claimed_at=None, last_error=error[:500])
 
 
-def retry_later(session: Session, *, message_id: int, at: datetime, error: str) -> None:
-    _set(session, message_id, status="pending", next_attempt_at=at, claimed_at=None, last_error=error[:500])
+def retry_later(
+    session: Session, *, message_id: int, at: datetime, error: str, throttled: bool = False, attempt: bool = True
+) -> None:
+    """Back to pending until `at`. `throttled` counts a 429; `attempt=False` (held back, not
+    tried) gives back the attempt the claim counted."""
+    values: dict[str, object] = {"status": "pending", "next_attempt_at": at, "claimed_at": None, "last_error": error[:500]}
+    if throttled:
+        values["throttled"] = OutboxMessage.throttled + 1
+    if not attempt:
+        values["attempts"] = OutboxMessage.attempts - 1
+    _set(session, message_id, **values)
+
+
+def reclaim(session: Session, *, channel: str) -> int:
+    """Rows a stopped worker left claimed go back to pending (the one worker starting now is
+    the only one delivering this channel). A message that was on the wire at the stop may
+    thus be sent twice; nothing else can."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.channel) == channel, col(OutboxMessage.status) == "sending")
+        .values(status="pending", claimed_at=None)
+    )
+    return result.rowcount or 0
 
 
 def release(session: Session, *, message_id: int) -> None:

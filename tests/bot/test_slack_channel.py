@@ -19,6 +19,7 @@ from sqlmodel import Session, func, select
 
 from bot.app import App, build_app
 from bot.config import Settings
+from bot.ratelimit import UNLIMITED
 from bot.slack_channel import SlackChannel
 from conversations.messages import Address
 from storage import citizens, submissions
@@ -92,7 +93,7 @@ class Slack:
 
 @asynccontextmanager
 async def serving(app: App) -> AsyncIterator[Slack]:
-    channel = SlackChannel.build(app)
+    channel = SlackChannel.build(app, limits=UNLIMITED)  # the limits have tests of their own
     channel.worker.poll_interval = 0.2
     await channel.start()
     receiving = asyncio.create_task(channel.receive())

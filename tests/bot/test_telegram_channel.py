@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from bot.app import App, build_app
 from bot.config import Settings
+from bot.ratelimit import UNLIMITED
 from bot.telegram_channel import TelegramChannel
 from conversations.messages import Address, Outbound
 from storage import outbox
@@ -75,7 +76,7 @@ def with_content(kind: str, user_id: int = ALICE) -> dict[str, Any]:
 
 @asynccontextmanager
 async def serving(app: App) -> AsyncIterator[TelegramChannel]:
-    channel = TelegramChannel.build(app)
+    channel = TelegramChannel.build(app, limits=UNLIMITED)  # the limits have tests of their own
     channel.poll_timeout = 1
     channel.worker.poll_interval = 0.2
     await channel.start()

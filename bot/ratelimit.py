@@ -1,0 +1,93 @@
+"""Token buckets that keep sending within each channel's published limits.
+
+Telegram: about 30 messages/s overall, about 1/s per chat, 20 a minute per group. Slack's
+chat.postMessage: about 1/s per channel. The defaults stay a little under those, so a
+well-behaved bot never sees a 429 at all; a 429 that still comes is obeyed by the worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Messages per second and burst sizes; None means no limit of that kind."""
+
+    overall: float | None
+    per_chat: float
+    per_group: float | None = None
+    chat_burst: float = 1.0
+    group_burst: float = 1.0
+    overall_burst: float = 1.0
+
+    def batch(self) -> int:
+        """About one second of sending: a reply queued meanwhile waits at most that long."""
+        return max(1, int(self.overall)) if self.overall else 50
+
+
+TELEGRAM = Limits(overall=28.0, per_chat=0.95, per_group=20 / 60)
+SLACK = Limits(overall=None, per_chat=0.95)
+UNLIMITED = Limits(overall=None, per_chat=1e9, chat_burst=1e9)
+
+
+@dataclass
+class Bucket:
+    rate: float
+    burst: float
+    tokens: float
+    updated: float
+
+    def refill(self, now: float) -> None:
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+
+    def wait(self, now: float) -> float:
+        self.refill(now)
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+
+@dataclass
+class RateLimiter:
+    limits: Limits
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    _overall: Bucket | None = field(default=None, init=False)
+    _chats: dict[str, Bucket] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        if self.limits.overall:
+            self._overall = Bucket(self.limits.overall, self.limits.overall_burst, self.limits.overall_burst, self.clock())
+
+    async def acquire(self, chat_id: str, *, group: bool = False) -> None:
+        """Wait until a message to this chat may go, then take its tokens."""
+        while True:
+            now = self.clock()
+            buckets = [b for b in (self._overall, self._chat(chat_id, group, now)) if b is not None]
+            delay = max(bucket.wait(now) for bucket in buckets)
+            if delay <= 0:
+                for bucket in buckets:
+                    bucket.tokens -= 1
+                return
+            await self.sleep(delay)
+
+    def _chat(self, chat_id: str, group: bool, now: float) -> Bucket:
+        bucket = self._chats.get(chat_id)
+        if bucket is None:
+            if len(self._chats) > 50_000:
+                self._forget_idle(now)
+            rate, burst = self.limits.per_chat, self.limits.chat_burst
+            if group and self.limits.per_group is not None:
+                rate, burst = min(rate, self.limits.per_group), self.limits.group_burst
+            bucket = self._chats[chat_id] = Bucket(rate, burst, burst, now)
+        return bucket
+
+    def _forget_idle(self, now: float) -> None:
+        """A full bucket is the same as no bucket: drop those to keep memory bounded."""
+        for chat_id, bucket in list(self._chats.items()):
+            bucket.refill(now)
+            if bucket.tokens >= bucket.burst:
+                del self._chats[chat_id]
