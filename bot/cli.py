@@ -8,27 +8,26 @@ import getpass
 import json
 import logging
 import sys
-from contextlib import contextmanager
 from dataclasses import asdict
 from enum import Enum
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from bot import app as application
-from bot.config import Settings, describe_error
+from bot import cli_staff
+from bot.cli_common import fail, friendly_errors, settings
 from storage import db, submissions
 from storage.models import STATUSES
 
 app = typer.Typer(help="cocreate: a chat bot for co-creating public services with citizens.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+cli_staff.register(app)
 
 
 class Kind(str, Enum):
@@ -43,35 +42,13 @@ class Format(str, Enum):
     csv = "csv"
 
 
-@contextmanager
-def friendly_errors() -> Iterator[None]:
-    """Turn configuration and database problems into one clear line and exit code 2."""
-    try:
-        yield
-    except ValidationError as error:
-        _fail(describe_error(error))
-    except (db.DatabaseError, application.ChannelError) as error:
-        _fail(str(error))
-    except OperationalError as error:
-        _fail(f"Cannot use the database (DATABASE_URL): {error.orig}")
-
-
-def _fail(message: str) -> None:
-    typer.echo(message, err=True)  # not wrapped: one line per problem, whatever the terminal width
-    raise typer.Exit(code=2)
-
-
-def _settings() -> Settings:
-    return Settings()
-
-
 @app.command()
 def chat(
     as_: Optional[str] = typer.Option(None, "--as", help="Who you are in this chat (default: your login name)."),
 ) -> None:
     """Talk to the bot in this terminal (same engine, same database as the channels)."""
     with friendly_errors():
-        built = application.build_app(_settings())
+        built = application.build_app(settings())
     name = as_ or getpass.getuser()
     try:
         asyncio.run(application.chat(built, name=name, stdin=sys.stdin, stdout=sys.stdout))
@@ -88,7 +65,7 @@ def run() -> None:
     # httpx logs every request URL, and Bot API URLs contain the token: keep it quiet.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     with friendly_errors():
-        application.run(_settings())
+        application.run(settings())
 
 
 @app.command("submissions")
@@ -99,9 +76,9 @@ def list_submissions(
 ) -> None:
     """List problems, ideas and design offers."""
     if status is not None and status not in STATUSES:
-        _fail(f"--status must be one of: {', '.join(STATUSES)}")
+        fail(f"--status must be one of: {', '.join(STATUSES)}")
     with friendly_errors():
-        built = application.build_app(_settings())
+        built = application.build_app(settings())
         with Session(built.database) as session:
             rows = submissions.list_submissions(session, kind=kind.value if kind else None, status=status)
         built.close()
@@ -143,7 +120,7 @@ def _print_table(records: list[dict[str, Any]]) -> None:
 def db_upgrade() -> None:
     """Create or migrate the database schema to this version."""
     with friendly_errors():
-        engine = db.create_db_engine(_settings().database_url)
+        engine = db.create_db_engine(settings().database_url)
         db.upgrade(engine)
         print(f"Database is at revision {db.current_revision(engine)}.")
 

@@ -83,7 +83,6 @@ def queue_broadcast(
     session.flush()
     assert broadcast.id is not None
     matching, language = _recipients(audience, default_language)
-    total = 0
     for lang in languages:
         outbound = message_for(broadcast.id, lang, False)
         columns = {
@@ -104,8 +103,7 @@ def queue_broadcast(
             "broadcast_id": literal(broadcast.id),
         }
         chosen = select(*[value.label(name) for name, value in columns.items()]).where(matching, language == lang)
-        result = session.connection().execute(insert(OutboxMessage.__table__).from_select(list(columns), chosen))
-        total += max(result.rowcount, 0)
+        session.connection().execute(insert(OutboxMessage.__table__).from_select(list(columns), chosen))
     for group in _groups(session, audience) if audience.language is None else []:
         outbound = message_for(broadcast.id, default_language, True)
         session.add(
@@ -114,8 +112,10 @@ def queue_broadcast(
                 priority=PRIORITIES["broadcast"], broadcast_id=broadcast.id, next_attempt_at=now, created_at=now,
             )
         )  # fmt: skip
-        total += 1
-    broadcast.recipients = total
+    session.flush()
+    # Counted afterwards: drivers do not all report rowcount for INSERT ... SELECT.
+    queued = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.broadcast_id == broadcast.id)
+    broadcast.recipients = session.exec(queued).one()
     session.add(broadcast)
     return broadcast
 

@@ -10,7 +10,17 @@ from types import MappingProxyType
 import pytest
 
 from conversations.context import Summary
-from conversations.effects import AddSupport, Receipt, Receipts, SaveProblem, SetLanguage, SetRole
+from conversations.effects import (
+    AddSupport,
+    QueueBroadcast,
+    Receipt,
+    Receipts,
+    RecordReach,
+    SaveProblem,
+    SetLanguage,
+    SetRole,
+    StopUpdates,
+)
 from conversations.i18n import Catalogs
 from conversations.messages import Location, Photo
 from tests.engine_support import CATALOGS, Conversation, MemoryLookup
@@ -257,3 +267,41 @@ def test_the_engine_imports_no_io_libraries() -> None:
     )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert output == ""
+
+
+def test_i_shared_it_asks_how_many_then_returns_to_the_question() -> None:
+    conversation = at_description()
+    result = conversation.send(choice="bc:12|shared")
+    assert text_of(conversation, result).startswith("Thank you for passing it on! About how many people")
+    assert text_of(conversation, conversation.send("lots")).startswith("Please type a number of people")
+    result = conversation.send("about 40")
+    assert result.effects == (RecordReach(12, 40),)
+    said = text_of(conversation, result)
+    assert said.startswith("Thanks — that's about 40 more people who know.")
+    assert said.endswith("What is the problem? Describe it in a few sentences (at least 10 characters).")
+    assert result.state.step == "explorer.description"
+
+
+def test_stop_these_updates_unsubscribes_in_one_line_and_the_dialog_goes_on() -> None:
+    conversation = at_description()
+    result = conversation.send(choice="bc:12|stop")
+    assert result.effects == (StopUpdates(),)
+    assert text_of(conversation, result).startswith("Done — you won't get these updates any more.")
+    assert result.state.step == "explorer.description"
+
+
+def test_only_staff_can_broadcast_and_only_after_confirming() -> None:
+    citizen = consented()
+    refused = citizen.send("/broadcast")
+    assert text_of(citizen, refused).startswith("Sorry, only the city team can send broadcasts.")
+    assert refused.effects == () and refused.state.step == "home.role"
+
+    staff = consented(lookup=MemoryLookup(staff=True, audience=1234))
+    staff.send("/broadcast")
+    staff.send("The library reopens on Monday with longer hours")
+    preview = text_of(staff, staff.send("All diffusers"))
+    assert preview.startswith("This will go to All diffusers: 1,234 recipients.")
+    result = staff.send("Send")
+    assert result.effects == (QueueBroadcast("The library reopens on Monday with longer hours", None),)
+    result = staff.apply(staff.engine.step(result.state, Receipts((Receipt("broadcast", 3, "B-3", "1,234"),)), staff.context()))
+    assert text_of(staff, result).startswith("Queued B-3 for 1,234 recipients.")

@@ -1,0 +1,232 @@
+"""Staff commands: broadcasts, staff identities, community groups, statistics."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+from sqlmodel import Session, func, select
+
+from bot import app as application
+from bot import broadcasting
+from bot.cli_common import fail, friendly_errors, settings
+from conversations.i18n import T
+from storage import broadcasts
+from storage.broadcasts import Audience
+from storage.models import STATUSES, Citizen, OutboxMessage
+from storage.submissions import list_submissions
+
+ROLES = ("explorer", "ideator", "designer", "diffuser", "any")
+IDENTITY = re.compile(r"^(telegram|slack|console):\S+$")
+
+staff_app = typer.Typer(help="Who may use staff commands in Telegram and Slack.", no_args_is_help=True)
+groups_app = typer.Typer(help="Group chats (Slack channels) that get broadcasts on their topics as one post.",
+                         no_args_is_help=True)  # fmt: skip
+
+
+def register(app: typer.Typer) -> None:
+    app.command("broadcast")(broadcast)
+    app.command("broadcasts")(list_broadcasts)
+    app.command("stats")(stats)
+    app.add_typer(staff_app, name="staff")
+    app.add_typer(groups_app, name="groups")
+
+
+def broadcast(
+    text: str = typer.Argument(..., help="The message (plain text; a ready-to-forward copy is added)."),
+    role: str = typer.Option("diffuser", help=f"Only people in this role: {', '.join(ROLES)}."),
+    topic: Optional[str] = typer.Option(None, help="Only people following this topic (a category)."),
+    language: Optional[str] = typer.Option(None, help="Only people using this language."),
+    channel: Optional[str] = typer.Option(None, help="Only people on this channel: telegram, slack, console."),
+    yes: bool = typer.Option(False, "--yes", help="Send without asking to confirm."),
+    wait: bool = typer.Option(False, "--wait", help="Show delivery progress until every message is done."),
+) -> None:
+    """Send a message to diffusers (or another audience): shows who gets it, asks, queues."""
+    if role not in ROLES:
+        fail(f"--role must be one of: {', '.join(ROLES)}")
+    if not text.strip():
+        fail("The broadcast text is empty.")
+    with friendly_errors():
+        built = application.build_app(settings())
+    audience = Audience(role=None if role == "any" else role, topic=topic, language=language, channel=channel)
+    flow_settings = built.service.settings
+    console = Console()
+    with Session(built.database) as session:
+        sizes = broadcasts.audience_size(session, audience=audience, default_language=flow_settings.default_language)
+    total = sum(sizes.values())
+    console.print(f"Audience: {total:,} recipients ({', '.join(f'{k}: {v:,}' for k, v in sorted(sizes.items())) or 'nobody'})")
+    preview = built.catalogs.render(flow_settings.default_language, T("broadcast.message", text=text))
+    console.print(Text(preview), style="dim")
+    if total == 0:
+        built.close()
+        fail("Nobody matches this audience; nothing was queued.")
+    if not yes and not _confirmed(f"Send to {total:,} recipients?"):
+        built.close()
+        fail("Not sent; nothing was queued.")
+    with Session(built.database) as session, session.begin():
+        queued = broadcasting.queue(
+            session, text=text, audience=audience, created_by="cli", now=built.clock(), catalogs=built.catalogs,
+            settings=flow_settings,
+        )  # fmt: skip
+        broadcast_id, recipients = queued.id, queued.recipients
+    console.print(f"Queued B-{broadcast_id} for {recipients:,} recipients. `cocreate run` delivers it.")
+    if wait:
+        _wait_for(built, broadcast_id, recipients, console)
+    built.close()
+
+
+def _confirmed(question: str) -> bool:
+    try:
+        return typer.confirm(question, default=False)
+    except typer.Abort:  # end of input (no terminal): not a yes
+        return False
+
+
+def _wait_for(built: application.App, broadcast_id: int, recipients: int, console: Console) -> None:
+    columns = (TextColumn("B-{task.fields[id]}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("sent {task.fields[sent]:,} · failed {task.fields[failed]:,} · blocked {task.fields[blocked]:,}"),
+               TimeElapsedColumn())  # fmt: skip
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("delivering", total=recipients, id=broadcast_id, sent=0, failed=0, blocked=0)
+        while True:
+            with Session(built.database) as session:
+                (report,) = broadcasts.reports(session, broadcast_id=broadcast_id)
+            done = report.sent + report.failed + report.blocked
+            progress.update(task, completed=done, sent=report.sent, failed=report.failed, blocked=report.blocked)
+            if report.pending == 0:
+                return
+            time.sleep(0.5)  # the CLI polls the database; delivery happens in `cocreate run`
+
+
+def list_broadcasts() -> None:
+    """Each broadcast with its sent / pending / failed / blocked counts, 429s and reported reach."""
+    with friendly_errors():
+        built = application.build_app(settings())
+    with Session(built.database) as session:
+        found = broadcasts.reports(session)
+    built.close()
+    if not found:
+        Console().print("No broadcasts yet.")
+        return
+    table = Table("ref", "created", "text", "recipients", "sent", "pending", "failed", "blocked", "429s", "reach")
+    for r in found:
+        first_line = r.text.splitlines()[0][:40]
+        table.add_row(*(Text(str(cell)) for cell in (
+            f"B-{r.id}", r.created_at.strftime("%Y-%m-%d %H:%M"), first_line, r.recipients, r.sent, r.pending,
+            r.failed, r.blocked, r.throttled, r.reach)))  # fmt: skip
+    Console().print(table)
+
+
+def stats() -> None:
+    """People by role, submissions by status, messages by delivery status."""
+    with friendly_errors():
+        built = application.build_app(settings())
+    console = Console()
+    with Session(built.database) as session:
+        people = dict(session.exec(select(Citizen.role, func.count()).group_by(Citizen.role)).all())
+        outbox = dict(session.exec(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
+        rows = [(row.kind, row.status) for row in list_submissions(session)]
+    built.close()
+    console.print("People: " + ", ".join(f"{role or 'no role yet'} {count:,}" for role, count in sorted(people.items(), key=str)))
+    for kind in ("problem", "idea", "design"):
+        counts = {status: sum(1 for k, s in rows if k == kind and s == status) for status in STATUSES}
+        console.print(f"{kind.capitalize()}s: " + (", ".join(f"{s} {n:,}" for s, n in counts.items() if n) or "none"))
+    console.print("Messages: " + (", ".join(f"{s} {n:,}" for s, n in sorted(outbox.items())) or "none"))
+
+
+def _identity(value: str) -> str:
+    if not IDENTITY.match(value):
+        fail(f"{value!r} is not CHANNEL:ID (for example telegram:12345 or slack:U0123)")
+    return value
+
+
+@staff_app.command("add")
+def staff_add(identity: str = typer.Argument(..., help="CHANNEL:ID, e.g. telegram:12345 or slack:U0123")) -> None:
+    """Let this person use staff commands (/broadcast) in chats."""
+    _identity(identity)
+    with friendly_errors():
+        built = application.build_app(settings())
+    with Session(built.database) as session, session.begin():
+        added = broadcasts.add_staff(session, address=identity)
+    built.close()
+    typer.echo(f"{identity} is staff." if added else f"{identity} was already staff.")
+
+
+@staff_app.command("remove")
+def staff_remove(identity: str = typer.Argument(..., help="CHANNEL:ID")) -> None:
+    """Take staff commands away from this person (STAFF in the environment still counts)."""
+    _identity(identity)
+    with friendly_errors():
+        built = application.build_app(settings())
+    with Session(built.database) as session, session.begin():
+        removed = broadcasts.remove_staff(session, address=identity)
+    built.close()
+    typer.echo(f"{identity} is no longer staff." if removed else f"{identity} was not staff (in the database).")
+
+
+@staff_app.command("list")
+def staff_list() -> None:
+    """Staff from STAFF and from the database."""
+    with friendly_errors():
+        current = settings()
+        built = application.build_app(current)
+    with Session(built.database) as session:
+        stored = broadcasts.staff_list(session)
+    built.close()
+    for identity in current.staff:
+        typer.echo(f"{identity}  (STAFF)")
+    for identity in stored:
+        typer.echo(identity)
+    if not current.staff and not stored:
+        typer.echo("No staff yet: add with `cocreate staff add CHANNEL:ID` or set STAFF.")
+
+
+@groups_app.command("add")
+def groups_add(
+    identity: str = typer.Argument(..., help="CHANNEL:CHAT_ID of the group, e.g. slack:C0123"),
+    topic: list[str] = typer.Option([], "--topic", help="A topic the group gets broadcasts on (repeat for more)."),
+) -> None:
+    """Register (or change) a group chat that gets broadcasts on its topics, once per broadcast."""
+    channel, chat_id = _identity(identity).split(":", 1)
+    with friendly_errors():
+        built = application.build_app(settings())
+    unknown = [t for t in topic if t not in built.service.settings.categories]
+    if unknown:
+        built.close()
+        fail(f"Unknown topic(s) {', '.join(unknown)}; topics are the CATEGORIES: {', '.join(built.service.settings.categories)}")
+    with Session(built.database) as session, session.begin():
+        broadcasts.set_group(session, channel=channel, chat_id=chat_id, topics=topic)
+    built.close()
+    typer.echo(f"{identity} gets broadcasts on: {', '.join(topic) or 'every topic'}.")
+
+
+@groups_app.command("remove")
+def groups_remove(identity: str = typer.Argument(..., help="CHANNEL:CHAT_ID")) -> None:
+    """Stop sending broadcasts to this group."""
+    channel, chat_id = _identity(identity).split(":", 1)
+    with friendly_errors():
+        built = application.build_app(settings())
+    with Session(built.database) as session, session.begin():
+        removed = broadcasts.remove_group(session, channel=channel, chat_id=chat_id)
+    built.close()
+    typer.echo(f"{identity} removed." if removed else f"{identity} was not registered.")
+
+
+@groups_app.command("list")
+def groups_list() -> None:
+    """Registered group chats and their topics."""
+    with friendly_errors():
+        built = application.build_app(settings())
+    with Session(built.database) as session:
+        found = broadcasts.groups(session)
+    built.close()
+    for group in found:
+        typer.echo(f"{group.channel}:{group.chat_id}  {', '.join(group.topics) or 'every topic'}")
+    if not found:
+        typer.echo("No groups yet: add one with `cocreate groups add slack:C0123 --topic roads`.")
