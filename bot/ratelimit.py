@@ -47,7 +47,9 @@ class Bucket:
 
     def wait(self, now: float) -> float:
         self.refill(now)
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+        # A hair under one token is one: otherwise rounding can leave waits too small to
+        # move the clock at all.
+        return 0.0 if self.tokens >= 1 - 1e-9 else (1 - self.tokens) / self.rate
 
 
 @dataclass

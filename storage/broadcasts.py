@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Sequence
 
-from sqlalchemy import and_, bindparam, case, exists, func, insert, literal
+from sqlalchemy import and_, bindparam, case, exists, func, insert, literal, or_
 from sqlmodel import Session, col, select
 
 from conversations.messages import Address, Outbound
@@ -102,7 +102,9 @@ def queue_broadcast(
             "created_at": literal(now, OutboxMessage.__table__.c.created_at.type),
             "broadcast_id": literal(broadcast.id),
         }
-        chosen = select(*[value.label(name) for name, value in columns.items()]).where(matching, language == lang)
+        # Someone whose language is no longer offered gets the default language's text.
+        in_language = language == lang if lang != default_language else or_(language == lang, language.not_in(languages))
+        chosen = select(*[value.label(name) for name, value in columns.items()]).where(matching, in_language)
         session.connection().execute(insert(OutboxMessage.__table__).from_select(list(columns), chosen))
     for group in _groups(session, audience) if audience.language is None else []:
         outbound = message_for(broadcast.id, default_language, True)
@@ -231,14 +233,15 @@ def groups(session: Session) -> list[CommunityGroup]:
 
 
 def broadcasts_sent_since(session: Session, *, citizen_id: int, since: datetime) -> list[datetime]:
-    """When the person was sent broadcasts since a time, oldest first (for the daily cap)."""
+    """When the person was sent broadcasts after a time, oldest first (for the daily cap).
+    Strictly after: one sent exactly a day ago no longer counts, so a held one can go."""
     rows = session.exec(
         select(OutboxMessage.sent_at)
         .where(
             OutboxMessage.citizen_id == citizen_id,
             OutboxMessage.kind == "broadcast",
             OutboxMessage.status == "sent",
-            col(OutboxMessage.sent_at) >= since,
+            col(OutboxMessage.sent_at) > since,
         )
         .order_by(col(OutboxMessage.sent_at))
     ).all()

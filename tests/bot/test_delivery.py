@@ -103,3 +103,43 @@ def test_a_blocked_bot_stops_messaging_that_person(app: App) -> None:
     assert [r.status for r in rows(app)] == ["blocked", "blocked"]
     with Session(app.database) as session:
         assert session.exec(select(Citizen)).one().unreachable
+
+
+def test_a_fourth_broadcast_in_a_day_waits_until_the_oldest_is_a_day_old(app: App, clock: Clock) -> None:
+    channel = ScriptedChannel()
+    for n in range(3):
+        queue(app, f"news {n}", kind="broadcast")
+        drain(app, channel)
+        clock.now += timedelta(hours=1)
+    queue(app, "news 3", kind="broadcast")
+    drain(app, channel)
+    assert channel.received == ["news 0", "news 1", "news 2"]
+    held = rows(app)[-1]
+    first_sent = rows(app)[0].sent_at
+    assert (held.status, held.attempts, held.next_attempt_at) == ("pending", 0, first_sent + timedelta(days=1))
+    clock.now = first_sent + timedelta(days=1)
+    drain(app, channel)
+    assert channel.received[-1] == "news 3"
+    # Replies are never held back by the cap.
+    queue(app, "your answer")
+    drain(app, channel)
+    assert channel.received[-1] == "your answer"
+
+
+def test_a_restarted_worker_takes_back_what_a_killed_one_left_in_flight(app: App) -> None:
+    queue(app, "one", "two")
+    with Session(app.database) as session, session.begin():
+        outbox.claim(session, channel="telegram", now=app.clock(), limit=10)  # then the process died
+    channel = ScriptedChannel()
+    worker = DeliveryWorker(app.database, channel, app.clock)
+
+    async def run_once() -> None:
+        task = asyncio.create_task(worker.run())
+        while len(channel.received) < 2:
+            await asyncio.sleep(0)  # let the worker run; it sends without waiting on a clock
+        worker.stop()
+        await task
+
+    asyncio.run(run_once())
+    assert channel.received == ["one", "two"]
+    assert [r.status for r in rows(app)] == ["sent", "sent"]
