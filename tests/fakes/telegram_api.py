@@ -48,6 +48,7 @@ class FakeTelegram(Recording):
     updates: list[dict[str, Any]] = field(default_factory=list)
     confirmed_offset: int = 0
     scripted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    failing_chats: dict[str, dict[str, Any]] = field(default_factory=dict)
     served_updates: list[int] = field(default_factory=list)  # update ids handed out, in order
     next_update_id: int = 700_000
     next_message_id: int = 100
@@ -99,6 +100,11 @@ class FakeTelegram(Recording):
             self._changed.notify_all()
             return update["update_id"]
 
+    def fail_chat(self, chat_id: int | str, error: dict[str, Any]) -> None:
+        """Every sendMessage to this chat gets this error (say, 403: the person blocked the bot)."""
+        with self._changed:
+            self.failing_chats[str(chat_id)] = error
+
     def fail_next(self, method: str, error: dict[str, Any]) -> None:
         """The next call of `method` gets this error answer (a fixture's shape)."""
         with self._changed:
@@ -127,6 +133,8 @@ class FakeTelegram(Recording):
         with self._changed:
             self.calls.append(Call(method, params))
             self._changed.notify_all()
+            if method == "sendMessage" and str(params.get("chat_id")) in self.failing_chats:
+                return self.failing_chats[str(params["chat_id"])]
             queue = self.scripted.get(method)
             return queue.pop(0) if queue else None
 

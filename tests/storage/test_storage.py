@@ -157,3 +157,17 @@ def test_blocking_marks_the_person_unreachable_and_their_queue_blocked(db: Engin
     with Session(db) as session, session.begin():
         # Writing again makes them reachable again.
         assert not new_citizen(session, "ana").unreachable
+
+
+def test_two_workers_claiming_at_once_never_get_the_same_row(db: Engine) -> None:
+    if db.dialect.name != "postgresql":
+        pytest.skip("SQLite has one delivering process; SKIP LOCKED claims are PostgreSQL's")
+    with Session(db) as session, session.begin():
+        for n in range(10):
+            queue(session, "reply", f"m{n}")
+    with Session(db) as first, first.begin():
+        mine = {m.id for m in outbox.claim(first, channel="telegram", now=NOW, limit=4)}
+        with Session(db) as second, second.begin():  # while the first still holds its rows
+            theirs = {m.id for m in outbox.claim(second, channel="telegram", now=NOW, limit=10)}
+    assert len(mine) == 4 and len(theirs) == 6
+    assert not mine & theirs
