@@ -29,7 +29,7 @@ class Limits:
         return max(1, int(self.overall)) if self.overall else 50
 
 
-TELEGRAM = Limits(overall=28.0, per_chat=0.95, per_group=20 / 60)
+TELEGRAM = Limits(overall=29.0, per_chat=0.95, per_group=20 / 60)
 SLACK = Limits(overall=None, per_chat=0.95)
 UNLIMITED = Limits(overall=None, per_chat=1e9, chat_burst=1e9)
 

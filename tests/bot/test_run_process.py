@@ -105,3 +105,46 @@ def test_slack_credentials_slack_refuses_are_named_in_one_line(tmp_path: Path) -
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == "SLACK_BOT_TOKEN: Slack did not accept this token (invalid_auth)."
     assert "xoxb-revoked" not in result.stderr
+
+
+def test_kill_9_mid_broadcast_everyone_gets_it_and_only_in_flight_ones_twice(tmp_path: Path, fake: FakeTelegram) -> None:
+    from collections import Counter
+
+    from bot.app import build_app
+    from bot.config import Settings
+    from tests.bot.test_broadcast_delivery import diffusers
+
+    app = build_app(Settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'bot.db'}"))
+    people = diffusers(app, 100)
+    app.close()
+    queued = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "broadcast", "The market moves to Station Square", "--yes"],
+        cwd=tmp_path, env=environment(tmp_path, fake), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert "Queued B-1 for 100 recipients." in queued.stdout, queued.stderr
+
+    first = start(tmp_path, fake)
+    try:
+        fake.wait_for_messages(30, timeout=60)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+    finally:
+        first.kill()
+    second = start(tmp_path, fake)
+    try:
+        fake.wait_until(lambda f: {str(m["chat_id"]) for m in f.sent()} >= {str(p) for p in people}, timeout=60)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.communicate(timeout=30)
+    copies = Counter(str(m["chat_id"]) for m in fake.sent())
+    assert set(copies) == {str(p) for p in people}  # nobody missing
+    twice = [chat for chat, n in copies.items() if n > 1]
+    # Only messages on the wire at the kill can go twice: at most one per delivery slot.
+    from bot.telegram_channel import CONCURRENT_DELIVERIES
+
+    assert len(twice) <= CONCURRENT_DELIVERIES and max(copies.values()) <= 2
+    report = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "broadcasts"], cwd=tmp_path, env={**environment(tmp_path, fake), "COLUMNS": "200"},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert "│ 100        │ 100  │ 0       │ 0      │ 0       │" in report.stdout, report.stdout

@@ -49,6 +49,12 @@ class FakeTelegram(Recording):
     confirmed_offset: int = 0
     scripted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     failing_chats: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Telegram's published limits, enforced with 429s when set (messages per second).
+    overall_limit: int | None = None
+    per_chat_interval: float | None = None
+    rate_limited: int = 0
+    _recent: list[float] = field(default_factory=list)
+    _last_to_chat: dict[str, float] = field(default_factory=dict)
     served_updates: list[int] = field(default_factory=list)  # update ids handed out, in order
     next_update_id: int = 700_000
     next_message_id: int = 100
@@ -135,8 +141,25 @@ class FakeTelegram(Recording):
             self._changed.notify_all()
             if method == "sendMessage" and str(params.get("chat_id")) in self.failing_chats:
                 return self.failing_chats[str(params["chat_id"])]
+            if method == "sendMessage" and self._over_limit(str(params.get("chat_id"))):
+                self.rate_limited += 1
+                return {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
+                        "parameters": {"retry_after": 1}}  # fmt: skip
             queue = self.scripted.get(method)
             return queue.pop(0) if queue else None
+
+    def _over_limit(self, chat_id: str) -> bool:
+        """Whether this send breaks the limits (and if not, count it against them)."""
+        now = time.monotonic()
+        if self.overall_limit is not None:
+            self._recent = [t for t in self._recent if t > now - 1.0]
+            if len(self._recent) >= self.overall_limit:
+                return True
+        if self.per_chat_interval is not None and now - self._last_to_chat.get(chat_id, -1e9) < self.per_chat_interval:
+            return True
+        self._recent.append(now)
+        self._last_to_chat[chat_id] = now
+        return False
 
     def pending_updates(self, offset: int | None) -> list[dict[str, Any]]:
         with self._changed:

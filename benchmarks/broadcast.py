@@ -1,0 +1,145 @@
+"""A broadcast to N diffusers (default 10,000) through a fake Telegram that enforces the
+published limits (30 messages/s overall, 1/s per chat; 429 beyond), while one person keeps
+chatting with the bot. Also times queueing 100,000 recipients.
+
+Prints: the achieved rate as a fraction of the limit (target >= 0.9), 429s received
+(target 0), duplicates and missing recipients (both 0), p99 reply latency for the person
+chatting during the broadcast (target < 2 s), and the time to queue 100,000 recipients on
+SQLite and, with --postgres, on PostgreSQL.
+
+    python benchmarks/broadcast.py [--recipients 10000] [--postgres postgresql+psycopg://postgres@127.0.0.1/test]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+sys.path[0] = str(Path(__file__).resolve().parents[1])
+
+from sqlalchemy import insert  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+from benchmarks.engine import scratch_database  # noqa: E402
+from bot import broadcasting  # noqa: E402
+from bot.app import App, build_app  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.telegram_channel import TelegramChannel  # noqa: E402
+from storage.broadcasts import Audience  # noqa: E402
+from storage.models import Citizen, Subscription  # noqa: E402
+from tests.bot.test_telegram_channel import text_update  # noqa: E402
+from tests.fakes.telegram_api import TOKEN, FakeTelegram  # noqa: E402
+
+LIMIT = 30
+CHATTER = 42
+
+
+def add_diffusers(app: App, count: int) -> None:
+    now = datetime.now(timezone.utc)
+    people = [
+        {"channel": "telegram", "channel_user_id": str(1_000_000 + n), "chat_id": str(1_000_000 + n), "role": "diffuser",
+         "language": "en", "consented_at": now, "unreachable": False, "created_at": now}
+        for n in range(count)
+    ]  # fmt: skip
+    with Session(app.database) as session, session.begin():
+        session.connection().execute(insert(Citizen.__table__), people)
+        ids = session.connection().execute(Citizen.__table__.select().with_only_columns(Citizen.__table__.c.id)).scalars()
+        topics = [{"citizen_id": i, "topic": "roads", "created_at": now} for i in ids]
+        session.connection().execute(insert(Subscription.__table__), topics)
+
+
+def time_queueing(app: App, count: int) -> float:
+    add_diffusers(app, count)
+    started = time.perf_counter()
+    with Session(app.database) as session, session.begin():
+        broadcasting.queue(session, text="Queue timing", audience=Audience(), created_by="bench", now=app.clock(),
+                           catalogs=app.catalogs, settings=app.service.settings)  # fmt: skip
+    return time.perf_counter() - started
+
+
+def other_side(recipients: int, to_bot: Any, from_bot: Any) -> None:
+    """The rate-enforcing fake and a person chatting: one message, wait for the reply, again."""
+    fake = FakeTelegram(overall_limit=LIMIT, per_chat_interval=1.0).start()
+    to_bot.put(fake.base_url)
+    from_bot.get()
+    started = time.perf_counter()
+    latencies = []
+    texts = ["/start", "/help", "/my", "/privacy"]
+    while len([m for m in fake.sent() if str(m["chat_id"]) != str(CHATTER)]) < recipients:
+        before = len(fake.sent(CHATTER))
+        pushed = time.perf_counter()
+        fake.push(text_update(texts[len(latencies) % len(texts)], CHATTER))
+        fake.wait_for_messages(before + 1, CHATTER, timeout=60)
+        latencies.append(time.perf_counter() - pushed)
+        time.sleep(1.0)  # the person reads the answer before writing again
+    elapsed = time.perf_counter() - started
+    copies = Counter(str(m["chat_id"]) for m in fake.sent() if str(m["chat_id"]) != str(CHATTER))
+    to_bot.put((elapsed, latencies, copies, fake.rate_limited))
+    fake.stop()
+
+
+async def deliver(recipients: int) -> None:
+    context = multiprocessing.get_context("spawn")
+    to_bot, from_bot = context.Queue(), context.Queue()
+    other = context.Process(target=other_side, args=(recipients, to_bot, from_bot), daemon=True)
+    other.start()
+    base_url = await asyncio.to_thread(to_bot.get)
+    with tempfile.TemporaryDirectory() as folder:
+        settings = Settings(_env_file=None, database_url=f"sqlite:///{folder}/bench.db", telegram_bot_token=TOKEN,
+                            telegram_api_base_url=base_url)  # fmt: skip
+        app = build_app(settings)
+        add_diffusers(app, recipients)
+        with Session(app.database) as session, session.begin():
+            broadcasting.queue(session, text="The market moves to Station Square", audience=Audience(),
+                               created_by="bench", now=app.clock(), catalogs=app.catalogs, settings=app.service.settings)  # fmt: skip
+        channel = TelegramChannel.build(app)
+        channel.poll_timeout = 1
+        await channel.start()
+        tasks = [asyncio.create_task(channel.receive()), asyncio.create_task(channel.worker.run())]
+        from_bot.put("go")
+        elapsed, latencies, copies, throttled = await asyncio.to_thread(to_bot.get)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await channel.stop()
+        app.close()
+    other.join(timeout=10)
+    expected = {str(1_000_000 + n) for n in range(recipients)}
+    latencies.sort()
+    rate = recipients / elapsed
+    print(f"Broadcast to {recipients:,} via Telegram limits ({LIMIT}/s overall, 1/s per chat) in {elapsed:.0f} s")
+    print(f"  achieved rate   {rate:.1f} messages/s = {rate / LIMIT:.2f} of the limit (target >= 0.9)")
+    print(f"  429s received   {throttled} (target 0)")
+    print(f"  duplicates      {sum(n - 1 for n in copies.values() if n > 1)}   missing {len(expected - set(copies))}")
+    print(f"  chatting person {len(latencies)} replies during it: p50 {statistics.median(latencies) * 1000:.0f} ms, "
+          f"p99 {latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000:.0f} ms (target < 2,000 ms)")  # fmt: skip
+
+
+def queue_timings(postgres: str | None) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        app = build_app(Settings(_env_file=None, database_url=f"sqlite:///{folder}/queue.db"))
+        print(f"  queue 100,000   SQLite {time_queueing(app, 100_000):.1f} s")
+        app.close()
+    if postgres:
+        with scratch_database(postgres) as url:
+            app = build_app(Settings(_env_file=None, database_url=url))
+            print(f"  queue 100,000   PostgreSQL {time_queueing(app, 100_000):.1f} s")
+            app.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--recipients", type=int, default=10_000)
+    parser.add_argument("--postgres", metavar="URL", help="also time queueing on a scratch database on this server")
+    arguments = parser.parse_args()
+    asyncio.run(deliver(arguments.recipients))
+    queue_timings(arguments.postgres)
