@@ -41,18 +41,15 @@ def next_update_text(turn: Turn, ref: str, saved_key: str) -> Text:
     return T(saved_key, ref=ref, date=turn.ctx.catalogs.date(turn.language, when))
 
 
-def saved_receipt(flow_name: str, role: str, saved_key: str) -> AwaitReceipts:
-    """Waits for the new reference, thanks the person and offers what comes next."""
+def saved_receipt(role: str, kind: str) -> AwaitReceipts:
+    """Waits for the new reference (of this kind), thanks the person with it ("<role>.saved")
+    and offers what comes next."""
 
     def on_receipts(turn: Turn, receipts: Receipts) -> Move:
-        say = [next_update_text(turn, r.ref, saved_key) for r in receipts.items if r.kind == flow_name_kind(flow_name)]
+        say = [next_update_text(turn, r.ref, f"{role}.saved") for r in receipts.items if r.kind == kind]
         return Move("home.after", say=tuple(say), seed={"role": role})
 
     return AwaitReceipts("saved", on_receipts)
-
-
-def flow_name_kind(flow_name: str) -> str:
-    return {"explorer": "problem", "ideator": "idea", "designer": "design"}[flow_name]
 
 
 def support_move(kind: str, target_id: int, role: str) -> Move:

@@ -90,5 +90,5 @@ def steps() -> dict[str, Step]:
             next="designer.confirm",
         ),
         *summary_steps(summary=_summary, editable=_editable, on_confirm=_on_confirm, flow_name="designer"),
-        saved_receipt("designer", "designer", "designer.saved"),
+        saved_receipt("designer", kind="design"),
     )

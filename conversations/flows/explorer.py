@@ -139,5 +139,5 @@ def steps() -> dict[str, Step]:
         ),
         *summary_steps(summary=_summary, editable=_editable, on_confirm=_on_confirm, flow_name="explorer"),
         Choose("duplicate", _duplicate_prompt, _duplicate_options, field="duplicate", next=_duplicate_answer),
-        saved_receipt("explorer", "explorer", "explorer.saved"),
+        saved_receipt("explorer", kind="problem"),
     )

@@ -139,7 +139,7 @@ def steps() -> dict[str, Step]:
         Ask("idea", says(T("ideator.ask_idea")), field="idea", next="ideator.benefit", validate=validation.description),
         Ask("benefit", says(T("ideator.ask_benefit")), field="benefit", next="ideator.confirm", validate=validation.short_text),
         *summary_steps(summary=_summary, editable=_editable, on_confirm=_on_confirm, flow_name="ideator"),
-        saved_receipt("ideator", "ideator", "ideator.saved"),
+        saved_receipt("ideator", kind="idea"),
         Choose(
             "pick_idea",
             says(T("ideator.pick_idea")),
