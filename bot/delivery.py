@@ -69,6 +69,7 @@ class DeliveryWorker:
         messages go strictly one after another, in the order they were queued."""
         handled = 0
         while True:
+            self.wake.clear()  # set again when a reply is committed: it then interrupts broadcasts
             batch = await self.blocking(self._claim, chat_id)
             if not batch:
                 return handled
@@ -80,13 +81,15 @@ class DeliveryWorker:
 
     async def _send_in_order(self, messages: list[Queued]) -> int:
         for position, message in enumerate(messages):
-            if self.stopping.is_set():
-                # Unclaim what was not sent yet, so the next start sends it at once.
-                await self.blocking(self._release, messages[position:])
-                return position
             if message.outbound.kind == "broadcast" and await self.blocking(self._defer_over_cap, message):
                 continue
             async with self._slots:
+                # Checked once a slot is free, before taking rate tokens: a reply committed
+                # while this broadcast waited goes first (the next claim takes it), and
+                # shutting down stops here. Unsent rows go back to pending.
+                if self.stopping.is_set() or (message.outbound.kind == "broadcast" and self.wake.is_set()):
+                    await self.blocking(self._release, messages[position:])
+                    return position
                 # In a private chat the chat is the person; anything else is a group.
                 group = message.address.chat_id != message.address.user_id
                 await self._limiter.acquire(message.address.chat_id, group=group)
@@ -114,7 +117,6 @@ class DeliveryWorker:
     async def _serve(self) -> None:
         while not self.stopping.is_set():
             await self.drain()
-            self.wake.clear()
             try:
                 await asyncio.wait_for(self.wake.wait(), timeout=self.poll_interval)
             except TimeoutError:

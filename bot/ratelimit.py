@@ -25,11 +25,11 @@ class Limits:
     overall_burst: float = 1.0
 
     def batch(self) -> int:
-        """About one second of sending: a reply queued meanwhile waits at most that long."""
+        """About a second of sending (a new reply interrupts a batch of broadcasts)."""
         return max(1, int(self.overall)) if self.overall else 50
 
 
-TELEGRAM = Limits(overall=29.0, per_chat=0.95, per_group=20 / 60)
+TELEGRAM = Limits(overall=28.5, per_chat=0.95, per_group=20 / 60)
 SLACK = Limits(overall=None, per_chat=0.95)
 UNLIMITED = Limits(overall=None, per_chat=1e9, chat_burst=1e9)
 
