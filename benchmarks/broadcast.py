@@ -29,7 +29,6 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])
 from sqlalchemy import insert  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from benchmarks.engine import scratch_database  # noqa: E402
 from bot import broadcasting  # noqa: E402
 from bot.app import App, build_app  # noqa: E402
 from bot.config import Settings  # noqa: E402
@@ -38,6 +37,7 @@ from storage.broadcasts import Audience  # noqa: E402
 from storage.models import Citizen, Subscription  # noqa: E402
 from tests.bot.test_telegram_channel import text_update  # noqa: E402
 from tests.fakes.telegram_api import TOKEN, FakeTelegram  # noqa: E402
+from tests.postgres import scratch_database  # noqa: E402
 
 LIMIT = 30
 CHATTER = 42
@@ -130,7 +130,7 @@ def queue_timings(postgres: str | None) -> None:
         print(f"  queue 100,000   SQLite {time_queueing(app, 100_000):.1f} s")
         app.close()
     if postgres:
-        with scratch_database(postgres) as url:
+        with scratch_database(postgres, prefix="cocreate_bench") as url:
             app = build_app(Settings(_env_file=None, database_url=url))
             print(f"  queue 100,000   PostgreSQL {time_queueing(app, 100_000):.1f} s")
             app.close()

@@ -17,22 +17,18 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 # Import from the repository root, not from benchmarks/ (whose telegram.py would shadow the library).
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 
 from bot.app import App, build_app  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from conversations.messages import Address, Inbound  # noqa: E402
-from storage.db import normalize_url  # noqa: E402
+from tests.postgres import scratch_database  # noqa: E402
 from storage.models import OutboxMessage  # noqa: E402
 
 WORDS = (
@@ -118,26 +114,10 @@ def main() -> None:
         report("SQLite (file, WAL)", app, args.people, args.seed)
         app.close()
     if args.postgres:
-        with scratch_database(args.postgres) as url:
+        with scratch_database(args.postgres, prefix="cocreate_bench") as url:
             app = build_app(Settings(_env_file=None, database_url=url))
             report("PostgreSQL", app, args.people, args.seed)
             app.close()
-
-
-@contextmanager
-def scratch_database(server_url: str) -> Iterator[str]:
-    """A new database on the given PostgreSQL server, dropped afterwards."""
-    admin_url = make_url(normalize_url(server_url))
-    name = f"cocreate_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from bot import app as application
 from bot import cli_staff
-from bot.cli_common import fail, friendly_errors, settings
+from bot.cli_common import fail, friendly_errors, opened_app, settings
 from storage import db, submissions
 from storage.models import STATUSES
 
@@ -77,11 +77,8 @@ def list_submissions(
     """List problems, ideas and design offers."""
     if status is not None and status not in STATUSES:
         fail(f"--status must be one of: {', '.join(STATUSES)}")
-    with friendly_errors():
-        built = application.build_app(settings())
-        with Session(built.database) as session:
-            rows = submissions.list_submissions(session, kind=kind.value if kind else None, status=status)
-        built.close()
+    with opened_app() as built, Session(built.database) as session:
+        rows = submissions.list_submissions(session, kind=kind.value if kind else None, status=status)
     records = [_record(row) for row in rows]
     if format is Format.json:
         print(json.dumps(records, ensure_ascii=False, indent=2))

@@ -35,3 +35,15 @@ def fail(message: str) -> NoReturn:
 
 def settings() -> Settings:
     return Settings()
+
+
+@contextmanager
+def opened_app() -> Iterator[application.App]:
+    """The app for one command (database checked and ready), closed afterwards."""
+    with friendly_errors():
+        built = application.build_app(settings())
+    try:
+        with friendly_errors():
+            yield built
+    finally:
+        built.close()

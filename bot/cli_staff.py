@@ -15,7 +15,7 @@ from sqlmodel import Session, func, select
 
 from bot import app as application
 from bot import broadcasting
-from bot.cli_common import fail, friendly_errors, settings
+from bot.cli_common import fail, opened_app
 from conversations.i18n import T
 from storage import broadcasts
 from storage.broadcasts import Audience
@@ -52,9 +52,12 @@ def broadcast(
         fail(f"--role must be one of: {', '.join(ROLES)}")
     if not text.strip():
         fail("The broadcast text is empty.")
-    with friendly_errors():
-        built = application.build_app(settings())
     audience = Audience(role=None if role == "any" else role, topic=topic, language=language, channel=channel)
+    with opened_app() as built:
+        _broadcast(built, text, audience, yes=yes, wait=wait)
+
+
+def _broadcast(built: application.App, text: str, audience: Audience, *, yes: bool, wait: bool) -> None:
     flow_settings = built.service.settings
     console = Console()
     with Session(built.database) as session:
@@ -64,10 +67,8 @@ def broadcast(
     preview = built.catalogs.render(flow_settings.default_language, T("broadcast.message", text=text))
     console.print(Text(preview), style="dim")
     if total == 0:
-        built.close()
         fail("Nobody matches this audience; nothing was queued.")
     if not yes and not _confirmed(f"Send to {total:,} recipients?"):
-        built.close()
         fail("Not sent; nothing was queued.")
     with Session(built.database) as session, session.begin():
         queued = broadcasting.queue(
@@ -78,7 +79,6 @@ def broadcast(
     console.print(f"Queued B-{broadcast_id} for {recipients:,} recipients. `cocreate run` delivers it.")
     if wait:
         _wait_for(built, broadcast_id, recipients, console)
-    built.close()
 
 
 def _confirmed(question: str) -> bool:
@@ -106,11 +106,8 @@ def _wait_for(built: application.App, broadcast_id: int, recipients: int, consol
 
 def list_broadcasts() -> None:
     """Each broadcast with its sent / pending / failed / blocked counts, 429s and reported reach."""
-    with friendly_errors():
-        built = application.build_app(settings())
-    with Session(built.database) as session:
+    with opened_app() as built, Session(built.database) as session:
         found = broadcasts.reports(session)
-    built.close()
     if not found:
         Console().print("No broadcasts yet.")
         return
@@ -125,14 +122,11 @@ def list_broadcasts() -> None:
 
 def stats() -> None:
     """People by role, submissions by status, messages by delivery status."""
-    with friendly_errors():
-        built = application.build_app(settings())
     console = Console()
-    with Session(built.database) as session:
+    with opened_app() as built, Session(built.database) as session:
         people = dict(session.exec(select(Citizen.role, func.count()).group_by(Citizen.role)).all())
         outbox = dict(session.exec(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
         rows = [(row.kind, row.status) for row in list_submissions(session)]
-    built.close()
     console.print("People: " + ", ".join(f"{role or 'no role yet'} {count:,}" for role, count in sorted(people.items(), key=str)))
     for kind in ("problem", "idea", "design"):
         counts = {status: sum(1 for k, s in rows if k == kind and s == status) for status in STATUSES}
@@ -150,11 +144,8 @@ def _identity(value: str) -> str:
 def staff_add(identity: str = typer.Argument(..., help="CHANNEL:ID, e.g. telegram:12345 or slack:U0123")) -> None:
     """Let this person use staff commands (/broadcast) in chats."""
     _identity(identity)
-    with friendly_errors():
-        built = application.build_app(settings())
-    with Session(built.database) as session, session.begin():
+    with opened_app() as built, Session(built.database) as session, session.begin():
         added = broadcasts.add_staff(session, address=identity)
-    built.close()
     typer.echo(f"{identity} is staff." if added else f"{identity} was already staff.")
 
 
@@ -162,28 +153,21 @@ def staff_add(identity: str = typer.Argument(..., help="CHANNEL:ID, e.g. telegra
 def staff_remove(identity: str = typer.Argument(..., help="CHANNEL:ID")) -> None:
     """Take staff commands away from this person (STAFF in the environment still counts)."""
     _identity(identity)
-    with friendly_errors():
-        built = application.build_app(settings())
-    with Session(built.database) as session, session.begin():
+    with opened_app() as built, Session(built.database) as session, session.begin():
         removed = broadcasts.remove_staff(session, address=identity)
-    built.close()
     typer.echo(f"{identity} is no longer staff." if removed else f"{identity} was not staff (in the database).")
 
 
 @staff_app.command("list")
 def staff_list() -> None:
     """Staff from STAFF and from the database."""
-    with friendly_errors():
-        current = settings()
-        built = application.build_app(current)
-    with Session(built.database) as session:
+    with opened_app() as built, Session(built.database) as session:
         stored = broadcasts.staff_list(session)
-    built.close()
-    for identity in current.staff:
+    for identity in built.settings.staff:
         typer.echo(f"{identity}  (STAFF)")
     for identity in stored:
         typer.echo(identity)
-    if not current.staff and not stored:
+    if not built.settings.staff and not stored:
         typer.echo("No staff yet: add with `cocreate staff add CHANNEL:ID` or set STAFF.")
 
 
@@ -194,15 +178,13 @@ def groups_add(
 ) -> None:
     """Register (or change) a group chat that gets broadcasts on its topics, once per broadcast."""
     channel, chat_id = _identity(identity).split(":", 1)
-    with friendly_errors():
-        built = application.build_app(settings())
-    unknown = [t for t in topic if t not in built.service.settings.categories]
-    if unknown:
-        built.close()
-        fail(f"Unknown topic(s) {', '.join(unknown)}; topics are the CATEGORIES: {', '.join(built.service.settings.categories)}")
-    with Session(built.database) as session, session.begin():
-        broadcasts.set_group(session, channel=channel, chat_id=chat_id, topics=topic)
-    built.close()
+    with opened_app() as built:
+        categories = built.settings.categories
+        unknown = [t for t in topic if t not in categories]
+        if unknown:
+            fail(f"Unknown topic(s) {', '.join(unknown)}; topics are the CATEGORIES: {', '.join(categories)}")
+        with Session(built.database) as session, session.begin():
+            broadcasts.set_group(session, channel=channel, chat_id=chat_id, topics=topic)
     typer.echo(f"{identity} gets broadcasts on: {', '.join(topic) or 'every topic'}.")
 
 
@@ -210,22 +192,16 @@ def groups_add(
 def groups_remove(identity: str = typer.Argument(..., help="CHANNEL:CHAT_ID")) -> None:
     """Stop sending broadcasts to this group."""
     channel, chat_id = _identity(identity).split(":", 1)
-    with friendly_errors():
-        built = application.build_app(settings())
-    with Session(built.database) as session, session.begin():
+    with opened_app() as built, Session(built.database) as session, session.begin():
         removed = broadcasts.remove_group(session, channel=channel, chat_id=chat_id)
-    built.close()
     typer.echo(f"{identity} removed." if removed else f"{identity} was not registered.")
 
 
 @groups_app.command("list")
 def groups_list() -> None:
     """Registered group chats and their topics."""
-    with friendly_errors():
-        built = application.build_app(settings())
-    with Session(built.database) as session:
+    with opened_app() as built, Session(built.database) as session:
         found = broadcasts.groups(session)
-    built.close()
     for group in found:
         typer.echo(f"{group.channel}:{group.chat_id}  {', '.join(group.topics) or 'every topic'}")
     if not found:

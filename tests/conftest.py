@@ -5,17 +5,17 @@ a fresh PostgreSQL database created for it and dropped after."""
 from __future__ import annotations
 
 import os
-import uuid
 from datetime import datetime, timezone
 from typing import Iterator
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from bot.app import App, build_app
 from bot.config import Settings
-from storage.db import create_db_engine, normalize_url
+from storage.db import create_db_engine
+from tests.postgres import scratch_database
 
 FIXED_NOW = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
@@ -45,21 +45,11 @@ def sqlite_url(tmp_path) -> str:
 def postgresql_url() -> Iterator[str]:
     if not POSTGRES_URL:
         pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
-    admin_url = make_url(normalize_url(POSTGRES_URL))
-    name = f"cocreate_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # noqa: BLE001
-        admin.dispose()
-        pytest.skip(f"PostgreSQL at TEST_DATABASE_URL is not reachable: {error}")
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        with scratch_database(POSTGRES_URL) as url:
+            yield url
+    except OperationalError as error:
+        pytest.skip(f"PostgreSQL at TEST_DATABASE_URL is not reachable: {error.orig}")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
