@@ -60,8 +60,8 @@ class App:
         self.database.dispose()
 
 
-def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now, database: Database | None = None) -> App:
-    database = database or create_db_engine(settings.database_url)
+def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> App:
+    database = create_db_engine(settings.database_url)
     ensure_schema(database)
     catalogs = load_catalogs()
     flow_settings = FlowSettings(

@@ -68,7 +68,7 @@ class DeliveryWorker:
         Chats are served side by side (up to `concurrency` sends at once); within a chat,
         messages go strictly one after another, in the order they were queued."""
         handled = 0
-        while True:
+        while not self.stopping.is_set():
             self.wake.clear()  # set again when a reply is committed: it then interrupts broadcasts
             batch = await self.blocking(self._claim, chat_id)
             if not batch:
@@ -78,6 +78,7 @@ class DeliveryWorker:
                 by_chat[message.address.chat_id].append(message)
             counts = await asyncio.gather(*(self._send_in_order(messages) for messages in by_chat.values()))
             handled += sum(counts)
+        return handled
 
     async def _send_in_order(self, messages: list[Queued]) -> int:
         for position, message in enumerate(messages):

@@ -143,3 +143,19 @@ def test_a_restarted_worker_takes_back_what_a_killed_one_left_in_flight(app: App
     asyncio.run(run_once())
     assert channel.received == ["one", "two"]
     assert [r.status for r in rows(app)] == ["sent", "sent"]
+
+
+def test_stopping_mid_batch_puts_the_unsent_rows_back_and_returns(app: App) -> None:
+    queue(app, *(f"news {n}" for n in range(5)), kind="broadcast")
+    channel = ScriptedChannel()
+    worker = DeliveryWorker(app.database, channel, app.clock, concurrency=1)
+
+    class StopAfterFirst(ScriptedChannel):
+        async def send(self, message):  # type: ignore[override]
+            worker.stop()  # a SIGTERM arrives while the first message is on the wire
+            return await channel.send(message)
+
+    worker.sender = StopAfterFirst()
+    assert asyncio.run(worker.drain()) == 1
+    assert [r.status for r in rows(app)] == ["sent", "pending", "pending", "pending", "pending"]
+    assert all(r.attempts == 0 for r in rows(app)[1:])  # held back, not tried
