@@ -24,7 +24,7 @@ from bot.slack_channel import SlackChannel
 from conversations.messages import Address
 from storage import citizens, submissions
 from storage.models import Citizen, Idea, OutboxMessage, ProblemCreate, ProcessedEvent
-from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlack, fixture
+from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack, fixture
 
 DM = "D0001"
 _events = iter(range(1, 1_000_000))
@@ -233,3 +233,28 @@ def test_a_rate_limit_is_waited_out_and_the_message_still_arrives(app: App, fake
     with Session(app.database) as session:
         row = session.exec(select(OutboxMessage)).one()
     assert (row.status, row.attempts) == ("sent", 2)
+
+
+def test_socket_mode_receives_events_over_the_websocket_and_acknowledges_them(sqlite_url: str, fake: FakeSlack) -> None:
+    settings = Settings(
+        _env_file=None, database_url=sqlite_url, slack_bot_token=BOT_TOKEN, slack_app_token=APP_TOKEN,
+        slack_api_base_url=fake.base_url,
+    )  # fmt: skip
+    app = build_app(settings)
+
+    async def scenario() -> None:
+        channel = SlackChannel.build(app, limits=UNLIMITED)
+        await channel.start()
+        tasks = [asyncio.create_task(channel.receive()), asyncio.create_task(channel.worker.run())]
+        envelope = await asyncio.to_thread(fake.send_envelope, fixture("event_message_im.json"))
+        (consent,) = await asyncio.to_thread(fake.wait_for_messages, 1, DM)
+        assert consent["text"].startswith("Hello! I'm cocreate")
+        await asyncio.to_thread(fake.wait_until, lambda f: envelope in f.acks)
+        for task in tasks:
+            task.cancel()
+        channel.worker.stop()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    asyncio.run(scenario())
+    app.close()
+    assert fake.calls_of("apps.connections.open")

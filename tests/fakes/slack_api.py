@@ -22,6 +22,7 @@ from tests.fakes.recording import Recording
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "slack"
 BOT_TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-test-token"  # Socket Mode: opens the WebSocket (apps.connections.open)
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
 
@@ -43,6 +44,8 @@ class FakeSlack(Recording):
     posted: list[dict[str, Any]] = field(default_factory=list)
     scripted: dict[str, list[Scripted]] = field(default_factory=dict)
     port: int = 0
+    acks: list[str] = field(default_factory=list)  # envelope ids the app acknowledged over Socket Mode
+    _socket: web.WebSocketResponse | None = None
     _loop: asyncio.AbstractEventLoop | None = None
 
     def start(self) -> FakeSlack:
@@ -54,6 +57,7 @@ class FakeSlack(Recording):
             web_app = web.Application()
             web_app.router.add_post("/api/{method}", self._handle)
             web_app.router.add_get("/api/{method}", self._handle)  # users.info is a GET
+            web_app.router.add_get("/link", self._socket_mode)
             runner = web.AppRunner(web_app)
             loop.run_until_complete(runner.setup())
             site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -88,6 +92,29 @@ class FakeSlack(Recording):
         with self._changed:
             return [m for m in self.posted if channel is None or m["channel"] == channel]
 
+    def send_envelope(self, payload: dict[str, Any], kind: str = "events_api") -> str:
+        """Deliver an event over the Socket Mode connection, as Slack does; returns its envelope id."""
+        self.wait_until(lambda fake: fake._socket is not None)
+        envelope_id = f"env-{len(self.acks)}-{time.monotonic_ns()}"
+        envelope = {"envelope_id": envelope_id, "type": kind, "payload": payload, "accepts_response_payload": False}
+        assert self._loop is not None and self._socket is not None
+        asyncio.run_coroutine_threadsafe(self._socket.send_json(envelope), self._loop).result(timeout=10)
+        return envelope_id
+
+    async def _socket_mode(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        await socket.send_json({"type": "hello", "num_connections": 1})
+        with self._changed:
+            self._socket = socket
+            self._changed.notify_all()
+        async for message in socket:
+            acknowledged = json.loads(message.data).get("envelope_id")
+            with self._changed:
+                self.acks.append(acknowledged)
+                self._changed.notify_all()
+        return socket
+
     def call_names(self) -> list[str]:
         return [name for name, _ in self.calls]
 
@@ -106,13 +133,16 @@ class FakeSlack(Recording):
                 params["ts"] = f"{1764331300 + len(self.posted)}.000100"
                 self.posted.append(params)
             self._changed.notify_all()
-        if request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
+        token = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
+        if request.headers.get("Authorization") != f"Bearer {token}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
         if scripted is not None:
             return web.json_response(scripted.body, status=scripted.status, headers=scripted.headers)
         return web.json_response(self._result(method, params))
 
     def _result(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "apps.connections.open":
+            return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
         if method == "auth.test":
             return fixture("response_auth_test.json")
         if method == "conversations.open":
