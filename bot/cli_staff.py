@@ -14,7 +14,7 @@ from rich.text import Text
 from sqlmodel import Session, func, select
 
 from bot import app as application
-from bot import broadcasting
+from bot import broadcasting, staff_actions
 from bot.cli_common import fail, opened_app
 from conversations.i18n import T
 from storage import broadcasts
@@ -31,11 +31,31 @@ groups_app = typer.Typer(help="Group chats (Slack channels) that get broadcasts 
 
 
 def register(app: typer.Typer) -> None:
+    app.command("status")(status)
     app.command("broadcast")(broadcast)
     app.command("broadcasts")(list_broadcasts)
     app.command("stats")(stats)
     app.add_typer(staff_app, name="staff")
     app.add_typer(groups_app, name="groups")
+
+
+def status(
+    ref: str = typer.Argument(..., help="The submission: P-12, I-7 or D-3."),
+    new_status: str = typer.Argument(..., metavar="STATUS", help=f"One of: {', '.join(STATUSES)}."),
+    note: Optional[str] = typer.Option(None, "--note", help="What the people concerned should know (needed to decline)."),
+    of: Optional[str] = typer.Option(None, "--of", help="For duplicate: the original's reference."),
+) -> None:
+    """Move a submission to a new status; the submitter and its supporters are told."""
+    with opened_app() as built, Session(built.database) as session, session.begin():
+        try:
+            changed = staff_actions.change_status(
+                session, ref=ref, status=new_status, note=note, by="cli", duplicate_of=of, now=built.clock(),
+                catalogs=built.catalogs, default_language=built.settings.default_language,
+            )  # fmt: skip
+        except staff_actions.StaffActionError as error:
+            fail(str(error))
+    told = "1 person" if changed.notified == 1 else f"{changed.notified} people"
+    typer.echo(f"{changed.ref}: {changed.previous} -> {changed.status}; {told} will be told.")
 
 
 def broadcast(

@@ -186,3 +186,57 @@ def _row(session: Session, kind: str, item: Any, channel: str, supporters: int) 
         supporters=supporters,
         created_at=item.created_at,
     )
+
+
+@dataclass(frozen=True)
+class Concerned:
+    """Someone to tell about a change: the submitter or a supporter, and where to reach them."""
+
+    citizen_id: int
+    channel: str
+    chat_id: str
+    user_id: str
+    thread_id: str | None
+    language: str | None
+
+
+def change_status(
+    session: Session, *, kind: str, id_: int, status: str, note: str | None, by: str, duplicate_of: int | None = None
+) -> str:
+    """Move a submission to a status and keep the change in its history; returns the old
+    status. Marking a duplicate moves its supporters (and its submitter) to the original."""
+    table = TABLES[kind]
+    submission = session.get(table, id_, with_for_update=True)
+    if submission is None:
+        raise LookupError(f"{make_ref(kind, id_)} does not exist")
+    previous = submission.status
+    submission.status = status
+    session.add(submission)
+    session.add(StatusChange(kind=kind, target_id=id_, from_status=previous, to_status=status, note=note, changed_by=by))
+    if status == "duplicate" and duplicate_of is not None:
+        _merge_supporters(session, kind=kind, from_id=id_, into_id=duplicate_of, submitter=submission.citizen_id)
+    return previous
+
+
+def _merge_supporters(session: Session, *, kind: str, from_id: int, into_id: int, submitter: int) -> None:
+    original = session.get(TABLES[kind], into_id)
+    if original is None:
+        raise LookupError(f"{make_ref(kind, into_id)} does not exist")
+    supporters = session.exec(select(Support.citizen_id).where(Support.kind == kind, Support.target_id == from_id)).all()
+    for citizen_id in {*supporters, submitter} - {original.citizen_id}:
+        insert_or_ignore(session, Support, {"citizen_id": citizen_id, "kind": kind, "target_id": into_id})
+
+
+def concerned(session: Session, *, kind: str, id_: int) -> list[Concerned]:
+    """The submitter and the supporters of a submission who can be reached."""
+    table = TABLES[kind]
+    submitter = select(table.citizen_id).where(table.id == id_)
+    supporters = select(Support.citizen_id).where(Support.kind == kind, Support.target_id == id_)
+    people = session.exec(
+        select(Citizen).where(
+            col(Citizen.id).in_(submitter.union(supporters)),
+            col(Citizen.unreachable).is_(False),
+            col(Citizen.consented_at).is_not(None),
+        )
+    ).all()
+    return [Concerned(p.id, p.channel, p.chat_id, p.channel_user_id, p.thread_id, p.language) for p in people if p.id]

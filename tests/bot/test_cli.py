@@ -116,3 +116,14 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     result = cocreate(tmp_path, "db", "upgrade")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "Database is at revision 0002."
+
+
+def test_status_changes_are_confirmed_and_mistakes_explained(tmp_path: Path) -> None:
+    report(tmp_path, "ana", "Streetlight on Elm Road is out")
+    moved = cocreate(tmp_path, "status", "P-1", "in_progress", "--note", "Crew booked for Tuesday")
+    assert moved.returncode == 0, moved.stderr
+    assert moved.stdout.strip() == "P-1: new -> in_progress; 1 person will be told."
+    refused = cocreate(tmp_path, "status", "P-1", "declined")
+    assert refused.returncode == 2 and "Declining needs a reason" in refused.stderr
+    news = cocreate(tmp_path, "chat", "--as", "ana")
+    assert "News about P-1 — Streetlight on Elm Road is out: it is now in progress." in news.stdout

@@ -31,6 +31,7 @@ def literal_keys() -> set[str]:
 def computed_keys() -> set[str]:
     """Keys the flows build from data (f"role.{role}.option"), for every value the data has."""
     keys = {f"status.{s}" for s in STATUSES} | {f"category.{c}" for c in DEFAULT_CATEGORIES}
+    keys |= {f"notify.next.{s}" for s in STATUSES}
     for role in ROLES:
         keys |= {f"role.{role}.option", f"role.{role}.name", f"role.{role}.explain", f"after.again.{role}"}
     keys |= {f"unsure.{leaning}" for leaning in LEANINGS} | {"role.not_sure.option"}
