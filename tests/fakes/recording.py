@@ -3,6 +3,7 @@ wait for what they expect (however long it takes, up to a timeout) instead of sl
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from dataclasses import dataclass, field
@@ -12,6 +13,11 @@ from typing import Any, Callable
 @dataclass
 class Recording:
     _changed: threading.Condition = field(default_factory=threading.Condition)
+    _loop: asyncio.AbstractEventLoop | None = None  # the server's own loop, on its own thread
+
+    def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
 
     def wait_until(self, condition: Callable[[Any], bool], timeout: float = 20) -> None:
         """Block until the condition holds; it is checked whenever the server records a call."""

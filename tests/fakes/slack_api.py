@@ -46,7 +46,6 @@ class FakeSlack(Recording):
     port: int = 0
     acks: list[str] = field(default_factory=list)  # envelope ids the app acknowledged over Socket Mode
     _socket: web.WebSocketResponse | None = None
-    _loop: asyncio.AbstractEventLoop | None = None
 
     def start(self) -> FakeSlack:
         ready = threading.Event()
@@ -71,10 +70,6 @@ class FakeSlack(Recording):
         threading.Thread(target=serve, name="fake-slack", daemon=True).start()
         ready.wait()
         return self
-
-    def stop(self) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
 
     @property
     def base_url(self) -> str:

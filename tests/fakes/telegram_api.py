@@ -59,7 +59,6 @@ class FakeTelegram(Recording):
     next_update_id: int = 700_000
     next_message_id: int = 100
     webhook_url: str = ""
-    _loop: asyncio.AbstractEventLoop | None = None
     port: int = 0
 
     # -- running --------------------------------------------------------------------------
@@ -83,10 +82,6 @@ class FakeTelegram(Recording):
         threading.Thread(target=serve, name="fake-telegram", daemon=True).start()
         ready.wait()
         return self
-
-    def stop(self) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
 
     @property
     def base_url(self) -> str:
