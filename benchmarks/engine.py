@@ -23,13 +23,12 @@ from pathlib import Path
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from sqlalchemy import text  # noqa: E402
-from sqlmodel import Session, select  # noqa: E402
+from sqlmodel import Session  # noqa: E402
 
 from bot.app import App, build_app  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from conversations.messages import Address, Inbound  # noqa: E402
 from tests.postgres import scratch_database  # noqa: E402
-from storage.models import OutboxMessage  # noqa: E402
 
 WORDS = (
     "pothole lamp bench bin graffiti crossing pavement drain tree fence sign bus shelter playground "
@@ -55,19 +54,11 @@ def explorer_script(rng: random.Random) -> list[tuple[str | None, str | None]]:
     ]
 
 
-def last_buttons(app: App, chat_id: str) -> dict[str, str]:
-    """Option value -> the button value the last reply carried (it names its question)."""
-    with Session(app.database) as session:
-        row = session.exec(
-            select(OutboxMessage).where(OutboxMessage.chat_id == chat_id).order_by(OutboxMessage.id.desc())
-        ).first()
-        return {c["value"].rpartition("|")[2]: c["value"] for c in row.choices} if row else {}
-
-
 def run(app: App, people: int, seed: int) -> tuple[list[float], float]:
     rng = random.Random(seed)
     scripts = {f"{10_000 + n}": explorer_script(rng) for n in range(people)}
     latencies: list[float] = []
+    buttons: dict[str, dict[str, str]] = {}  # per person: option value -> the button value it carries
     event = 0
     started = time.perf_counter()
     # Interleave people round-robin, as concurrent chats arrive at one worker.
@@ -75,15 +66,17 @@ def run(app: App, people: int, seed: int) -> tuple[list[float], float]:
         for chat_id, script in scripts.items():
             text_, choice = script[position]
             if choice is not None:
-                # Press the button as Telegram would send it back; not timed.
-                choice = last_buttons(app, chat_id).get(choice)
+                # Press the button as Telegram would send it back.
+                choice = buttons.get(chat_id, {}).get(choice)
                 if choice is None:
                     continue  # e.g. "Mine is different" when no duplicate was offered
             event += 1
             inbound = Inbound(Address("telegram", chat_id, chat_id), str(event), text=text_, choice=choice)
             before = time.perf_counter()
-            app.service.handle(inbound)
+            handled = app.service.handle(inbound)
             latencies.append(time.perf_counter() - before)
+            last = handled.replies[-1].choices if handled.replies else ()
+            buttons[chat_id] = {c.value.rpartition("|")[2]: c.value for c in last}
     return latencies, time.perf_counter() - started
 
 

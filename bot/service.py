@@ -48,10 +48,12 @@ MAX_STEPS_PER_EVENT = 4
 
 @dataclass(frozen=True)
 class Handled:
-    """What handling one inbound event did: `duplicate` when its event id was seen before."""
+    """What handling one inbound event did: `duplicate` when its event id was seen before,
+    and the replies it queued (already in the outbox; returned for callers that want to
+    look, such as the benchmark)."""
 
     duplicate: bool
-    replies: int = 0
+    replies: tuple[Outbound, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,7 @@ class ConversationService:
                 event = Receipts(receipts)
             citizens.save_state(session, conversation=conversation, state=state.to_json(), now=now)
             outbox.enqueue(session, address=inbound.address, replies=replies, citizen_id=citizen.id, now=now)
-        return Handled(duplicate=False, replies=len(replies))
+        return Handled(duplicate=False, replies=tuple(replies))
 
     def say(self, address: Address, outbound: Outbound, *, event_id: str) -> bool:
         """Queue a message the bot sends on its own in answer to a channel event (once per
