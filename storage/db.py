@@ -35,6 +35,8 @@ def normalize_url(url: str) -> str:
 
 def create_db_engine(url: str, **options: Any) -> Engine:
     url = normalize_url(url)
+    # Errors then show the SQL but not the values: those are people's words and names.
+    options.setdefault("hide_parameters", True)
     if make_url(url).get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, **options)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **options)
