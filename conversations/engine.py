@@ -84,8 +84,11 @@ class Engine:
         return self._ask(turn, say, ())
 
     def _passes(self, turn: Turn) -> bool:
-        """Whether the current step is one the person never saw (it does not apply here)."""
+        """Whether the current step is no question to go /back to: one that does not apply
+        here, or a wait for receipts."""
         current = self.steps.get(turn.state.step or "")
+        if isinstance(current, AwaitReceipts):
+            return True
         return isinstance(current, Ask) and current.applies is not None and not current.applies(turn.ctx)
 
     def _ask(self, turn: Turn, say: Sequence[Text], effects: Sequence[Effect]) -> Result:

@@ -305,3 +305,17 @@ def test_only_staff_can_broadcast_and_only_after_confirming() -> None:
     assert result.effects == (QueueBroadcast("The library reopens on Monday with longer hours", None),)
     result = staff.apply(staff.engine.step(result.state, Receipts((Receipt("broadcast", 3, "B-3", "1,234"),)), staff.context()))
     assert text_of(staff, result).startswith("Queued B-3 for 1,234 recipients.")
+
+
+def test_back_after_supporting_an_idea_never_lands_on_a_silent_step() -> None:
+    idea = Summary("idea", 3, "I-3", "Solar lamps in the alley", "new")
+    conversation = consented(lookup=MemoryLookup(ideas=[idea]))
+    for answer in ("Ideator — suggest a solution to a known problem", "Support an existing idea"):
+        conversation.send(answer)
+    supporting = conversation.send("1")
+    receipt = Receipts((Receipt("idea", 3, "I-3", "added"),))
+    conversation.apply(conversation.engine.step(supporting.state, receipt, conversation.context()))
+    assert conversation.state.step == "home.after"
+    result = conversation.send("/back")
+    assert text_of(conversation, result).startswith("We're at the first question of this dialog already.")
+    assert result.state.step == "home.after"

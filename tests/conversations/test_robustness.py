@@ -1,0 +1,82 @@
+"""Whatever people send, in whatever order, the engine answers and never crashes."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from dataclasses import replace
+
+from conversations.context import Summary
+from conversations.effects import AddSupport, QueueBroadcast, Receipt, Receipts, SaveDesignOffer, SaveIdea, SaveProblem
+from conversations.engine import Result
+from conversations.messages import Location, Photo
+from tests.engine_support import Conversation, MemoryLookup
+
+
+class WithReceipts(Conversation):
+    """Answers effects with receipts in the same turn, as the conversation service does."""
+
+    def send(self, text: str | None = None, **fields: object) -> Result:
+        result = super().send(text, **fields)
+        receipts = tuple(r for r in map(_receipt, result.effects) if r is not None)
+        if not receipts:
+            return result
+        after = self.apply(self.engine.step(self.state, Receipts(receipts), self.context()))
+        return replace(after, replies=(*result.replies, *after.replies), effects=(*result.effects, *after.effects))
+
+
+def _receipt(effect: object) -> Receipt | None:
+    if isinstance(effect, SaveProblem):
+        return Receipt("problem", 99, "P-99")
+    if isinstance(effect, SaveIdea):
+        return Receipt("idea", 99, "I-99")
+    if isinstance(effect, SaveDesignOffer):
+        return Receipt("design", 99, "D-99")
+    if isinstance(effect, AddSupport):
+        return Receipt(effect.kind, effect.target_id, f"X-{effect.target_id}", "added")
+    if isinstance(effect, QueueBroadcast):
+        return Receipt("broadcast", 1, "B-1", "12")
+    return None
+
+INPUTS = [
+    "1", "2", "3", "5", "9", "0", "1,2", "Done", "Skip", "More…", "", "   ", "🙂", "x" * 3000,
+    "Robert'); DROP TABLE problem;--", "The bench by the pond is broken again", "/start", "/help", "/menu",
+    "/role", "/my", "/language", "/privacy", "/cancel", "/back", "/broadcast", "/start report", "/nope",
+    "bad\x00byte", "I agree", "Confirm", "Edit", "Cancel", "about 40",
+]  # fmt: skip
+
+
+def world() -> MemoryLookup:
+    problems = [(Summary("problem", n, f"P-{n}", f"Problem {n}", "new", supporters=n % 4, category="roads"),
+                 f"Problem {n} on Main Street") for n in range(1, 9)]  # fmt: skip
+    ideas = [Summary("idea", n, f"I-{n}", f"Idea {n}", "new", supporters=n % 3) for n in range(1, 8)]
+    return MemoryLookup(problems=problems, ideas=ideas, staff=True, audience=12)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_random_conversations_always_get_an_answer(seed: int) -> None:
+    rng = random.Random(seed)
+    capabilities = rng.choice([frozenset(), frozenset({"buttons", "photo", "location"})])
+    conversation = WithReceipts(lookup=world(), capabilities=capabilities)
+    for _ in range(300):
+        last = conversation.state
+        roll = rng.random()
+        if roll < 0.25 and last.shown:
+            # Press one of the buttons on screen, or an old or forged one.
+            value = rng.choice([*last.shown, "gone"])
+            result = conversation.send(choice=f"{last.step}|{value}" if rng.random() < 0.9 else f"old.step|{value}")
+        elif roll < 0.3:
+            result = conversation.send(location=Location(52.5, 13.4))
+        elif roll < 0.35:
+            result = conversation.send(photo=Photo("file-id", 1000))
+        elif roll < 0.4:
+            result = conversation.send(choice=f"bc:{rng.randint(1, 3)}|{rng.choice(['shared', 'stop', 'x'])}")
+        elif roll < 0.42:
+            result = conversation.send(None)  # a sticker
+        else:
+            result = conversation.send(rng.choice(INPUTS))
+        assert result.replies, f"no answer at {last.step} (seed {seed})"
+        assert result.state.step in conversation.engine.steps
+        assert all(r.text for r in result.replies)
