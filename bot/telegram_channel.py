@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import tornado.web
+from sqlalchemy.exc import OperationalError
 from telegram import BotCommand, Update
 from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import Application
@@ -40,6 +41,7 @@ CONNECTIONS = 12
 CONCURRENT_UPDATES = 4
 CONCURRENT_DELIVERIES = 8
 RETRY_DELAY = 2.0  # seconds before handling an update again after a failure (e.g. database down)
+MAX_FAILURES = 3  # tries for an update that fails for another reason than the database
 
 
 @dataclass
@@ -48,6 +50,7 @@ class TelegramChannel:
     application: Application  # type: ignore[type-arg]
     worker: DeliveryWorker
     poll_timeout: int = POLL_TIMEOUT
+    retry_delay: float = RETRY_DELAY
     username: str = field(default="", init=False)
 
     @classmethod
@@ -137,7 +140,7 @@ class TelegramChannel:
                 continue
             except NetworkError as error:
                 log.warning("getUpdates failed, trying again: %s", error)
-                await asyncio.sleep(RETRY_DELAY)
+                await asyncio.sleep(self.retry_delay)
                 continue
             if updates:
                 await self._handle_batch([update.to_dict() for update in updates])
@@ -159,13 +162,23 @@ class TelegramChannel:
         await asyncio.gather(*(in_order(own) for own in by_sender.values()))
 
     async def _handle_until_done(self, payload: dict[str, Any]) -> None:
+        """Handle an update, retrying while the database is unreachable (nothing is lost);
+        an update that fails for any other reason is retried a few times, then logged and
+        skipped, so that one malformed update cannot stop everyone else's."""
+        failures = 0
         while True:
             try:
                 await self.handle(payload)
                 return
-            except Exception:  # noqa: BLE001 - e.g. the database is down: keep the update, retry
+            except OperationalError:
+                log.exception("update %s: database unavailable, trying again", payload.get("update_id"))
+            except Exception:  # noqa: BLE001 - a bug or a malformed update
+                failures += 1
+                if failures >= MAX_FAILURES:
+                    log.exception("update %s failed %s times; skipped", payload.get("update_id"), failures)
+                    return
                 log.exception("update %s failed, trying again", payload.get("update_id"))
-            await asyncio.sleep(RETRY_DELAY)
+            await asyncio.sleep(self.retry_delay)
 
     async def serve_webhook(self) -> None:
         """Receive updates on TELEGRAM_WEBHOOK_PORT; register the webhook with its secret."""

@@ -286,3 +286,18 @@ def unused_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def test_a_malformed_update_is_skipped_and_the_next_one_handled(app: App, fake: FakeTelegram) -> None:
+    broken = text_update("/start")
+    del broken["message"]["chat"]  # nothing we can answer
+
+    async def scenario() -> None:
+        async with serving(app) as channel:
+            channel.retry_delay = 0.01
+            fake.push(broken)
+            consent = await reply_to(fake, text_update("/start"))
+            assert consent["text"].startswith("Hello!")
+
+    asyncio.run(scenario())
+    assert len(fake.sent(ALICE)) == 1
