@@ -110,3 +110,24 @@ def test_information_commands_repeat_the_current_question(app: App, answer: str)
         say(app, text)
     reply = say(app, answer)
     assert reply.endswith("What is the problem? Describe it in a few sentences (at least 10 characters).")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_conversations_through_the_database_always_get_an_answer(app: App, seed: int) -> None:
+    """Several people at once, random texts, commands and presses (current, stale, forged):
+    every event is answered and nothing raises, effects and receipts included."""
+    import random
+
+    from tests.conversations.test_robustness import INPUTS
+
+    rng = random.Random(seed)
+    people = [Address("telegram", str(6000 + n), str(6000 + n)) for n in range(4)]
+    last_buttons: dict[Address, list[str]] = {person: [] for person in people}
+    for _ in range(250):
+        person = rng.choice(people)
+        if last_buttons[person] and rng.random() < 0.45:
+            handled = app.service.handle(Inbound(person, f"e{next(_ids)}", choice=rng.choice(last_buttons[person])))
+        else:
+            handled = app.service.handle(Inbound(person, f"e{next(_ids)}", text=rng.choice(INPUTS), display_name="P"))
+        assert handled.replies, "every event gets an answer"
+        last_buttons[person] = [c.value for c in handled.replies[-1].choices] or last_buttons[person]
