@@ -17,10 +17,9 @@ from bot import app as application
 from bot import broadcasting, staff_actions
 from bot.cli_common import fail, opened_app
 from conversations.i18n import T
-from storage import broadcasts
+from storage import broadcasts, outbox, submissions
 from storage.broadcasts import Audience
-from storage.models import STATUSES, Citizen, OutboxMessage
-from storage.submissions import list_submissions
+from storage.models import STATUSES, Citizen
 
 ROLES = ("explorer", "ideator", "designer", "diffuser", "any")
 IDENTITY = re.compile(r"^(telegram|slack|console):\S+$")
@@ -145,13 +144,14 @@ def stats() -> None:
     console = Console()
     with opened_app() as built, Session(built.database) as session:
         people = dict(session.exec(select(Citizen.role, func.count()).group_by(Citizen.role)).all())
-        outbox = dict(session.exec(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
-        rows = [(row.kind, row.status) for row in list_submissions(session)]
-    console.print("People: " + ", ".join(f"{role or 'no role yet'} {count:,}" for role, count in sorted(people.items(), key=str)))
-    for kind in ("problem", "idea", "design"):
-        counts = {status: sum(1 for k, s in rows if k == kind and s == status) for status in STATUSES}
-        console.print(f"{kind.capitalize()}s: " + (", ".join(f"{s} {n:,}" for s, n in counts.items() if n) or "none"))
-    console.print("Messages: " + (", ".join(f"{s} {n:,}" for s, n in sorted(outbox.items())) or "none"))
+        messages = outbox.counts(session)
+        by_status = {kind: submissions.status_counts(session, kind=kind) for kind in submissions.TABLES}
+    roles = ", ".join(f"{role or 'no role yet'} {count:,}" for role, count in sorted(people.items(), key=str))
+    console.print("People: " + (roles or "none"))
+    for kind, counts in by_status.items():
+        listed = ", ".join(f"{status} {counts[status]:,}" for status in STATUSES if counts.get(status))
+        console.print(f"{kind.capitalize()}s: " + (listed or "none"))
+    console.print("Messages: " + (", ".join(f"{s} {n:,}" for s, n in sorted(messages.items())) or "none"))
 
 
 def _identity(value: str) -> str:

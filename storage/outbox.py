@@ -158,5 +158,6 @@ def _set(session: Session, message_id: int, **values: object) -> None:
 
 
 def counts(session: Session) -> dict[str, int]:
+    """How many messages are in each status (for `cocreate stats`)."""
     rows = session.exec(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
     return {status: count for status, count in rows}

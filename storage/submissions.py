@@ -132,6 +132,12 @@ def submissions_of(session: Session, *, citizen_id: int) -> list[Summary]:
     return [summary for _, summary in sorted(found, key=lambda pair: (pair[0], pair[1].id), reverse=True)]
 
 
+def status_counts(session: Session, *, kind: str) -> dict[str, int]:
+    """How many submissions of a kind are in each status."""
+    table = TABLES[kind]
+    return dict(session.exec(select(table.status, func.count()).group_by(table.status)).all())
+
+
 @dataclass(frozen=True)
 class SubmissionRow:
     """One submission as staff exports see it (`cocreate submissions`)."""

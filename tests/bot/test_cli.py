@@ -127,3 +127,11 @@ def test_status_changes_are_confirmed_and_mistakes_explained(tmp_path: Path) -> 
     assert refused.returncode == 2 and "Declining needs a reason" in refused.stderr
     news = cocreate(tmp_path, "chat", "--as", "ana")
     assert "News about P-1 — Streetlight on Elm Road is out: it is now in progress." in news.stdout
+
+
+def test_stats_count_people_submissions_and_messages(tmp_path: Path) -> None:
+    assert cocreate(tmp_path, "stats").stdout.splitlines()[0] == "People: none"
+    report(tmp_path, "ana", "Streetlight on Elm Road is out")
+    lines = cocreate(tmp_path, "stats").stdout.splitlines()
+    assert lines[:4] == ["People: explorer 1", "Problems: new 1", "Ideas: none", "Designs: none"]
+    assert lines[4].startswith("Messages: sent ")
