@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
 import statistics
 import sys
 import tempfile
@@ -22,13 +21,14 @@ import time
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from sqlalchemy import insert  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
+from benchmarks.harness import run_against  # noqa: E402
 from bot import broadcasting  # noqa: E402
 from bot.app import App, build_app  # noqa: E402
 from bot.config import Settings  # noqa: E402
@@ -87,32 +87,29 @@ def other_side(recipients: int, to_bot: Any, from_bot: Any) -> None:
     fake.stop()
 
 
-async def deliver(recipients: int) -> None:
-    context = multiprocessing.get_context("spawn")
-    to_bot, from_bot = context.Queue(), context.Queue()
-    other = context.Process(target=other_side, args=(recipients, to_bot, from_bot), daemon=True)
-    other.start()
-    base_url = await asyncio.to_thread(to_bot.get)
-    with tempfile.TemporaryDirectory() as folder:
-        settings = Settings(_env_file=None, database_url=f"sqlite:///{folder}/bench.db", telegram_bot_token=TOKEN,
-                            telegram_api_base_url=base_url)  # fmt: skip
-        app = build_app(settings)
+def settings_for(database_url: str, base_url: str) -> Settings:
+    return Settings(
+        _env_file=None, database_url=database_url, telegram_bot_token=TOKEN, telegram_api_base_url=base_url
+    )
+
+
+def serving(recipients: int) -> Callable[[App], Awaitable[tuple[TelegramChannel, str]]]:
+    async def serve(app: App) -> tuple[TelegramChannel, str]:
         add_diffusers(app, recipients)
         with Session(app.database) as session, session.begin():
             broadcasting.queue(session, text="The market moves to Station Square", audience=Audience(),
                                created_by="bench", now=app.clock(), catalogs=app.catalogs, settings=app.service.settings)  # fmt: skip
-        channel = TelegramChannel.build(app)
+        channel = TelegramChannel.build(app)  # the real limits: that is what this measures
         channel.poll_timeout = 1
         await channel.start()
-        tasks = [asyncio.create_task(channel.receive()), asyncio.create_task(channel.worker.run())]
-        from_bot.put("go")
-        elapsed, latencies, copies, throttled = await asyncio.to_thread(to_bot.get)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await channel.stop()
-        app.close()
-    other.join(timeout=10)
+        return channel, "go"
+
+    return serve
+
+
+async def deliver(recipients: int) -> None:
+    measured = await run_against(other_side, recipients, settings_for, serving(recipients))
+    elapsed, latencies, copies, throttled = measured
     expected = {str(1_000_000 + n) for n in range(recipients)}
     latencies.sort()
     rate = recipients / elapsed
