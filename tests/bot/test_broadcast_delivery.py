@@ -23,13 +23,6 @@ FIRST_DIFFUSER = 300_000
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    server = FakeTelegram().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def app(sqlite_url: str, fake: FakeTelegram) -> Iterator[App]:
     built = build_app(telegram_settings(sqlite_url, fake, staff=("telegram:111111",)))
     yield built

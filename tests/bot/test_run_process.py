@@ -8,22 +8,13 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator
 
-import pytest
 
 from tests.bot.test_telegram_channel import press, text_update
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[2]
 ALICE = 111111
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    server = FakeTelegram().start()
-    yield server
-    server.stop()
 
 
 def environment(tmp_path: Path, fake: FakeTelegram, token: str = TOKEN) -> dict[str, str]:

@@ -21,13 +21,6 @@ ANA, BOB, CID = 401, 402, 403
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    server = FakeTelegram().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def app(sqlite_url: str, fake: FakeTelegram) -> Iterator[App]:
     built = build_app(telegram_settings(sqlite_url, fake))
     yield built

@@ -24,13 +24,6 @@ from tests.fakes.telegram_api import TOKEN, FakeTelegram, fixture
 ALICE = 111111
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    server = FakeTelegram().start()
-    yield server
-    server.stop()
-
-
 def telegram_settings(sqlite_url: str, fake: FakeTelegram, **extra: Any) -> Settings:
     return Settings(
         _env_file=None, database_url=sqlite_url, telegram_bot_token=TOKEN, telegram_api_base_url=fake.base_url, **extra
