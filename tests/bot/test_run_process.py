@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 from tests.bot.test_telegram_channel import press, text_update
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
 
@@ -17,20 +16,19 @@ ROOT = Path(__file__).resolve().parents[2]
 ALICE = 111111
 
 
-def environment(tmp_path: Path, fake: FakeTelegram, token: str = TOKEN) -> dict[str, str]:
+def environment(tmp_path: Path, **variables: str) -> dict[str, str]:
+    """This machine's environment without any channel credentials, plus these variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_"))}
-    env.update(
-        DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}",
-        TELEGRAM_BOT_TOKEN=token,
-        TELEGRAM_API_BASE_URL=fake.base_url,
-        PYTHONPATH=str(ROOT),
-    )
-    return env
+    return {**env, "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "PYTHONPATH": str(ROOT), **variables}
+
+
+def telegram_environment(tmp_path: Path, fake: FakeTelegram, token: str = TOKEN) -> dict[str, str]:
+    return environment(tmp_path, TELEGRAM_BOT_TOKEN=token, TELEGRAM_API_BASE_URL=fake.base_url)
 
 
 def start(tmp_path: Path, fake: FakeTelegram, token: str = TOKEN) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run"], cwd=tmp_path, env=environment(tmp_path, fake, token),
+        [sys.executable, "-m", "bot.cli", "run"], cwd=tmp_path, env=telegram_environment(tmp_path, fake, token),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
 
@@ -85,11 +83,9 @@ def test_slack_credentials_slack_refuses_are_named_in_one_line(tmp_path: Path) -
 
     fake_slack = FakeSlack().start()
     try:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_"))}
-        env.update(
-            DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}", SLACK_BOT_TOKEN="xoxb-revoked", SLACK_SIGNING_SECRET="s",
-            SLACK_API_BASE_URL=fake_slack.base_url, PYTHONPATH=str(ROOT),
-        )  # fmt: skip
+        env = environment(
+            tmp_path, SLACK_BOT_TOKEN="xoxb-revoked", SLACK_SIGNING_SECRET="s", SLACK_API_BASE_URL=fake_slack.base_url
+        )
         result = subprocess.run([sys.executable, "-m", "bot.cli", "run"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     finally:
         fake_slack.stop()
@@ -110,7 +106,7 @@ def test_kill_9_mid_broadcast_everyone_gets_it_and_only_in_flight_ones_twice(tmp
     app.close()
     queued = subprocess.run(
         [sys.executable, "-m", "bot.cli", "broadcast", "The market moves to Station Square", "--yes"],
-        cwd=tmp_path, env=environment(tmp_path, fake), capture_output=True, text=True, timeout=60,
+        cwd=tmp_path, env=telegram_environment(tmp_path, fake), capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert "Queued B-1 for 100 recipients." in queued.stdout, queued.stderr
 
@@ -135,7 +131,7 @@ def test_kill_9_mid_broadcast_everyone_gets_it_and_only_in_flight_ones_twice(tmp
 
     assert len(twice) <= CONCURRENT_DELIVERIES and max(copies.values()) <= 2
     report = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "broadcasts"], cwd=tmp_path, env={**environment(tmp_path, fake), "COLUMNS": "200"},
+        [sys.executable, "-m", "bot.cli", "broadcasts"], cwd=tmp_path, env={**telegram_environment(tmp_path, fake), "COLUMNS": "200"},
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert "│ 100        │ 100  │ 0       │ 0      │ 0       │" in report.stdout, report.stdout
