@@ -17,6 +17,9 @@ from adapters import console
 from bot.blocking import Blocking
 from bot.config import Settings
 from bot.delivery import DeliveryWorker
+from bot.notices import Notices
+from bot.quiet import QuietHours
+from bot.scheduler import Scheduler
 from bot.service import ConversationService
 from conversations.context import FlowSettings
 from conversations.engine import Engine
@@ -54,6 +57,8 @@ class App:
     service: ConversationService
     clock: Callable[[], datetime]
     blocking: Blocking
+    notices: Notices
+    scheduler: Scheduler
 
     def close(self) -> None:
         self.blocking.shutdown()
@@ -64,6 +69,9 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
     database = create_db_engine(settings.database_url)
     ensure_schema(database)
     catalogs = load_catalogs()
+    blocking = Blocking.for_database(database)
+    notices = Notices(catalogs, settings.default_language, QuietHours(settings.zone, settings.quiet_hours))
+    scheduler = Scheduler(database, settings, notices, clock, blocking)
     flow_settings = FlowSettings(
         categories=settings.categories,
         followup_after=settings.followup_after,
@@ -79,8 +87,10 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
         zone=settings.zone,
         capabilities=CAPABILITIES,
         staff=settings.staff,
+        notices=notices,
+        on_follow_ups=scheduler.arm,
     )
-    return App(settings, database, catalogs, service, clock, Blocking.for_database(database))
+    return App(settings, database, catalogs, service, clock, blocking, notices, scheduler)
 
 
 def bye_text(app: App) -> str:
@@ -163,10 +173,18 @@ async def serve(app: App) -> None:
         loop.add_signal_handler(signal_number, stop.set)
     receiving = [asyncio.create_task(channel.receive()) for channel in channels]
     delivering = [asyncio.create_task(channel.worker.run()) for channel in channels]
+
+    def wake_delivery() -> None:
+        for channel in channels:
+            channel.worker.wake.set()
+
+    scheduling = asyncio.create_task(app.scheduler.run(wake_delivery=wake_delivery))
     stopped = asyncio.create_task(stop.wait())
     log.info("serving %s", ", ".join(type(channel).__name__ for channel in channels))
     try:
-        done, _ = await asyncio.wait({*receiving, *delivering, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            {*receiving, *delivering, scheduling, stopped}, return_when=asyncio.FIRST_COMPLETED
+        )
         for task in done - {stopped}:
             task.result()  # a channel that failed (say, a bad webhook secret) says why
     finally:
@@ -174,7 +192,8 @@ async def serve(app: App) -> None:
             task.cancel()
         for channel in channels:
             channel.worker.stop()
-        await asyncio.gather(*receiving, *delivering, return_exceptions=True)
+        scheduling.cancel()
+        await asyncio.gather(*receiving, *delivering, scheduling, return_exceptions=True)
         stopped.cancel()
         for channel in channels:
             await channel.stop()

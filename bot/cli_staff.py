@@ -49,10 +49,13 @@ def status(
         try:
             changed = staff_actions.change_status(
                 session, ref=ref, status=new_status, note=note, by="cli", duplicate_of=of, now=built.clock(),
-                catalogs=built.catalogs, default_language=built.settings.default_language,
+                notices=built.notices,
             )  # fmt: skip
         except staff_actions.StaffActionError as error:
             fail(str(error))
+    if changed.noted_only:
+        typer.echo(f"{changed.ref}: note added to its history (still {changed.status}; nobody is notified).")
+        return
     told = "1 person" if changed.notified == 1 else f"{changed.notified} people"
     typer.echo(f"{changed.ref}: {changed.previous} -> {changed.status}; {told} will be told.")
 
@@ -92,7 +95,7 @@ def _broadcast(built: application.App, text: str, audience: Audience, *, yes: bo
     with Session(built.database) as session, session.begin():
         queued = broadcasting.queue(
             session, text=text, audience=audience, created_by="cli", now=built.clock(), catalogs=built.catalogs,
-            settings=flow_settings,
+            settings=flow_settings, send_after=built.notices.quiet.release(built.clock()),
         )  # fmt: skip
         broadcast_id, recipients = queued.id, queued.recipients
     console.print(f"Queued B-{broadcast_id} for {recipients:,} recipients. `cocreate run` delivers it.")

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 DEFAULT_CATEGORIES = ("roads", "lighting", "waste", "parks", "transport", "safety", "other")
 _DURATION = re.compile(r"^(\d+)\s*([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CHANNEL_ID = re.compile(r"^(console|telegram|slack):\S+$")
 
 CommaList = Annotated[tuple[str, ...], NoDecode]
@@ -65,6 +66,8 @@ class Settings(BaseSettings):
     followup_after: Annotated[tuple[timedelta, ...], NoDecode] = (timedelta(days=3), timedelta(days=14))
     timezone: str = "UTC"
     quiet_hours: Annotated[tuple[time, time] | None, NoDecode] = None
+    digest_day: str = "mon"
+    digest_time: time = time(9, 0)
     default_language: str = "en"
     languages: CommaList = ("en",)
     categories: CommaList = DEFAULT_CATEGORIES
@@ -95,6 +98,14 @@ class Settings(BaseSettings):
     @classmethod
     def _quiet(cls, value: object) -> object:
         return parse_quiet_hours(value) if isinstance(value, str) else value
+
+    @field_validator("digest_day")
+    @classmethod
+    def _weekday(cls, value: str) -> str:
+        day = value.strip().lower()[:3]
+        if day not in WEEKDAYS:
+            raise ValueError(f"{value!r} is not a day of the week like mon or friday")
+        return day
 
     @field_validator("timezone")
     @classmethod

@@ -11,19 +11,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import zlib
 from collections import defaultdict
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 from sqlalchemy import Engine as Database
-from sqlalchemy import text
 from sqlmodel import Session
 
 from adapters.base import Blocked, Queued, RetryAfter, Sender, SendResult, Sent, TemporaryError
 from conversations.messages import Address, Choice, Outbound
+from bot.leader import elected
 from bot.ratelimit import UNLIMITED, Limits, RateLimiter
 from storage import broadcasts, outbox
 from storage.models import OutboxMessage
@@ -107,7 +105,8 @@ class DeliveryWorker:
         One worker delivers per channel (on PostgreSQL an advisory lock elects it; a second
         one waits as a standby), so the channel's rate limits hold globally, and rows a
         killed predecessor left claimed are taken back at once."""
-        async with self._elected():
+        name = f"delivery:{self.sender.channel}"
+        async with elected(self.database, name, stopping=self.stopping, blocking=self.blocking, retry_every=self.poll_interval * 5):
             if self.stopping.is_set():
                 return
             taken_back = await self.blocking(self._reclaim)
@@ -122,26 +121,6 @@ class DeliveryWorker:
                 await asyncio.wait_for(self.wake.wait(), timeout=self.poll_interval)
             except TimeoutError:
                 pass
-
-    @asynccontextmanager
-    async def _elected(self) -> AsyncIterator[None]:
-        if self.database.dialect.name != "postgresql":
-            yield  # SQLite: one process delivers (see README)
-            return
-        key = zlib.crc32(f"cocreate-delivery:{self.sender.channel}".encode())
-        connection = await self.blocking(self.database.connect)
-        try:
-            while not self.stopping.is_set():
-                query = text("SELECT pg_try_advisory_lock(:key)")
-                if await self.blocking(lambda: connection.execute(query, {"key": key}).scalar()):
-                    break
-                try:
-                    await asyncio.wait_for(self.stopping.wait(), timeout=self.poll_interval * 5)
-                except TimeoutError:
-                    pass
-            yield
-        finally:
-            await self.blocking(connection.close)  # closing the session releases the lock
 
     def _reclaim(self) -> int:
         with Session(self.database) as session, session.begin():

@@ -7,26 +7,29 @@ the replies to the outbox. Nothing is sent here: the delivery worker sends after
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Callable, Mapping, Sequence
 
 from sqlalchemy import Engine as Database
 from sqlmodel import Session
 
-from conversations.context import Context, FlowSettings, Page, Person, Summary
+from conversations.context import Context, Details, FlowSettings, Page, Person, Summary
 from conversations.effects import (
     AddSupport,
+    ChangeStatus,
     Effect,
     GiveConsent,
     NewProblem,
     QueueBroadcast,
     Receipt,
     Receipts,
+    RecordCheck,
     RecordReach,
     SaveDesignOffer,
     SaveIdea,
     SaveProblem,
+    ScheduleFollowUp,
     SetLanguage,
     SetRole,
     StopUpdates,
@@ -37,10 +40,12 @@ from conversations.i18n import Catalogs
 from conversations.messages import Address, Inbound, Outbound
 from conversations.refs import make_ref
 from conversations.state import State
-from bot import broadcasting
+from bot import broadcasting, followups, staff_actions
+from bot.notices import Notices
 from storage import broadcasts, citizens, outbox, submissions
+from storage import followups as follow_up_rows
 from storage.broadcasts import Audience
-from storage.models import Citizen, DesignOfferCreate, IdeaCreate, ProblemCreate
+from storage.models import Citizen, DesignOfferCreate, FollowUp, IdeaCreate, ProblemCreate
 
 # Receipts lead to at most one more engine step; a bound keeps a faulty flow from looping.
 MAX_STEPS_PER_EVENT = 4
@@ -81,11 +86,28 @@ class SessionLookup:
     def submission(self, *, kind: str, id: int) -> Summary | None:
         return submissions.summary_of(self.session, kind=kind, id=id)
 
+    def inbox(self, *, offset: int, limit: int) -> Page:
+        return submissions.inbox(self.session, offset=offset, limit=limit)
+
+    def details(self, *, kind: str, id: int) -> Details | None:
+        return submissions.details(self.session, kind=kind, id_=id)
+
     def is_staff(self) -> bool:
         return broadcasts.is_staff(self.session, address=self.address, configured=self.staff)
 
     def audience_size(self, *, topic: str | None) -> int:
         return broadcasting.audience_total(self.session, audience=Audience(topic=topic), settings=self.settings)
+
+
+@dataclass
+class _Work:
+    """What carrying out one event's effects works on, and the follow-ups it scheduled."""
+
+    session: Session
+    citizen: Citizen
+    address: Address
+    now: datetime
+    follow_ups: list[FollowUp] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -98,7 +120,10 @@ class ConversationService:
     zone: tzinfo
     # What each channel can carry besides text ("buttons", "photo", "location").
     capabilities: Mapping[str, frozenset[str]]
+    notices: Notices
     staff: tuple[str, ...] = ()  # CHANNEL:ID from STAFF; `cocreate staff add` keeps more in the database
+    # Called after a commit with the follow-ups it scheduled (the scheduler adds their timers).
+    on_follow_ups: Callable[[Sequence[FollowUp]], None] = lambda _rows: None
 
     def handle(self, inbound: Inbound) -> Handled:
         now = self.clock()
@@ -110,16 +135,18 @@ class ConversationService:
             state = State.from_json(conversation.state)
             event: Inbound | Receipts = inbound
             replies = []
+            work = _Work(session, citizen, inbound.address, now)
             for _ in range(MAX_STEPS_PER_EVENT):
                 result = self.flows.step(state, event, self._context(session, citizen, inbound, now))
                 state = result.state
                 replies.extend(result.replies)
-                receipts = self._apply(session, citizen, result.effects, now)
+                receipts = self._apply(work, result.effects)
                 if not receipts:
                     break
                 event = Receipts(receipts)
             citizens.save_state(session, conversation=conversation, state=state.to_json(), now=now)
             outbox.enqueue(session, address=inbound.address, replies=replies, citizen_id=citizen.id, now=now)
+        self.on_follow_ups(work.follow_ups)
         return Handled(duplicate=False, replies=tuple(replies))
 
     def say(self, address: Address, outbound: Outbound, *, event_id: str) -> bool:
@@ -153,15 +180,16 @@ class ConversationService:
             capabilities=self.capabilities.get(inbound.address.channel, frozenset()),
         )
 
-    def _apply(self, session: Session, citizen: Citizen, effects: Sequence[Effect], now: datetime) -> tuple[Receipt, ...]:
+    def _apply(self, work: _Work, effects: Sequence[Effect]) -> tuple[Receipt, ...]:
         receipts: list[Receipt] = []
         for effect in effects:
-            receipt = self._apply_one(session, citizen, effect, now)
+            receipt = self._apply_one(work, effect)
             if receipt is not None:
                 receipts.append(receipt)
         return tuple(receipts)
 
-    def _apply_one(self, session: Session, citizen: Citizen, effect: Effect, now: datetime) -> Receipt | None:
+    def _apply_one(self, work: _Work, effect: Effect) -> Receipt | None:
+        session, citizen, now = work.session, work.citizen, work.now
         assert citizen.id is not None
         if isinstance(effect, GiveConsent):
             language = citizen.language or self.settings.default_language
@@ -176,18 +204,17 @@ class ConversationService:
             problem_id = _create_problem(session, citizen.id, effect.problem)
             return Receipt("problem", problem_id, make_ref("problem", problem_id))
         elif isinstance(effect, SaveIdea):
-            return _create_idea(session, citizen.id, effect)
+            return self._create_idea(work, effect)
         elif isinstance(effect, SaveDesignOffer):
-            offer_in = DesignOfferCreate(
-                idea_id=effect.idea_id,
-                skills=list(effect.skills),
-                hours=effect.hours,
-                contact_ok=effect.contact_ok,
-                language=effect.language,
-            )
-            offer = submissions.create_design_offer(session, citizen_id=citizen.id, offer_in=offer_in)
-            assert offer.id is not None
-            return Receipt("design", offer.id, make_ref("design", offer.id))
+            return _create_design_offer(session, citizen.id, effect)
+        elif isinstance(effect, ScheduleFollowUp):
+            rows = follow_up_rows.schedule(session, kind=effect.kind, target_id=effect.target_id, due=effect.due)
+            work.follow_ups.extend(rows)
+        elif isinstance(effect, RecordCheck):
+            note = followups.CHECK_NOTES[effect.answer]
+            submissions.record_check(session, kind=effect.kind, id_=effect.target_id, citizen_id=citizen.id, note=note)
+        elif isinstance(effect, ChangeStatus):
+            return self._change_status(work, effect)
         elif isinstance(effect, RecordReach):
             broadcasts.record_reach(session, broadcast_id=effect.broadcast_id, citizen_id=citizen.id, people=effect.people)
         elif isinstance(effect, StopUpdates):
@@ -199,6 +226,30 @@ class ConversationService:
             return Receipt(effect.kind, effect.target_id, make_ref(effect.kind, effect.target_id), outcome)
         return None
 
+    def _change_status(self, work: _Work, effect: ChangeStatus) -> Receipt:
+        ref = make_ref(effect.kind, effect.target_id)
+        citizen = work.citizen
+        if not broadcasts.is_staff(work.session, address=work.address, configured=self.staff):
+            return Receipt(effect.kind, effect.target_id, ref, "failed", "staff only")
+        try:
+            with work.session.begin_nested():  # a refused change leaves nothing behind
+                changed = staff_actions.change_status(
+                    work.session, ref=ref, status=effect.status, note=effect.note,
+                    by=f"{citizen.channel}:{citizen.channel_user_id}", duplicate_of=effect.duplicate_of,
+                    now=work.now, notices=self.notices,
+                )  # fmt: skip
+        except staff_actions.StaffActionError as error:
+            return Receipt(effect.kind, effect.target_id, ref, "failed", str(error))
+        return Receipt(effect.kind, effect.target_id, ref, "noted" if changed.noted_only else "changed", str(changed.notified))
+
+    def _create_idea(self, work: _Work, effect: SaveIdea) -> Receipt:
+        assert work.citizen.id is not None
+        receipt = _create_idea(work.session, work.citizen.id, effect)
+        if effect.problem_id is not None:
+            followups.tell_reporter_about_idea(
+                work.session, idea_id=receipt.id, by_citizen=work.citizen.id, now=work.now, notices=self.notices
+            )
+        return receipt
 
     def _queue_broadcast(self, session: Session, citizen: Citizen, effect: QueueBroadcast, now: datetime) -> Receipt:
         broadcast = broadcasting.queue(
@@ -209,6 +260,7 @@ class ConversationService:
             now=now,
             catalogs=self.catalogs,
             settings=self.settings,
+            send_after=self.notices.quiet.release(now),
         )
         assert broadcast.id is not None
         return Receipt("broadcast", broadcast.id, f"B-{broadcast.id}", outcome=f"{broadcast.recipients:,}")
@@ -230,6 +282,19 @@ def _create_problem(session: Session, citizen_id: int, problem: NewProblem) -> i
     created = submissions.create_problem(session, citizen_id=citizen_id, problem_in=problem_in)
     assert created.id is not None
     return created.id
+
+
+def _create_design_offer(session: Session, citizen_id: int, effect: SaveDesignOffer) -> Receipt:
+    offer_in = DesignOfferCreate(
+        idea_id=effect.idea_id,
+        skills=list(effect.skills),
+        hours=effect.hours,
+        contact_ok=effect.contact_ok,
+        language=effect.language,
+    )
+    offer = submissions.create_design_offer(session, citizen_id=citizen_id, offer_in=offer_in)
+    assert offer.id is not None
+    return Receipt("design", offer.id, make_ref("design", offer.id))
 
 
 def _create_idea(session: Session, citizen_id: int, effect: SaveIdea) -> Receipt:

@@ -8,11 +8,10 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from conversations.i18n import Catalogs, T
-from conversations.messages import Address, Outbound
-from conversations.refs import make_ref, parse_ref
-from storage import outbox, submissions
-from storage.models import STATUSES
+from bot.notices import Notices
+from conversations.i18n import T
+from conversations.refs import CLOSED_STATUSES, STATUSES, make_ref, parse_ref
+from storage import followups, submissions
 
 
 class StaffActionError(ValueError):
@@ -24,7 +23,12 @@ class StatusChanged:
     ref: str
     previous: str
     status: str
-    notified: int
+    notified: int  # people told about it (0 for a note alone, which only staff see)
+    cancelled_follow_ups: tuple[int, ...] = ()  # their scheduler jobs can go
+
+    @property
+    def noted_only(self) -> bool:
+        return self.previous == self.status
 
 
 def change_status(
@@ -36,9 +40,41 @@ def change_status(
     by: str,
     duplicate_of: str | None,
     now: datetime,
-    catalogs: Catalogs,
-    default_language: str,
+    notices: Notices,
 ) -> StatusChanged:
+    """Move a submission to `status` and tell the people concerned. The same status with a
+    note adds the note to the history only (a remark among staff)."""
+    kind, id_ = _checked(ref, status, note, duplicate_of)
+    summary = submissions.summary_of(session, kind=kind, id=id_)
+    if summary is None:
+        raise StaffActionError(f"{make_ref(kind, id_)} does not exist")
+    if summary.status == status and not note:
+        raise StaffActionError(f"{summary.ref} is already {status}")
+    original = parse_ref(duplicate_of) if duplicate_of else None
+    try:
+        previous = submissions.change_status(
+            session, kind=kind, id_=id_, status=status, note=note, by=by, duplicate_of=original[1] if original else None
+        )
+    except LookupError as error:
+        raise StaffActionError(str(error)) from None
+    if previous == status:
+        return StatusChanged(summary.ref, previous, status, 0)
+    cancelled = followups.cancel_remaining(session, kind=kind, target_id=id_) if status in CLOSED_STATUSES else []
+    people = submissions.concerned(session, kind=kind, id_=id_)
+    text = T(
+        "notify.status",
+        ref=summary.ref,
+        title=summary.title,
+        status=T(f"status.{status}"),
+        note=T("notify.note", note=note) if note else "",
+        next=T(f"notify.next.{status}", original=make_ref(*original) if original else ""),
+    )
+    for person in people:
+        notices.send(session, to=person, text=text, now=now)
+    return StatusChanged(summary.ref, previous, status, len(people), tuple(cancelled))
+
+
+def _checked(ref: str, status: str, note: str | None, duplicate_of: str | None) -> tuple[str, int]:
     parsed = parse_ref(ref)
     if parsed is None:
         raise StaffActionError(f"{ref!r} is not a reference like P-12, I-7 or D-3")
@@ -50,29 +86,4 @@ def change_status(
     original = parse_ref(duplicate_of) if duplicate_of else None
     if status == "duplicate" and (original is None or original[0] != kind or original[1] == id_):
         raise StaffActionError(f"Marking a duplicate needs --of with another {kind} reference, e.g. --of {make_ref(kind, 1)}")
-    summary = submissions.summary_of(session, kind=kind, id=id_)
-    if summary is None:
-        raise StaffActionError(f"{make_ref(kind, id_)} does not exist")
-    if summary.status == status:
-        raise StaffActionError(f"{summary.ref} is already {status}")
-    try:
-        previous = submissions.change_status(
-            session, kind=kind, id_=id_, status=status, note=note, by=by, duplicate_of=original[1] if original else None
-        )
-    except LookupError as error:
-        raise StaffActionError(str(error)) from None
-    people = submissions.concerned(session, kind=kind, id_=id_)
-    for person in people:
-        language = person.language or default_language
-        text = T(
-            "notify.status",
-            ref=summary.ref,
-            title=summary.title,
-            status=T(f"status.{status}"),
-            note=T("notify.note", note=note) if note else "",
-            next=T(f"notify.next.{status}", original=duplicate_of.upper() if duplicate_of else ""),
-        )
-        address = Address(person.channel, person.chat_id, person.user_id, person.thread_id)
-        message = Outbound(catalogs.render(language, text), kind="notification")
-        outbox.enqueue(session, address=address, replies=[message], citizen_id=person.citizen_id, now=now)
-    return StatusChanged(summary.ref, previous, status, len(people))
+    return kind, id_

@@ -1,4 +1,5 @@
-"""Commands that work from any step: /start /help /menu /role /my /language /privacy /cancel /back."""
+"""Commands that work from any step: /start /help /menu /role /my /language /privacy /cancel /back,
+plus the staff ones (/broadcast, /inbox), and the buttons under messages the bot sent first."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from conversations.effects import SetRole, StopUpdates
+from conversations.effects import RecordCheck, SetRole, StopUpdates
+from conversations.context import Summary
 from conversations.i18n import T, Text
+from conversations.refs import parse_ref
 from conversations.state import WELCOME
 from conversations.steps import Move, Turn
 
@@ -117,6 +120,24 @@ def broadcast_button(engine: Engine, turn: Turn, choice: str) -> Result:
     return engine.go(replace(turn, state=suspended), Move("reach.people", seed={"broadcast_id": int(broadcast_id)}))
 
 
+def follow_up_button(engine: Engine, turn: Turn, choice: str) -> Result:
+    """ "Is it still a problem?" under a follow-up: the answer goes into the problem's history
+    and the person carries on where they were."""
+    target, _, answer = choice.removeprefix(FOLLOW_UP_BUTTON).partition("|")
+    parsed = parse_ref(target)
+    mine = {(s.kind, s.id) for s in turn.ctx.lookup.my_submissions()}
+    if parsed is None or answer not in CHECK_ANSWERS or parsed not in mine:
+        return engine.ask_again(turn, T("error.stale_choice"))
+    result = engine.ask_again(turn, T(f"followup.thanks.{answer}", ref=target))
+    return replace(result, effects=(*result.effects, RecordCheck(parsed[0], parsed[1], answer)))
+
+
+def _inbox(engine: Engine, turn: Turn, _argument: str) -> Result:
+    if not turn.ctx.lookup.is_staff():
+        return engine.ask_again(turn, T("staff.refused"))
+    return engine.go(turn, Move("inbox.list"))
+
+
 def _in_dialog(turn: Turn) -> bool:
     return turn.state.flow not in _HOME_FLOWS
 
@@ -136,11 +157,26 @@ def my_submissions_text(turn: Turn) -> Text:
     items = turn.ctx.lookup.my_submissions()
     if not items:
         return T("my.none")
-    lines = tuple(
-        T("my.item", ref=s.ref, title=s.title, status=T(f"status.{s.status}"), supporters=s.supporters)
-        for s in items
+    return T("my.list", items=tuple(_my_item(turn, s) for s in items))
+
+
+def _my_item(turn: Turn, item: Summary) -> Text:
+    date = turn.ctx.catalogs.date
+    zone = turn.ctx.now.tzinfo
+    changed = date(turn.language, item.last_change.astimezone(zone).date()) if item.last_change else "—"
+    if item.next_follow_up is not None:
+        next_update = T("my.next", date=date(turn.language, item.next_follow_up.astimezone(zone).date()))
+    else:
+        next_update = T("my.no_next")
+    return T(
+        "my.item",
+        ref=item.ref,
+        title=item.title,
+        status=T(f"status.{item.status}"),
+        supporters=item.supporters,
+        changed=changed,
+        next=next_update,
     )
-    return T("my.list", items=lines)
 
 
 _HANDLERS = {
@@ -154,5 +190,8 @@ _HANDLERS = {
     "back": _back,
     "language": _language,
     "broadcast": _broadcast,
+    "inbox": _inbox,
 }
 BROADCAST_BUTTON = "bc:"  # button values under broadcasts: "bc:12|shared", "bc:12|stop"
+FOLLOW_UP_BUTTON = "fu:"  # under follow-ups about a problem: "fu:P-12|still", "|solved", "|worse"
+CHECK_ANSWERS = ("still", "solved", "worse")

@@ -42,6 +42,28 @@ class Summary:
     status: str
     supporters: int = 0
     category: str | None = None
+    last_change: datetime | None = None  # when its status last moved (or it was created)
+    next_follow_up: datetime | None = None  # when the submitter hears about it next
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    from_status: str | None
+    to_status: str
+    note: str | None
+    by: str
+
+
+@dataclass(frozen=True)
+class Details:
+    """One submission as staff open it: everything it says, and its history."""
+
+    summary: Summary
+    description: str
+    language: str
+    created_at: datetime
+    history: tuple[HistoryEntry, ...]
 
 
 @dataclass(frozen=True)
@@ -69,6 +91,14 @@ class Lookup(Protocol):
 
     def submission(self, *, kind: str, id: int) -> Summary | None:
         """One submission by kind and id, or None when there is no such submission."""
+        ...
+
+    def inbox(self, *, offset: int, limit: int) -> Page:
+        """Submissions waiting for staff (new or under review), newest first."""
+        ...
+
+    def details(self, *, kind: str, id: int) -> Details | None:
+        """One submission with its text, language and history, for staff."""
         ...
 
     def is_staff(self) -> bool:

@@ -7,6 +7,7 @@ to the engine so it can tell the person their reference (P-12) in the same turn.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from conversations.messages import Location, Photo
 
@@ -97,9 +98,39 @@ class QueueBroadcast:
     topic: str | None
 
 
+@dataclass(frozen=True)
+class ScheduleFollowUp:
+    """Tell the submitter what happened to their submission at these moments."""
+
+    kind: str
+    target_id: int
+    due: tuple[datetime, ...]
+
+
+@dataclass(frozen=True)
+class ChangeStatus:
+    """Staff move a submission on (from a chat); the people concerned are told."""
+
+    kind: str
+    target_id: int
+    status: str
+    note: str | None = None
+    duplicate_of: str | None = None  # the original's reference, for "duplicate"
+
+
+@dataclass(frozen=True)
+class RecordCheck:
+    """The reporter answers a follow-up's "Is it still a problem?" (still / solved / worse)."""
+
+    kind: str
+    target_id: int
+    answer: str
+
+
 Effect = (
     GiveConsent | SetRole | SetLanguage | SaveProblem | SaveIdea | SaveDesignOffer
     | AddSupport | Subscribe | RecordReach | StopUpdates | QueueBroadcast
+    | ScheduleFollowUp | ChangeStatus | RecordCheck
 )
 
 
@@ -108,13 +139,15 @@ class Receipt:
     """The outcome of one effect that the person should hear about.
 
     `outcome` is "saved" for new submissions, and for supports one of "added",
-    "already" (they supported it before) or "own" (it is their own submission).
+    "already" (they supported it before) or "own" (it is their own submission). For a
+    status change it is "changed" or why it could not be made.
     """
 
     kind: str
     id: int
     ref: str
     outcome: str = "saved"
+    detail: str = ""  # e.g. how many people a status change reached, or why it failed
 
 
 @dataclass(frozen=True)

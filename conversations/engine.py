@@ -11,7 +11,14 @@ import re
 from dataclasses import dataclass, replace
 from typing import Mapping, Sequence
 
-from conversations.commands import BROADCAST_BUTTON, broadcast_button, handle_command, parse_command
+from conversations.commands import (
+    BROADCAST_BUTTON,
+    FOLLOW_UP_BUTTON,
+    broadcast_button,
+    follow_up_button,
+    handle_command,
+    parse_command,
+)
 from conversations.context import Context
 from conversations.effects import Effect, GiveConsent, Receipts, SetLanguage, SetRole
 from conversations.i18n import T, Text
@@ -46,6 +53,8 @@ class Engine:
             return Result(state, (), ())
         if event.choice is not None and event.choice.startswith(BROADCAST_BUTTON) and ctx.person.consented:
             return broadcast_button(self, turn, event.choice)
+        if event.choice is not None and event.choice.startswith(FOLLOW_UP_BUTTON) and ctx.person.consented:
+            return follow_up_button(self, turn, event.choice)
         command = parse_command(event.text)
         if command is not None:
             return handle_command(self, turn, *command)

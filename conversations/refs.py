@@ -1,8 +1,14 @@
-"""Submission references (P-12, I-7, D-3) derived from ids, and their parsing."""
+"""Submission references (P-12, I-7, D-3) derived from ids, their parsing, and the stages a
+submission goes through."""
 
 from __future__ import annotations
 
 import re
+
+STATUSES = ("new", "under_review", "accepted", "in_progress", "done", "declined", "duplicate")
+OPEN_STATUSES = ("new", "under_review", "accepted", "in_progress")
+# No follow-up is due once a submission reaches one of these.
+CLOSED_STATUSES = ("done", "declined", "duplicate")
 
 PREFIXES = {"problem": "P", "idea": "I", "design": "D"}
 _KINDS = {prefix: kind for kind, prefix in PREFIXES.items()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from sqlalchemy import and_, bindparam, case, exists, func, insert, literal, or_
 from sqlmodel import Session, col, select
@@ -71,6 +71,8 @@ def queue_broadcast(
     audience: Audience,
     created_by: str,
     now: datetime,
+    send_after: datetime,
+    translations: Mapping[str, str],
     languages: Sequence[str],
     default_language: str,
     message_for: Callable[[int, str, bool], Outbound],
@@ -78,7 +80,9 @@ def queue_broadcast(
     """Create the broadcast and one outbox row per recipient, in this transaction, with
     INSERT ... SELECT (100,000 recipients take seconds, not minutes). `message_for(id,
     language, to_group)` renders the message in a language, for a person or a group."""
-    broadcast = Broadcast(text=text, audience=audience.to_json(), created_by=created_by, created_at=now)
+    broadcast = Broadcast(
+        text=text, translations=dict(translations), audience=audience.to_json(), created_by=created_by, created_at=now
+    )
     session.add(broadcast)
     session.flush()
     assert broadcast.id is not None
@@ -98,7 +102,7 @@ def queue_broadcast(
             "status": literal("pending"),
             "attempts": literal(0),
             "throttled": literal(0),
-            "next_attempt_at": literal(now, OutboxMessage.__table__.c.next_attempt_at.type),
+            "next_attempt_at": literal(send_after, OutboxMessage.__table__.c.next_attempt_at.type),
             "created_at": literal(now, OutboxMessage.__table__.c.created_at.type),
             "broadcast_id": literal(broadcast.id),
         }
@@ -111,7 +115,7 @@ def queue_broadcast(
         session.add(
             OutboxMessage(
                 channel=group.channel, chat_id=group.chat_id, user_id="", text=outbound.text, kind="broadcast",
-                priority=PRIORITIES["broadcast"], broadcast_id=broadcast.id, next_attempt_at=now, created_at=now,
+                priority=PRIORITIES["broadcast"], broadcast_id=broadcast.id, next_attempt_at=send_after, created_at=now,
             )
         )  # fmt: skip
     session.flush()

@@ -10,10 +10,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from conversations.refs import OPEN_STATUSES, STATUSES  # noqa: F401 - re-exported for storage users
 from storage.types import UTCDateTime, utcnow
-
-STATUSES = ("new", "under_review", "accepted", "in_progress", "done", "declined", "duplicate")
-OPEN_STATUSES = ("new", "under_review", "accepted", "in_progress")
 
 
 def _created() -> Any:
@@ -199,7 +197,8 @@ class Broadcast(SQLModel, table=True):
     """A staff message to an audience; its outbox rows carry its id."""
 
     id: int | None = Field(default=None, primary_key=True)
-    text: str
+    text: str  # in the default language, and for any language without a translation
+    translations: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
     audience: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     recipients: int = Field(default=0)
     created_by: str = Field(max_length=160)
@@ -228,3 +227,24 @@ class CommunityGroup(SQLModel, table=True):
     chat_id: str = Field(max_length=128)
     topics: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     added_at: datetime = _created()
+
+
+class FollowUp(SQLModel, table=True):
+    """One scheduled "what happened to it" message about a submission, to its submitter.
+
+    The row is the truth, written in the submission's own transaction; an APScheduler job
+    (id "follow-up:<id>") is the timer that fires it. `armed` says a job was added for it."""
+
+    __table_args__ = (
+        UniqueConstraint("kind", "target_id", "number"),
+        Index("ix_followup_pending", "status", "armed"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    target_id: int
+    number: int  # 1 for the first offset of FOLLOWUP_AFTER, 2 for the second, ...
+    due_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    status: str = Field(default="pending", max_length=16)  # pending | sent | cancelled
+    armed: bool = Field(default=False)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -22,9 +22,16 @@ CLAIM_LEASE = timedelta(minutes=2)
 
 
 def enqueue(
-    session: Session, *, address: Address, replies: Sequence[Outbound], citizen_id: int | None, now: datetime
+    session: Session,
+    *,
+    address: Address,
+    replies: Sequence[Outbound],
+    citizen_id: int | None,
+    now: datetime,
+    not_before: datetime | None = None,
 ) -> None:
-    """Queue replies for one address, in order. A Core INSERT: this runs for every message."""
+    """Queue replies for one address, in order. A Core INSERT: this runs for every message.
+    `not_before` holds a message the bot starts itself until quiet hours end."""
     if not replies:
         return
     rows = [
@@ -40,7 +47,7 @@ def enqueue(
             "priority": PRIORITIES.get(outbound.kind, 1),
             "status": "pending",
             "attempts": 0,
-            "next_attempt_at": now,
+            "next_attempt_at": max(now, not_before) if not_before else now,
             "created_at": now,
         }
         for outbound in replies

@@ -10,13 +10,14 @@ from typing import Any, Sequence, TypeVar
 from sqlalchemy import func
 from sqlmodel import Session, SQLModel, col, select
 
-from conversations.context import Page, Summary
+from conversations.context import Details, HistoryEntry, Page, Summary
 from conversations.refs import make_ref
 from storage.models import (
     OPEN_STATUSES,
     Citizen,
     DesignOffer,
     DesignOfferCreate,
+    FollowUp,
     Idea,
     IdeaCreate,
     Problem,
@@ -120,16 +121,77 @@ def summary_of(session: Session, *, kind: str, id: int) -> Summary | None:
     return None if row is None else Summary(kind, id, make_ref(kind, id), row[0], row[1], row[2])
 
 
+def _last_change(kind: str, table: Any) -> Any:
+    return (
+        select(func.max(StatusChange.created_at))
+        .where(StatusChange.kind == kind, StatusChange.target_id == table.id)
+        .correlate(table)
+        .scalar_subquery()
+    )
+
+
+def _next_follow_up(kind: str, table: Any) -> Any:
+    return (
+        select(func.min(FollowUp.due_at))
+        .where(FollowUp.kind == kind, FollowUp.target_id == table.id, FollowUp.status == "pending")
+        .correlate(table)
+        .scalar_subquery()
+    )
+
+
 def submissions_of(session: Session, *, citizen_id: int) -> list[Summary]:
+    """The person's submissions, newest first, with their last change and next follow-up."""
+    found: list[tuple[datetime, Summary]] = []
+    for kind, table in TABLES.items():
+        title = table.title if kind != "design" else Idea.title
+        statement = select(
+            table.id, title, table.status, table.created_at, _supporters(kind, table),
+            _last_change(kind, table), _next_follow_up(kind, table),
+        )  # fmt: skip
+        if kind == "design":
+            statement = statement.join(Idea, col(Idea.id) == DesignOffer.idea_id)
+        for id_, text, status, created_at, count, changed, next_at in session.exec(
+            statement.where(table.citizen_id == citizen_id)
+        ):
+            summary = Summary(
+                kind, id_, make_ref(kind, id_), text, status, count,
+                last_change=changed, next_follow_up=next_at,
+            )  # fmt: skip
+            found.append((created_at, summary))
+    return [summary for _, summary in sorted(found, key=lambda pair: (pair[0], pair[1].id), reverse=True)]
+
+
+def inbox(session: Session, *, offset: int, limit: int) -> Page:
+    """Submissions waiting for staff (new or under review), newest first, across kinds."""
+    waiting = ("new", "under_review")
     found: list[tuple[datetime, Summary]] = []
     for kind, table in TABLES.items():
         title = table.title if kind != "design" else Idea.title
         statement = select(table.id, title, table.status, table.created_at, _supporters(kind, table))
         if kind == "design":
             statement = statement.join(Idea, col(Idea.id) == DesignOffer.idea_id)
-        for id_, text, status, created_at, count in session.exec(statement.where(table.citizen_id == citizen_id)):
+        statement = statement.where(col(table.status).in_(waiting))
+        rows = session.exec(statement.order_by(col(table.created_at).desc()).limit(offset + limit + 1))
+        for id_, text, status, created_at, count in rows:
             found.append((created_at, Summary(kind, id_, make_ref(kind, id_), text, status, count)))
-    return [summary for _, summary in sorted(found, key=lambda pair: (pair[0], pair[1].id), reverse=True)]
+    ordered = [summary for _, summary in sorted(found, key=lambda pair: pair[0], reverse=True)]
+    return Page(tuple(ordered[offset : offset + limit]), has_more=len(ordered) > offset + limit)
+
+
+def details(session: Session, *, kind: str, id_: int) -> Details | None:
+    summary = summary_of(session, kind=kind, id=id_)
+    item = session.get(TABLES[kind], id_)
+    if summary is None or item is None:
+        return None
+    if kind == "design":
+        description = f"{', '.join(item.skills)} · {item.hours} h/week · contact: {'yes' if item.contact_ok else 'no'}"
+    else:
+        description = item.description
+    entries = tuple(
+        HistoryEntry(change.created_at, change.from_status, change.to_status, change.note, change.changed_by)
+        for change in history(session, kind=kind, target_id=id_)
+    )
+    return Details(summary, description, item.language, item.created_at, entries)
 
 
 def status_counts(session: Session, *, kind: str) -> dict[str, int]:
@@ -194,6 +256,23 @@ def _row(session: Session, kind: str, item: Any, channel: str, supporters: int) 
     )
 
 
+def record_check(session: Session, *, kind: str, id_: int, citizen_id: int, note: str) -> bool:
+    """A submitter's answer to a follow-up, kept in the history (the status stays); False
+    when the submission is not theirs (a forged button) or is gone."""
+    submission = session.get(TABLES[kind], id_)
+    if submission is None or submission.citizen_id != citizen_id:
+        return False
+    by = f"citizen:{citizen_id}"
+    session.add(StatusChange(kind=kind, target_id=id_, from_status=submission.status, to_status=submission.status, note=note, changed_by=by))
+    return True
+
+
+def history(session: Session, *, kind: str, target_id: int) -> list[StatusChange]:
+    """Every change of a submission, oldest first (staff see it when they open one)."""
+    statement = select(StatusChange).where(StatusChange.kind == kind, StatusChange.target_id == target_id)
+    return list(session.exec(statement.order_by(col(StatusChange.created_at), col(StatusChange.id))))
+
+
 @dataclass(frozen=True)
 class Concerned:
     """Someone to tell about a change: the submitter or a supporter, and where to reach them."""
@@ -233,6 +312,22 @@ def _merge_supporters(session: Session, *, kind: str, from_id: int, into_id: int
         insert_or_ignore(session, Support, {"citizen_id": citizen_id, "kind": kind, "target_id": into_id})
 
 
+def submitter(session: Session, *, kind: str, id_: int) -> Concerned | None:
+    """Who gave a submission, if they can still be reached."""
+    table = TABLES[kind]
+    person = session.exec(
+        select(Citizen).join(table, col(table.citizen_id) == Citizen.id).where(
+            table.id == id_, col(Citizen.unreachable).is_(False), col(Citizen.consented_at).is_not(None)
+        )
+    ).first()
+    return as_concerned(person) if person is not None else None
+
+
+def as_concerned(person: Citizen) -> Concerned:
+    assert person.id is not None
+    return Concerned(person.id, person.channel, person.chat_id, person.channel_user_id, person.thread_id, person.language)
+
+
 def concerned(session: Session, *, kind: str, id_: int) -> list[Concerned]:
     """The submitter and the supporters of a submission who can be reached."""
     table = TABLES[kind]
@@ -245,4 +340,4 @@ def concerned(session: Session, *, kind: str, id_: int) -> list[Concerned]:
             col(Citizen.consented_at).is_not(None),
         )
     ).all()
-    return [Concerned(p.id, p.channel, p.chat_id, p.channel_user_id, p.thread_id, p.language) for p in people if p.id]
+    return [as_concerned(person) for person in people]

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Sequence
 
-from conversations.context import Context, FlowSettings, Page, Person, Summary
+from conversations.context import Context, Details, FlowSettings, HistoryEntry, Page, Person, Summary
 from conversations.engine import Engine, Result
 from conversations.flows import all_steps
 from conversations.i18n import load_catalogs
@@ -56,6 +56,17 @@ class MemoryLookup:
     def submission(self, *, kind: str, id: int) -> Summary | None:
         everything = [s for s, _ in self.problems] + self.ideas + self.mine
         return next((s for s in everything if s.kind == kind and s.id == id), None)
+
+    def inbox(self, *, offset: int, limit: int) -> Page:
+        waiting = [s for s, _ in reversed(self.problems) if s.status in ("new", "under_review")]
+        return Page(tuple(waiting[offset : offset + limit]), len(waiting) > offset + limit)
+
+    def details(self, *, kind: str, id: int) -> Details | None:
+        for summary, description in self.problems:
+            if summary.kind == kind and summary.id == id:
+                history = (HistoryEntry(NOW, None, "new", None, "citizen:1"),)
+                return Details(summary, description, "en", NOW, history)
+        return None
 
 
 @dataclass

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from conversations.context import Page, Summary
-from conversations.effects import AddSupport, Receipts
+from conversations.effects import AddSupport, Receipts, ScheduleFollowUp
 from conversations.i18n import T, Text
 from conversations.refs import make_ref
 from conversations.steps import AwaitReceipts, Choose, Label, Move, Option, Options, Turn, fixed
@@ -46,8 +46,13 @@ def saved_receipt(role: str, kind: str) -> AwaitReceipts:
     and offers what comes next."""
 
     def on_receipts(turn: Turn, receipts: Receipts) -> Move:
-        say = [next_update_text(turn, r.ref, f"{role}.saved") for r in receipts.items if r.kind == kind]
-        return Move("home.after", say=tuple(say), seed={"role": role})
+        saved = [r for r in receipts.items if r.kind == kind]
+        say = tuple(next_update_text(turn, r.ref, f"{role}.saved") for r in saved)
+        offsets = turn.ctx.settings.followup_after
+        follow_ups = tuple(
+            ScheduleFollowUp(kind, r.id, tuple(turn.ctx.now + offset for offset in offsets)) for r in saved if offsets
+        )
+        return Move("home.after", say=say, effects=follow_ups, seed={"role": role})
 
     return AwaitReceipts("saved", on_receipts)
 

@@ -119,7 +119,7 @@ def test_staff_broadcast_from_the_chat_and_a_diffuser_reports_reach(app: App, fa
             await reply_to(fake, text_update("/start", bob), bob)
             await reply_to(fake, text_update("I agree", bob), bob)
             refused = await reply_to(fake, text_update("/broadcast", bob), bob)
-            assert refused["text"].startswith("Sorry, only the city team can send broadcasts.")
+            assert refused["text"].startswith("Sorry, that command is only for the city team.")
 
             await reply_to(fake, text_update("/start"))
             await reply_to(fake, text_update("I agree"))

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from storage.db import head_revision
+
 
 COCREATE = [sys.executable, "-m", "bot.cli"]
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,7 +117,7 @@ def test_submissions_export_as_json_csv_and_table(tmp_path: Path) -> None:
 def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     result = cocreate(tmp_path, "db", "upgrade")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "Database is at revision 0002."
+    assert result.stdout.strip() == f"Database is at revision {head_revision()}."
 
 
 def test_status_changes_are_confirmed_and_mistakes_explained(tmp_path: Path) -> None:

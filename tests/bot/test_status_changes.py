@@ -39,8 +39,7 @@ def report(app: App, user: int, description: str) -> None:
 def change(app: App, ref: str, status: str, note: str | None = None, of: str | None = None):
     with Session(app.database) as session, session.begin():
         return change_status(
-            session, ref=ref, status=status, note=note, by="cli", duplicate_of=of, now=app.clock(),
-            catalogs=app.catalogs, default_language="en",
+            session, ref=ref, status=status, note=note, by="cli", duplicate_of=of, now=app.clock(), notices=app.notices,
         )  # fmt: skip
 
 

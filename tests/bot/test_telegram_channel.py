@@ -68,19 +68,23 @@ def with_content(kind: str, user_id: int = ALICE) -> dict[str, Any]:
 
 
 @asynccontextmanager
-async def serving(app: App) -> AsyncIterator[TelegramChannel]:
+async def serving(app: App, *, scheduler: bool = False) -> AsyncIterator[TelegramChannel]:
+    """The Telegram channel receiving and delivering (and the scheduler, when asked)."""
     channel = TelegramChannel.build(app, limits=UNLIMITED)  # the limits have tests of their own
     channel.poll_timeout = 1
     channel.worker.poll_interval = 0.2
     await channel.start()
     polling = asyncio.create_task(channel.poll())
     delivering = asyncio.create_task(channel.worker.run())
+    scheduling = asyncio.create_task(app.scheduler.run(wake_delivery=channel.worker.wake.set)) if scheduler else None
     try:
         yield channel
     finally:
         polling.cancel()
+        if scheduling is not None:
+            scheduling.cancel()
         channel.worker.stop()  # lets the message in flight be recorded
-        await asyncio.gather(polling, delivering, return_exceptions=True)
+        await asyncio.gather(polling, delivering, *([scheduling] if scheduling else []), return_exceptions=True)
         await channel.stop()
 
 

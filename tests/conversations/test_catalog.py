@@ -11,6 +11,7 @@ from bot.config import DEFAULT_CATEGORIES
 from conversations.flows.designer import HOURS, SKILLS
 from conversations.flows.explorer import AFFECTED
 from conversations.flows.home import LEANINGS, ROLES
+from conversations.commands import CHECK_ANSWERS
 from conversations.i18n import load_catalogs, placeholders
 from storage.models import STATUSES
 
@@ -39,6 +40,8 @@ def computed_keys() -> set[str]:
     keys |= {f"designer.hours.{h}" for h in HOURS} | {"designer.contact.yes", "designer.contact.no"}
     for name in ("description", "category", "place", "photo", "affected"):
         keys |= {f"explorer.field.{name}", f"explorer.label.{name}"}
+    keys |= {f"followup.{kind}.{answer}" for kind in ("thanks", "answer") for answer in CHECK_ANSWERS}
+    keys |= {f"digest.{section}" for section in ("problems", "ideas", "changes")}
     for outcome in ("added", "already", "own"):
         keys.add(f"support.{outcome}")
     for saved in ("explorer.saved", "ideator.saved", "designer.saved"):

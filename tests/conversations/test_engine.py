@@ -293,7 +293,7 @@ def test_stop_these_updates_unsubscribes_in_one_line_and_the_dialog_goes_on() ->
 def test_only_staff_can_broadcast_and_only_after_confirming() -> None:
     citizen = consented()
     refused = citizen.send("/broadcast")
-    assert text_of(citizen, refused).startswith("Sorry, only the city team can send broadcasts.")
+    assert text_of(citizen, refused).startswith("Sorry, that command is only for the city team.")
     assert refused.effects == () and refused.state.step == "home.role"
 
     staff = consented(lookup=MemoryLookup(staff=True, audience=1234))

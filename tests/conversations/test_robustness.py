@@ -9,7 +9,16 @@ import pytest
 from dataclasses import replace
 
 from conversations.context import Summary
-from conversations.effects import AddSupport, QueueBroadcast, Receipt, Receipts, SaveDesignOffer, SaveIdea, SaveProblem
+from conversations.effects import (
+    AddSupport,
+    ChangeStatus,
+    QueueBroadcast,
+    Receipt,
+    Receipts,
+    SaveDesignOffer,
+    SaveIdea,
+    SaveProblem,
+)
 from conversations.engine import Result
 from conversations.messages import Location, Photo
 from tests.engine_support import Conversation, MemoryLookup
@@ -38,12 +47,14 @@ def _receipt(effect: object) -> Receipt | None:
         return Receipt(effect.kind, effect.target_id, f"X-{effect.target_id}", "added")
     if isinstance(effect, QueueBroadcast):
         return Receipt("broadcast", 1, "B-1", "12")
+    if isinstance(effect, ChangeStatus):
+        return Receipt(effect.kind, effect.target_id, f"P-{effect.target_id}", "changed", "2")
     return None
 
 INPUTS = [
     "1", "2", "3", "5", "9", "0", "1,2", "Done", "Skip", "More…", "", "   ", "🙂", "x" * 3000,
     "Robert'); DROP TABLE problem;--", "The bench by the pond is broken again", "/start", "/help", "/menu",
-    "/role", "/my", "/language", "/privacy", "/cancel", "/back", "/broadcast", "/start report", "/nope",
+    "/role", "/my", "/language", "/privacy", "/cancel", "/back", "/broadcast", "/inbox", "/start report", "/nope", "P-3", "P-4",
     "bad\x00byte", "I agree", "Confirm", "Edit", "Cancel", "about 40",
 ]  # fmt: skip
 
@@ -73,6 +84,8 @@ def test_random_conversations_always_get_an_answer(seed: int) -> None:
             result = conversation.send(photo=Photo("file-id", 1000))
         elif roll < 0.4:
             result = conversation.send(choice=f"bc:{rng.randint(1, 3)}|{rng.choice(['shared', 'stop', 'x'])}")
+        elif roll < 0.41:
+            result = conversation.send(choice=f"fu:P-{rng.randint(1, 9)}|{rng.choice(['still', 'solved', 'worse', 'x'])}")
         elif roll < 0.42:
             result = conversation.send(None)  # a sticker
         else:

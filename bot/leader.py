@@ -1,0 +1,43 @@
+"""Leader election on PostgreSQL: of all processes, the one holding an advisory lock does a
+job that must run once (a channel's delivery, the scheduler). SQLite has one process."""
+
+from __future__ import annotations
+
+import asyncio
+import zlib
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, Awaitable, Callable
+
+from sqlalchemy import Engine as Database
+from sqlalchemy import text
+
+
+@asynccontextmanager
+async def elected(
+    database: Database,
+    name: str,
+    *,
+    stopping: asyncio.Event,
+    blocking: Callable[..., Awaitable[Any]],
+    retry_every: float = 5.0,
+) -> AsyncIterator[None]:
+    """Wait until this process leads `name` (or is stopping), and lead until the block ends.
+    A standby retries every `retry_every` seconds; a leader that dies loses the lock with
+    its connection, so a standby takes over."""
+    if database.dialect.name != "postgresql":
+        yield
+        return
+    key = zlib.crc32(f"cocreate-{name}".encode())
+    connection = await blocking(database.connect)
+    try:
+        while not stopping.is_set():
+            query = text("SELECT pg_try_advisory_lock(:key)")
+            if await blocking(lambda: connection.execute(query, {"key": key}).scalar()):
+                break
+            try:
+                await asyncio.wait_for(stopping.wait(), timeout=retry_every)
+            except TimeoutError:
+                pass
+        yield
+    finally:
+        await blocking(connection.close)  # closing the session releases the lock

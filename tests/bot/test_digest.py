@@ -1,0 +1,107 @@
+"""The weekly digest: each diffuser gets exactly the week's new problems, new ideas and
+status changes in the topics they follow, nothing when there is nothing, and one per week."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.app import App, build_app
+from bot.config import Settings
+from bot.digest import send_digests
+from conversations.messages import Address
+from storage import citizens, submissions
+from storage.models import IdeaCreate, OutboxMessage, ProblemCreate, StatusChange
+from tests.conftest import Clock
+
+NOW = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
+DAYS_AGO = {"this week": timedelta(days=2), "last week": timedelta(days=9)}
+
+
+@pytest.fixture
+def app(sqlite_url: str):
+    built = build_app(Settings(_env_file=None, database_url=sqlite_url), clock=Clock(NOW))
+    yield built
+    built.close()
+
+
+def person(session: Session, user: str, topics: tuple[str, ...] = ()) -> int:
+    citizen = citizens.citizen_for(session, address=Address("telegram", user, user))
+    citizens.give_consent(session, citizen=citizen, display_name=None, language="en", now=NOW)
+    session.flush()
+    assert citizen.id is not None
+    if topics:
+        citizens.subscribe(session, citizen_id=citizen.id, topics=topics, area=None)
+    return citizen.id
+
+
+def problem(session: Session, by: int, title: str, category: str, when: str) -> int:
+    created = submissions.create_problem(
+        session, citizen_id=by, problem_in=ProblemCreate(description=title, title=title, category=category, language="en")
+    )
+    created.created_at = NOW - DAYS_AGO[when]
+    session.flush()
+    assert created.id is not None
+    return created.id
+
+
+def idea(session: Session, by: int, problem_id: int, title: str, when: str) -> None:
+    idea_in = IdeaCreate(description=title, title=title, benefit="Everyone", language="en", problem_id=problem_id)
+    created = submissions.create_idea(session, citizen_id=by, idea_in=idea_in)
+    created.created_at = NOW - DAYS_AGO[when]
+
+
+def moved(session: Session, kind: str, id_: int, status: str, when: str) -> None:
+    submissions.change_status(session, kind=kind, id_=id_, status=status, note=None, by="cli")
+    session.flush()
+    change = session.exec(select(StatusChange).order_by(StatusChange.id.desc())).first()
+    assert change is not None
+    change.created_at = NOW - DAYS_AGO[when]
+
+
+def digests(app: App) -> dict[str, str]:
+    with Session(app.database) as session:
+        rows = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "notification")).all()
+    return {row.chat_id: row.text for row in rows}
+
+
+def test_each_diffuser_gets_exactly_the_weeks_news_in_their_topics(app: App) -> None:
+    with Session(app.database) as session, session.begin():
+        reporter = person(session, "100")
+        person(session, "201", topics=("roads",))
+        person(session, "202", topics=("waste",))  # nothing happened in waste
+        person(session, "203", topics=("parks",))  # only old news in parks
+        pothole = problem(session, reporter, "Pothole on Main Street", "roads", "this week")
+        crossing = problem(session, reporter, "No crossing at the school", "roads", "last week")
+        problem(session, reporter, "Broken bench in Elm Park", "parks", "last week")
+        idea(session, reporter, crossing, "Paint a zebra crossing", "this week")
+        idea(session, reporter, pothole, "An older idea", "last week")
+        moved(session, "problem", crossing, "accepted", "this week")
+        moved(session, "problem", 3, "under_review", "last week")
+
+    with Session(app.database) as session, session.begin():
+        queued = send_digests(session, now=NOW, notices=app.notices, zone=app.settings.zone)
+
+    assert queued == 1
+    assert digests(app) == {
+        "201": "This week in your topics — ready to pass on:\n\n"
+        "New problems:\n• P-1 — Pothole on Main Street\n\n"
+        "New ideas:\n• I-1 — Paint a zebra crossing\n\n"
+        "What moved:\n• P-2 — No crossing at the school: now accepted\n"
+    }
+
+
+def test_the_digest_goes_once_a_week_even_if_its_job_runs_twice(app: App) -> None:
+    with Session(app.database) as session, session.begin():
+        reporter = person(session, "100")
+        person(session, "201", topics=("roads",))
+        problem(session, reporter, "Pothole on Main Street", "roads", "this week")
+    for _ in range(2):
+        with Session(app.database) as session, session.begin():
+            send_digests(session, now=NOW, notices=app.notices, zone=app.settings.zone)
+    with Session(app.database) as session:
+        assert len(session.exec(select(OutboxMessage).where(OutboxMessage.kind == "notification")).all()) == 1
+
+

@@ -1,0 +1,107 @@
+"""Staff work through submissions in the chat (/inbox in Telegram): open one, see its text,
+language, supporters and history, move it on with a note; the submitter and a supporter are
+told through the fake Telegram server. Anyone else is refused politely."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+
+from sqlmodel import Session
+
+from bot.app import build_app
+from storage import submissions
+from tests.bot.test_status_changes import ANA, BOB, CID, change, report
+from tests.bot.test_telegram_channel import press, reply_to, serving, telegram_settings, text_update
+from tests.conftest import Clock
+from tests.fakes.telegram_api import FakeTelegram
+
+DESCRIPTION = "Broken swing in Elm Park playground"
+
+
+def test_staff_move_a_submission_on_from_the_chat_and_people_are_told(sqlite_url: str, fake: FakeTelegram) -> None:
+    app = build_app(telegram_settings(sqlite_url, fake, staff=f"telegram:{CID}"))
+    report(app, ANA, DESCRIPTION)
+
+    async def scenario() -> tuple[dict, dict, dict, dict]:
+        async with serving(app):
+            for person in (BOB, CID):
+                await reply_to(fake, press(await reply_to(fake, text_update("/start", person), person), "I agree", person), person)
+            with Session(app.database) as session, session.begin():
+                submissions.add_support(session, citizen_id=2, kind="problem", target_id=1)  # BOB supports P-1
+            refused = await reply_to(fake, text_update("/inbox", BOB), BOB)
+            inbox = await reply_to(fake, text_update("/inbox", CID), CID)
+            opened = await reply_to(fake, press(inbox, f"P-1 — {DESCRIPTION} (new)", CID), CID)
+            asked = await reply_to(fake, press(opened, "accepted", CID), CID)
+            done = await reply_to(fake, text_update("The parks team will replace it in spring", CID), CID)
+            for person in (ANA, BOB):
+                await asyncio.to_thread(fake.wait_until, lambda f, p=person: any("now accepted" in m["text"] for m in f.sent(p)))
+            return refused, opened, asked, done
+
+    try:
+        refused, opened, asked, done = asyncio.run(scenario())
+    finally:
+        app.close()
+    assert refused["text"].startswith("Sorry, that command is only for the city team.")
+    assert opened["text"].startswith(f"P-1 — {DESCRIPTION}\nStage: new · language: en · supporters: 1\n\n{DESCRIPTION}")
+    assert "History:\n• " in opened["text"] and "new (citizen:1)" in opened["text"]
+    labels = [b["text"] for row in opened["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels[:2] == ["under review", "accepted"] and "Add a note only" in labels and "new" not in labels
+    assert asked["text"].startswith("Add a note the people concerned will read")
+    assert done["text"].startswith("Done: P-1 moved on, and 2 people will be told.")
+    assert f"new → accepted (telegram:{CID}) — “The parks team will replace it in spring”" in done["text"]
+    (news,) = [m for m in fake.sent(ANA) if "now accepted" in m["text"]]
+    assert "“The parks team will replace it in spring”" in news["text"]
+
+
+def test_declining_from_the_chat_asks_for_the_reason(sqlite_url: str, fake: FakeTelegram) -> None:
+    app = build_app(telegram_settings(sqlite_url, fake, staff=f"telegram:{CID}"))
+    report(app, ANA, DESCRIPTION)
+
+    async def scenario() -> tuple[dict, dict]:
+        async with serving(app):
+            await reply_to(fake, press(await reply_to(fake, text_update("/start", CID), CID), "I agree", CID), CID)
+            inbox = await reply_to(fake, text_update("/inbox", CID), CID)
+            opened = await reply_to(fake, press(inbox, f"P-1 — {DESCRIPTION} (new)", CID), CID)
+            asked = await reply_to(fake, press(opened, "declined", CID), CID)
+            done = await reply_to(fake, text_update("The playground is being rebuilt next year", CID), CID)
+            return asked, done
+
+    try:
+        asked, done = asyncio.run(scenario())
+        with Session(app.database) as session:
+            summary = submissions.summary_of(session, kind="problem", id=1)
+    finally:
+        app.close()
+    assert asked["text"].startswith("Why is it declined?")
+    assert "Skip" not in [b["text"] for row in asked.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
+    assert done["text"].startswith("Done: P-1 moved on, and 1 people will be told.")
+    assert summary is not None and summary.status == "declined"
+
+
+def test_quiet_hours_hold_notifications_but_never_replies(sqlite_url: str, fake: FakeTelegram) -> None:
+    clock = Clock(datetime(2026, 11, 28, 22, 30, tzinfo=timezone.utc))  # 23:30 in Madrid
+    settings = telegram_settings(sqlite_url, fake, quiet_hours="21:00-08:00", timezone="Europe/Madrid")
+    app = build_app(settings, clock=clock)
+    report(app, ANA, DESCRIPTION)
+    change(app, "P-1", "accepted")
+
+    async def scenario() -> tuple[dict, list[str], dict]:
+        async with serving(app) as channel:
+            fake.push(text_update("/my", ANA))
+            await asyncio.to_thread(fake.wait_until, lambda f: any(m["text"].startswith("Your sub") for m in f.sent(ANA)))
+            answered = next(m for m in fake.sent(ANA) if m["text"].startswith("Your sub"))
+            await channel.worker.drain()
+            during_quiet_hours = [m["text"] for m in fake.sent(ANA)]
+            clock.now = datetime(2026, 11, 29, 7, 0, 1, tzinfo=timezone.utc)  # 08:00:01 in Madrid
+            channel.worker.wake.set()
+            await asyncio.to_thread(fake.wait_until, lambda f: any("now accepted" in m["text"] for m in f.sent(ANA)))
+            return answered, during_quiet_hours, fake.sent(ANA)[-1]
+
+    try:
+        answered, during_quiet_hours, news = asyncio.run(scenario())
+    finally:
+        app.close()
+    assert answered["text"].startswith("Your submissions:")
+    assert not any("now accepted" in text for text in during_quiet_hours)
+    assert "now accepted" in news["text"]
