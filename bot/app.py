@@ -17,6 +17,7 @@ from adapters import console
 from bot.blocking import Blocking
 from bot.config import Settings
 from bot.delivery import DeliveryWorker
+from bot.language import LanguageDetector
 from bot.notices import Notices
 from bot.quiet import QuietHours
 from bot.scheduler import Scheduler
@@ -89,6 +90,7 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
         staff=settings.staff,
         notices=notices,
         on_follow_ups=scheduler.arm,
+        detect=LanguageDetector(),
     )
     return App(settings, database, catalogs, service, clock, blocking, notices, scheduler)
 

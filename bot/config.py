@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from conversations.i18n import catalog_languages
+
 DEFAULT_CATEGORIES = ("roads", "lighting", "waste", "parks", "transport", "safety", "other")
 _DURATION = re.compile(r"^(\d+)\s*([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -69,7 +71,7 @@ class Settings(BaseSettings):
     digest_day: str = "mon"
     digest_time: time = time(9, 0)
     default_language: str = "en"
-    languages: CommaList = ("en",)
+    languages: CommaList = ("en", "es", "fr", "de", "pt")
     categories: CommaList = DEFAULT_CATEGORIES
 
     _split_lists = field_validator("staff", "languages", "categories", mode="before")(_split)
@@ -122,6 +124,17 @@ class Settings(BaseSettings):
         for identity in value:
             if not _CHANNEL_ID.match(identity):
                 raise ValueError(f"{identity!r} is not CHANNEL:ID (for example telegram:12345 or slack:U0123)")
+        return value
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        available = catalog_languages()
+        missing = [language for language in value if language not in available]
+        if missing:
+            raise ValueError(f"no catalog for {', '.join(missing)} (available: {', '.join(sorted(available))})")
+        if not value:
+            raise ValueError("needs at least one language")
         return value
 
     @field_validator("categories")

@@ -107,6 +107,7 @@ class _Work:
     citizen: Citizen
     address: Address
     now: datetime
+    language: str  # the person's language for this event (stored, the channel's, or the default)
     follow_ups: list[FollowUp] = field(default_factory=list)
 
 
@@ -122,6 +123,8 @@ class ConversationService:
     capabilities: Mapping[str, frozenset[str]]
     notices: Notices
     staff: tuple[str, ...] = ()  # CHANNEL:ID from STAFF; `cocreate staff add` keeps more in the database
+    # Which languages a text may be in (bot/language.py); None turns detection off.
+    detect: Callable[[str], Sequence[tuple[str, float]]] | None = None
     # Called after a commit with the follow-ups it scheduled (the scheduler adds their timers).
     on_follow_ups: Callable[[Sequence[FollowUp]], None] = lambda _rows: None
 
@@ -135,15 +138,17 @@ class ConversationService:
             state = State.from_json(conversation.state)
             event: Inbound | Receipts = inbound
             replies = []
-            work = _Work(session, citizen, inbound.address, now)
+            context = self._context(session, citizen, inbound, now)
+            work = _Work(session, citizen, inbound.address, now, context.person.language)
             for _ in range(MAX_STEPS_PER_EVENT):
-                result = self.flows.step(state, event, self._context(session, citizen, inbound, now))
+                result = self.flows.step(state, event, context)
                 state = result.state
                 replies.extend(result.replies)
                 receipts = self._apply(work, result.effects)
                 if not receipts:
                     break
                 event = Receipts(receipts)
+                context = self._context(session, citizen, inbound, now)
             citizens.save_state(session, conversation=conversation, state=state.to_json(), now=now)
             outbox.enqueue(session, address=inbound.address, replies=replies, citizen_id=citizen.id, now=now)
         self.on_follow_ups(work.follow_ups)
@@ -167,9 +172,10 @@ class ConversationService:
         assert citizen.id is not None
         person = Person(
             consented=citizen.consented_at is not None,
-            language=citizen.language or self.settings.default_language,
+            language=citizen.language or self._offered(inbound.locale_hint) or self.settings.default_language,
             role=citizen.role,
             display_name=citizen.display_name,
+            language_settled=citizen.language_source is not None,
         )
         return Context(
             now=now.astimezone(self.zone),
@@ -178,7 +184,13 @@ class ConversationService:
             catalogs=self.catalogs,
             lookup=SessionLookup(session, citizen.id, self.settings, inbound.address, self.staff),
             capabilities=self.capabilities.get(inbound.address.channel, frozenset()),
+            detect=self.detect,
         )
+
+    def _offered(self, locale_hint: str | None) -> str | None:
+        """The channel's language ("es-ES", "pt_BR" -> es, pt) when the bot offers it."""
+        language = (locale_hint or "").replace("_", "-").split("-")[0].lower()
+        return language if language in self.settings.languages else None
 
     def _apply(self, work: _Work, effects: Sequence[Effect]) -> tuple[Receipt, ...]:
         receipts: list[Receipt] = []
@@ -192,12 +204,12 @@ class ConversationService:
         session, citizen, now = work.session, work.citizen, work.now
         assert citizen.id is not None
         if isinstance(effect, GiveConsent):
-            language = citizen.language or self.settings.default_language
-            citizens.give_consent(session, citizen=citizen, display_name=effect.display_name, language=language, now=now)
+            citizens.give_consent(session, citizen=citizen, display_name=effect.display_name, language=work.language, now=now)
         elif isinstance(effect, SetRole):
             citizens.set_role(session, citizen=citizen, role=effect.role)
         elif isinstance(effect, SetLanguage):
-            citizens.set_language(session, citizen=citizen, language=effect.language)
+            citizens.set_language(session, citizen=citizen, language=effect.language, source=effect.source)
+            work.language = citizen.language or work.language
         elif isinstance(effect, Subscribe):
             citizens.subscribe(session, citizen_id=citizen.id, topics=effect.topics, area=effect.area)
         elif isinstance(effect, SaveProblem):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol, Sequence
+from typing import Callable, Protocol, Sequence
 
 from conversations.i18n import Catalogs
 
@@ -20,6 +20,8 @@ class Person:
     language: str
     role: str | None = None
     display_name: str | None = None
+    # Chosen with /language or noticed once from their writing: no more detection.
+    language_settled: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,3 +121,5 @@ class Context:
     lookup: Lookup
     # What the channel can carry besides text: "buttons", "photo", "location".
     capabilities: frozenset[str] = field(default_factory=frozenset)
+    # Candidate languages of a text with probabilities, most likely first (None: no detection).
+    detect: Callable[[str], Sequence[tuple[str, float]]] | None = None

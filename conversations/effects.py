@@ -24,7 +24,11 @@ class SetRole:
 
 @dataclass(frozen=True)
 class SetLanguage:
+    """Use this language. `source` says how it was settled: "chosen" with /language (it
+    wins over detection), or "detected" from what the person wrote."""
+
     language: str
+    source: str = "chosen"
 
 
 @dataclass(frozen=True)

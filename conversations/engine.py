@@ -22,6 +22,7 @@ from conversations.commands import (
 from conversations.context import Context
 from conversations.effects import Effect, GiveConsent, Receipts, SetLanguage, SetRole
 from conversations.i18n import T, Text
+from conversations.language import Noticed, notice
 from conversations.messages import Choice, Inbound, Outbound
 from conversations.state import WELCOME, State
 from conversations.steps import Ask, AwaitReceipts, Choose, Label, Move, Option, Step, Turn
@@ -58,6 +59,12 @@ class Engine:
         command = parse_command(event.text)
         if command is not None:
             return handle_command(self, turn, *command)
+        noticed = notice(ctx, event.text)
+        return _with_notice(self._answer_turn(Turn(state, noticed.ctx, event)), noticed)
+
+    def _answer_turn(self, turn: Turn) -> Result:
+        state, ctx, event = turn.state, turn.ctx, turn.event
+        assert isinstance(event, Inbound)
         if state.step is None or (not ctx.person.consented and state.flow != "welcome"):
             return self.go(turn, Move(WELCOME))
         current = self.steps.get(state.step)
@@ -216,6 +223,20 @@ class Engine:
         return replace(move, seed={**state.answers, **move.seed})
 
 
+def _with_notice(result: Result, noticed: Noticed) -> Result:
+    """Put what was noticed about the person's language in front of the turn's answer."""
+    if not noticed.say and not noticed.effects:
+        return result
+    effects = (*noticed.effects, *result.effects)
+    if not noticed.say:
+        return replace(result, effects=effects)
+    said = "\n\n".join(render(noticed.ctx, text) for text in noticed.say)
+    if not result.replies:
+        return replace(result, replies=(Outbound(said),), effects=effects)
+    first, *rest = result.replies
+    return replace(result, replies=(replace(first, text=f"{said}\n\n{first.text}"), *rest), effects=effects)
+
+
 def button_value(state: State, value: str) -> str:
     """What a button carries: the question it belongs to and the option, so a press on an
     older message can never be read as an answer to the current question."""
@@ -254,7 +275,7 @@ def _apply_to_person(ctx: Context, effects: Sequence[Effect]) -> Context:
         elif isinstance(effect, SetRole):
             person = replace(person, role=effect.role)
         elif isinstance(effect, SetLanguage):
-            person = replace(person, language=effect.language)
+            person = replace(person, language=effect.language, language_settled=True)
     return replace(ctx, person=person) if person is not ctx.person else ctx
 
 

@@ -70,6 +70,11 @@ class Catalogs:
         return format_date(day, format="long", locale=language)
 
 
+def catalog_languages(directory: Path = LOCALES_DIR) -> frozenset[str]:
+    """The languages that have a catalog (what LANGUAGES may list)."""
+    return frozenset(path.parent.parent.name for path in directory.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
+
+
 def load_catalogs(directory: Path = LOCALES_DIR, fallback: str = "en") -> Catalogs:
     messages: dict[str, Mapping[str, str]] = {}
     for po_path in sorted(directory.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):

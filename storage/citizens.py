@@ -91,8 +91,12 @@ def set_role(session: Session, *, citizen: Citizen, role: str) -> None:
     session.add(citizen)
 
 
-def set_language(session: Session, *, citizen: Citizen, language: str) -> None:
+def set_language(session: Session, *, citizen: Citizen, language: str, source: str) -> None:
+    """Use this language from now on; a "chosen" one is never replaced by a "detected" one."""
+    if source == "detected" and citizen.language_source == "chosen":
+        return
     citizen.language = language
+    citizen.language_source = source
     session.add(citizen)
 
 

@@ -31,6 +31,8 @@ class Citizen(SQLModel, table=True):
     thread_id: str | None = Field(default=None, max_length=128)
     display_name: str | None = Field(default=None, max_length=256)
     language: str | None = Field(default=None, max_length=16)
+    # How the language was settled: "chosen" (/language, wins over detection) or "detected".
+    language_source: str | None = Field(default=None, max_length=16)
     role: str | None = Field(default=None, max_length=16)
     consented_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     unreachable: bool = Field(default=False)
