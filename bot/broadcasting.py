@@ -3,8 +3,9 @@ the message per language, and the buttons diffusers answer with."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 from sqlmodel import Session
 
@@ -61,6 +62,59 @@ def queue(
         default_language=settings.default_language,
         message_for=message_for(catalogs, text, translations),
     )
+
+
+class BroadcastTextError(ValueError):
+    """Per-language texts that cannot be used; the message says why."""
+
+
+_SECTION = re.compile(r"^\[([A-Za-z]{2,3}(?:[-_][A-Za-z]{2,4})?)\]\s*$")
+
+
+def texts_from_file(content: str) -> dict[str, str]:
+    """A file with one section per language:
+
+        [en]
+        Line 7 starts on Monday.
+        [es]
+        La línea 7 empieza el lunes.
+    """
+    texts: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for number, line in enumerate(content.splitlines(), start=1):
+        header = _SECTION.match(line)
+        if header:
+            current = texts.setdefault(header.group(1).lower(), [])
+        elif current is not None:
+            current.append(line)
+        elif line.strip():
+            raise BroadcastTextError(f"line {number} comes before any [language] header such as [en]")
+    return {language: "\n".join(lines).strip() for language, lines in texts.items()}
+
+
+def texts_from_options(values: Sequence[str]) -> dict[str, str]:
+    """ `--text es="La línea 7..."` -> {"es": "La línea 7..."}."""
+    texts = {}
+    for value in values:
+        language, separator, text = value.partition("=")
+        if not separator or not language.strip():
+            raise BroadcastTextError(f"--text {value!r} is not LANGUAGE=TEXT, e.g. --text es=\"La línea 7...\"")
+        texts[language.strip().lower()] = text
+    return texts
+
+
+def checked_texts(texts: Mapping[str, str], *, settings: FlowSettings) -> tuple[str, dict[str, str]]:
+    """The default language's text and the translations, once every language is offered,
+    no text is empty and the default language has one."""
+    for language, text in texts.items():
+        if language not in settings.languages:
+            raise BroadcastTextError(f"{language} is not in LANGUAGES ({', '.join(settings.languages)})")
+        if not text.strip():
+            raise BroadcastTextError(f"the {language} text is empty")
+    default = texts.get(settings.default_language, "").strip()
+    if not default:
+        raise BroadcastTextError(f"a text in the default language ({settings.default_language}) is needed")
+    return default, {k: v.strip() for k, v in texts.items() if k != settings.default_language}
 
 
 def audience_total(session: Session, *, audience: Audience, settings: FlowSettings) -> int:

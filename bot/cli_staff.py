@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -61,7 +62,9 @@ def status(
 
 
 def broadcast(
-    text: str = typer.Argument(..., help="The message (plain text; a ready-to-forward copy is added)."),
+    text: Optional[str] = typer.Argument(None, help="The message in the default language (plain text; a ready-to-forward copy is added)."),
+    translations: list[str] = typer.Option([], "--text", metavar="LANG=TEXT", help="The message in another language, e.g. --text es=\"...\" (repeatable)."),
+    texts_file: Optional[Path] = typer.Option(None, "--texts", help="A file with one [language] section per text."),
     role: str = typer.Option("diffuser", help=f"Only people in this role: {', '.join(ROLES)}."),
     topic: Optional[str] = typer.Option(None, help="Only people following this topic (a category)."),
     language: Optional[str] = typer.Option(None, help="Only people using this language."),
@@ -69,23 +72,39 @@ def broadcast(
     yes: bool = typer.Option(False, "--yes", help="Send without asking to confirm."),
     wait: bool = typer.Option(False, "--wait", help="Show delivery progress until every message is done."),
 ) -> None:
-    """Send a message to diffusers (or another audience): shows who gets it, asks, queues."""
+    """Send a message to diffusers (or another audience), in each person's language: shows who
+    gets which language, asks, queues. People without a translation get the default text."""
     if role not in ROLES:
         fail(f"--role must be one of: {', '.join(ROLES)}")
-    if not text.strip():
-        fail("The broadcast text is empty.")
     audience = Audience(role=None if role == "any" else role, topic=topic, language=language, channel=channel)
     with opened_app() as built:
-        _broadcast(built, text, audience, yes=yes, wait=wait)
+        flow_settings = built.service.settings
+        try:
+            texts = broadcasting.texts_from_file(texts_file.read_text(encoding="utf-8")) if texts_file else {}
+            texts.update(broadcasting.texts_from_options(translations))
+            if text is not None:
+                texts[flow_settings.default_language] = text
+            default_text, translated = broadcasting.checked_texts(texts, settings=flow_settings)
+        except (broadcasting.BroadcastTextError, OSError) as error:
+            fail(f"Cannot use these texts: {error}")
+        _broadcast(built, default_text, translated, audience, yes=yes, wait=wait)
 
 
-def _broadcast(built: application.App, text: str, audience: Audience, *, yes: bool, wait: bool) -> None:
+def _broadcast(
+    built: application.App, text: str, translations: dict[str, str], audience: Audience, *, yes: bool, wait: bool
+) -> None:
     flow_settings = built.service.settings
     console = Console()
     with Session(built.database) as session:
         sizes = broadcasts.audience_size(session, audience=audience, default_language=flow_settings.default_language)
     total = sum(sizes.values())
-    console.print(f"Audience: {total:,} recipients ({', '.join(f'{k}: {v:,}' for k, v in sorted(sizes.items())) or 'nobody'})")
+    console.print(f"Audience: {total:,} recipients" + ("" if total else " (nobody)"))
+    for language, count in sorted(sizes.items()):
+        if language == "groups":
+            console.print(f"  {count:,} community group post(s), in {flow_settings.default_language}")
+        else:
+            given = "their translation" if language in translations else f"the {flow_settings.default_language} text"
+            console.print(f"  {language}: {count:,} get {given}")
     preview = built.catalogs.render(flow_settings.default_language, T("broadcast.message", text=text))
     console.print(Text(preview), style="dim")
     if total == 0:
@@ -95,7 +114,7 @@ def _broadcast(built: application.App, text: str, audience: Audience, *, yes: bo
     with Session(built.database) as session, session.begin():
         queued = broadcasting.queue(
             session, text=text, audience=audience, created_by="cli", now=built.clock(), catalogs=built.catalogs,
-            settings=flow_settings, send_after=built.notices.quiet.release(built.clock()),
+            settings=flow_settings, send_after=built.notices.quiet.release(built.clock()), translations=translations,
         )  # fmt: skip
         broadcast_id, recipients = queued.id, queued.recipients
     console.print(f"Queued B-{broadcast_id} for {recipients:,} recipients. `cocreate run` delivers it.")

@@ -38,7 +38,8 @@ def useful(text: str) -> bool:
 
 def notice(ctx: Context, text: str | None) -> Noticed:
     person = ctx.person
-    if person.language_settled or ctx.detect is None or text is None or not useful(text):
+    # Before consent nothing about the person is kept, their language included.
+    if not person.consented or person.language_settled or ctx.detect is None or text is None or not useful(text):
         return Noticed(ctx)
     candidates = ctx.detect(text)
     if not candidates:

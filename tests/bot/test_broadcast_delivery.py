@@ -29,12 +29,14 @@ def app(sqlite_url: str, fake: FakeTelegram) -> Iterator[App]:
     built.close()
 
 
-def diffusers(app: App, count: int, topics: tuple[str, ...] = ("roads",)) -> list[int]:
-    ids = [FIRST_DIFFUSER + n for n in range(count)]
+def diffusers(
+    app: App, count: int, topics: tuple[str, ...] = ("roads",), language: str = "en", first: int = FIRST_DIFFUSER
+) -> list[int]:
+    ids = [first + n for n in range(count)]
     with Session(app.database) as session, session.begin():
         for user_id in ids:
             citizen = citizens.citizen_for(session, address=Address("telegram", str(user_id), str(user_id)))
-            citizen.role, citizen.language, citizen.consented_at = "diffuser", "en", app.clock()
+            citizen.role, citizen.language, citizen.consented_at = "diffuser", language, app.clock()
             session.add(citizen)
             session.flush()
             citizens.subscribe(session, citizen_id=citizen.id, topics=topics, area=None)

@@ -42,7 +42,9 @@ def test_lists_durations_and_windows_are_read_from_plain_text(monkeypatch: pytes
         ("QUIET_HOURS", "late", "QUIET_HOURS: 'late' is not a window like 21:00-08:00"),
         ("TIMEZONE", "Mars/Olympus", "TIMEZONE: 'Mars/Olympus' is not a time zone name like Europe/Madrid or UTC"),
         ("STAFF", "12345", "STAFF: '12345' is not CHANNEL:ID (for example telegram:12345 or slack:U0123)"),
-        ("DEFAULT_LANGUAGE", "fr", "DEFAULT_LANGUAGE 'fr' must be one of LANGUAGES (en)"),
+        ("DEFAULT_LANGUAGE", "it", "DEFAULT_LANGUAGE 'it' must be one of LANGUAGES (en, es, fr, de, pt)"),
+        ("LANGUAGES", "en,it", "LANGUAGES: no catalog for it (available: de, en, es, fr, pt)"),
+        ("DIGEST_DAY", "someday", "DIGEST_DAY: 'someday' is not a day of the week like mon or friday"),
     ],
 )
 def test_a_bad_value_is_explained_naming_its_variable(monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str) -> None:

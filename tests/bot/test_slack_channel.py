@@ -21,6 +21,7 @@ from bot.app import App, build_app
 from bot.config import Settings
 from bot.ratelimit import UNLIMITED
 from bot.slack_channel import SlackChannel
+from conversations.i18n import T
 from conversations.messages import Address
 from storage import citizens, submissions
 from storage.models import Citizen, Idea, OutboxMessage, ProblemCreate, ProcessedEvent
@@ -258,3 +259,20 @@ def test_socket_mode_receives_events_over_the_websocket_and_acknowledges_them(sq
     asyncio.run(scenario())
     app.close()
     assert fake.calls_of("apps.connections.open")
+
+
+def test_a_slack_user_is_greeted_in_their_slack_locale(app: App, fake: FakeSlack) -> None:
+    fake.locales["U0001"] = "es-ES"  # what users.info reports for this person
+
+    async def scenario() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with serving(app) as slack:
+            consent = await next_message(fake, slack.message("hola"))
+            roles = await next_message(fake, slack.press(consent, app.catalogs.render("es", T("consent.agree"))))
+            return consent, roles
+
+    consent, roles = asyncio.run(scenario())
+    assert consent["text"] == app.catalogs.render("es", T("consent.ask"))
+    assert roles["text"].endswith(app.catalogs.render("es", T("role.ask")))
+    with Session(app.database) as session:
+        person = session.exec(select(Citizen).where(Citizen.channel == "slack")).one()
+    assert person.language == "es"  # kept from consent on

@@ -37,15 +37,18 @@ def app(sqlite_url: str, fake: FakeTelegram) -> Iterator[App]:
     built.close()
 
 
-def text_update(text: str, user_id: int = ALICE) -> dict[str, Any]:
+def text_update(text: str, user_id: int = ALICE, language: str = "en") -> dict[str, Any]:
+    """A text message from the fixtures, from this person, whose app is set to `language`
+    (the recorded payloads come from a Spanish app)."""
     update = copy.deepcopy(fixture("update_text"))
     del update["update_id"]
     update["message"]["text"] = text
     update["message"]["from"]["id"] = update["message"]["chat"]["id"] = user_id
+    update["message"]["from"]["language_code"] = language
     return update
 
 
-def press(sent: dict[str, Any], label: str, user_id: int = ALICE) -> dict[str, Any]:
+def press(sent: dict[str, Any], label: str, user_id: int = ALICE, language: str = "en") -> dict[str, Any]:
     """Press the button with this label on a message the bot sent."""
     buttons = [b for row in sent["reply_markup"]["inline_keyboard"] for b in row]
     button = next(b for b in buttons if b["text"] == label)
@@ -54,6 +57,7 @@ def press(sent: dict[str, Any], label: str, user_id: int = ALICE) -> dict[str, A
     query = update["callback_query"]
     query["data"] = button["callback_data"]
     query["from"]["id"] = query["message"]["chat"]["id"] = user_id
+    query["from"]["language_code"] = language
     query["message"]["text"] = sent["text"]
     query["message"]["reply_markup"] = sent["reply_markup"]
     return update
@@ -64,6 +68,7 @@ def with_content(kind: str, user_id: int = ALICE) -> dict[str, Any]:
     update = copy.deepcopy(fixture(f"update_{kind}"))
     del update["update_id"]
     update["message"]["from"]["id"] = update["message"]["chat"]["id"] = user_id
+    update["message"]["from"]["language_code"] = "en"
     return update
 
 

@@ -45,6 +45,7 @@ class FakeSlack(Recording):
     scripted: dict[str, list[Scripted]] = field(default_factory=dict)
     port: int = 0
     acks: list[str] = field(default_factory=list)  # envelope ids the app acknowledged over Socket Mode
+    locales: dict[str, str] = field(default_factory=dict)  # user id -> the locale users.info reports
     _socket: web.WebSocketResponse | None = None
 
     def start(self) -> FakeSlack:
@@ -145,6 +146,7 @@ class FakeSlack(Recording):
         if method == "users.info":
             answer = fixture("response_users_info.json")
             answer["user"]["id"] = params["user"]
+            answer["user"]["locale"] = self.locales.get(params["user"], "en-US")  # the fixture's is es-ES
             return answer
         if method in {"chat.postMessage", "chat.update", "chat.postEphemeral"}:
             ts = params.get("ts") or f"{time.time():.6f}"

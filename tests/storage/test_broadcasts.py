@@ -42,8 +42,8 @@ def message_for(broadcast_id: int, language: str, to_group: bool) -> Outbound:
 
 def queue(session: Session, audience: Audience) -> int:
     queued = broadcasts.queue_broadcast(
-        session, text="news", audience=audience, created_by="cli", now=NOW, languages=("en", "es"),
-        default_language="en", message_for=message_for,
+        session, text="news", audience=audience, created_by="cli", now=NOW, send_after=NOW, translations={},
+        languages=("en", "es"), default_language="en", message_for=message_for,
     )  # fmt: skip
     return queued.id
 
