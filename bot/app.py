@@ -26,6 +26,7 @@ from conversations.context import FlowSettings
 from conversations.engine import Engine
 from conversations.flows import all_steps
 from conversations.i18n import Catalogs, T, load_catalogs
+from conversations.messages import Address
 from storage.db import create_db_engine, ensure_schema
 
 log = logging.getLogger(__name__)
@@ -95,8 +96,8 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
     return App(settings, database, catalogs, service, clock, blocking, notices, scheduler)
 
 
-def bye_text(app: App) -> str:
-    return app.catalogs.render(app.settings.default_language, T("console.bye"))
+def bye_text(app: App, address: Address) -> str:
+    return app.catalogs.render(app.service.language_of(address), T("console.bye"))
 
 
 async def chat(app: App, *, name: str, stdin: TextIO, stdout: TextIO) -> None:
@@ -129,7 +130,7 @@ async def chat(app: App, *, name: str, stdin: TextIO, stdout: TextIO) -> None:
         if not interactive:
             write(f"> {line.rstrip()}\n")  # piped input: show what was said, so the output reads as a transcript
         await say(line)
-    write("\n" + bye_text(app) + "\n")
+    write("\n" + bye_text(app, address) + "\n")
 
 
 def configured_channels(settings: Settings) -> list[str]:

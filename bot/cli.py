@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 from sqlmodel import Session
 
+from adapters import console
 from bot import app as application
 from bot import cli_staff
 from bot.cli_common import fail, friendly_errors, opened_app, settings
@@ -53,7 +54,7 @@ def chat(
     try:
         asyncio.run(application.chat(built, name=name, stdin=sys.stdin, stdout=sys.stdout))
     except KeyboardInterrupt:
-        print("\n" + application.bye_text(built))
+        print("\n" + application.bye_text(built, console.address_for(name)))
     finally:
         built.close()
 

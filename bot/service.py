@@ -163,6 +163,12 @@ class ConversationService:
             outbox.enqueue(session, address=address, replies=[outbound], citizen_id=None, now=self.clock())
         return True
 
+    def language_of(self, address: Address) -> str:
+        """The language the person at this address is spoken to in."""
+        with Session(self.database) as session:
+            language = citizens.language_of(session, address=address)
+        return language or self.settings.default_language
+
     def mark_unreachable(self, address: Address) -> None:
         """The person blocked the bot: send them nothing until they write again."""
         with Session(self.database) as session, session.begin():

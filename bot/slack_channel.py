@@ -29,8 +29,10 @@ from conversations.messages import Address, Choice, Inbound, Outbound
 
 log = logging.getLogger(__name__)
 PROFILE_TTL = 3600.0  # seconds a users.info answer is reused
+# `/cocreate WORD` in Slack (which keeps other slash commands to itself) -> our chat command.
 SLASH_TEXT = {"": "/start", "report": "/start report", "idea": "/start idea", "design": "/start design",
-              "follow": "/start follow", "my": "/my", "help": "/help"}  # fmt: skip
+              "follow": "/start follow", "my": "/my", "help": "/help", "language": "/language",
+              "inbox": "/inbox", "broadcast": "/broadcast"}  # fmt: skip
 
 
 @dataclass

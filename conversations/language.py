@@ -58,8 +58,8 @@ def notice(ctx: Context, text: str | None) -> Noticed:
 
 
 def language_name(code: str, in_language: str) -> str:
-    """ "es" in Spanish is "Español"; in English, "Spanish"."""
+    """ "es" in Spanish is "español"; in English, "Spanish" (each language's own casing)."""
     try:
-        return Locale.parse(code).get_display_name(in_language).capitalize()
+        return Locale.parse(code).get_display_name(in_language)
     except (UnknownLocaleError, ValueError):
         return code

@@ -47,6 +47,11 @@ def person_for(session: Session, *, address: Address) -> tuple[Citizen, Conversa
     return citizen, conversation
 
 
+def language_of(session: Session, *, address: Address) -> str | None:
+    """A person's stored language, without creating or locking anything."""
+    return session.exec(select(Citizen.language).where(Citizen.channel == address.channel, Citizen.channel_user_id == address.user_id)).first()
+
+
 def citizen_for(session: Session, *, address: Address) -> Citizen:
     """The person behind an address (created on first contact), without locking anything."""
     return person_for(session, address=address)[0]

@@ -23,7 +23,7 @@ from bot.ratelimit import UNLIMITED
 from bot.slack_channel import SlackChannel
 from conversations.i18n import T
 from conversations.messages import Address
-from storage import citizens, submissions
+from storage import broadcasts, citizens, submissions
 from storage.models import Citizen, Idea, OutboxMessage, ProblemCreate, ProcessedEvent
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack, fixture
 
@@ -276,3 +276,21 @@ def test_a_slack_user_is_greeted_in_their_slack_locale(app: App, fake: FakeSlack
     with Session(app.database) as session:
         person = session.exec(select(Citizen).where(Citizen.channel == "slack")).one()
     assert person.language == "es"  # kept from consent on
+
+
+def test_staff_open_the_inbox_with_the_slash_command(app: App, fake: FakeSlack) -> None:
+    add_problem(app)
+    with Session(app.database) as session, session.begin():
+        broadcasts.add_staff(session, address="slack:U0001")
+    body = fixture("slash_command_body.txt").strip().replace("text=report", "text=inbox")
+
+    async def scenario() -> dict[str, Any]:
+        async with serving(app) as slack:
+            consent = await next_message(fake, slack.message("hello"))
+            await next_message(fake, slack.press(consent, "I agree"))
+            inbox = await next_message(fake, slack.post(body, "application/x-www-form-urlencoded"))
+            return await next_message(fake, slack.press(inbox, "P-1 — Big pothole on Main Street (new)"))
+
+    opened = asyncio.run(scenario())
+    assert opened["text"].startswith("P-1 — Big pothole on Main Street\nStage: new · language: en · supporters: 0")
+    assert "Add a note only" in json.dumps(opened["blocks"])
