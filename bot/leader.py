@@ -8,8 +8,8 @@ import zlib
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, Awaitable, Callable
 
+from sqlalchemy import Connection, text
 from sqlalchemy import Engine as Database
-from sqlalchemy import text
 
 
 @asynccontextmanager
@@ -29,10 +29,12 @@ async def elected(
         return
     key = zlib.crc32(f"cocreate-{name}".encode())
     connection = await blocking(database.connect)
+    leading = False
     try:
         while not stopping.is_set():
             query = text("SELECT pg_try_advisory_lock(:key)")
             if await blocking(lambda: connection.execute(query, {"key": key}).scalar()):
+                leading = True
                 break
             try:
                 await asyncio.wait_for(stopping.wait(), timeout=retry_every)
@@ -40,4 +42,14 @@ async def elected(
                 pass
         yield
     finally:
-        await blocking(connection.close)  # closing the session releases the lock
+        # The lock belongs to the database session, which outlives close() in the pool:
+        # unlock explicitly. (A process that dies loses its session, and the lock with it.)
+        await blocking(_release, connection, key if leading else None)
+
+
+def _release(connection: Connection, key: int | None) -> None:
+    try:
+        if key is not None:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+    finally:
+        connection.close()

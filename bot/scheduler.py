@@ -33,6 +33,7 @@ from bot.config import Settings
 from bot.leader import elected
 from bot.notices import Notices
 from storage import followups
+from storage.db import create_db_engine
 from storage.models import FollowUp
 
 log = logging.getLogger(__name__)
@@ -162,8 +163,10 @@ class Scheduler:
             scheduler=self,
             wake_delivery=wake_delivery,
         )
+        # The job store gets an engine of its own: it disposes of it when the scheduler shuts down.
+        own_engine = create_db_engine(self.database.url.render_as_string(hide_password=False))
         return AsyncIOScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=self.database, tablename=JOB_TABLE)},
+            jobstores={"default": SQLAlchemyJobStore(engine=own_engine, tablename=JOB_TABLE)},
             executors={"default": ContextExecutor(context)},
             # However late (the bot was down), a job still runs, once.
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},

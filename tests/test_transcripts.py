@@ -18,7 +18,8 @@ TRANSCRIPTS = sorted((Path(__file__).parent / "transcripts").glob("*.txt"))
 
 @pytest.mark.parametrize("path", TRANSCRIPTS, ids=[p.stem for p in TRANSCRIPTS])
 def test_transcript(path: Path, sqlite_url: str, clock: Clock) -> None:
-    app = build_app(Settings(_env_file=None, database_url=sqlite_url), clock=clock)
+    # sam is staff in the transcripts (staff_inbox.txt shows /inbox).
+    app = build_app(Settings(_env_file=None, database_url=sqlite_url, staff="console:sam"), clock=clock)
     try:
         actual = replay(app, path)
     finally:

@@ -21,8 +21,8 @@ DAYS_AGO = {"this week": timedelta(days=2), "last week": timedelta(days=9)}
 
 
 @pytest.fixture
-def app(sqlite_url: str):
-    built = build_app(Settings(_env_file=None, database_url=sqlite_url), clock=Clock(NOW))
+def app(any_database_url: str):
+    built = build_app(Settings(_env_file=None, database_url=any_database_url), clock=Clock(NOW))
     yield built
     built.close()
 

@@ -69,8 +69,8 @@ def test_follow_ups_fire_when_due_say_no_news_and_record_the_answer(sqlite_url: 
         app.close()
 
 
-def test_a_follow_up_scheduled_before_a_restart_fires_after_it_once(sqlite_url: str, fake: FakeTelegram) -> None:
-    settings = telegram_settings(sqlite_url, fake, followup_after="4s")
+def test_a_follow_up_scheduled_before_a_restart_fires_after_it_once(any_database_url: str, fake: FakeTelegram) -> None:
+    settings = telegram_settings(any_database_url, fake, followup_after="4s")
     first = build_app(settings)
 
     async def before_restart() -> None:
@@ -104,8 +104,8 @@ def test_a_follow_up_scheduled_before_a_restart_fires_after_it_once(sqlite_url: 
         second.close()
 
 
-def test_news_since_the_last_follow_up_is_reported_with_the_ideas(sqlite_url: str, fake: FakeTelegram) -> None:
-    app = build_app(telegram_settings(sqlite_url, fake, followup_after="3d,14d"))
+def test_news_since_the_last_follow_up_is_reported_with_the_ideas(any_database_url: str, fake: FakeTelegram) -> None:
+    app = build_app(telegram_settings(any_database_url, fake, followup_after="3d,14d"))
     try:
         report(app, ANA, DESCRIPTION)
         idea = "Replace the swing seat and check the chains every month"
@@ -124,8 +124,8 @@ def test_news_since_the_last_follow_up_is_reported_with_the_ideas(sqlite_url: st
         app.close()
 
 
-def test_closing_a_submission_cancels_its_remaining_follow_ups(sqlite_url: str, fake: FakeTelegram) -> None:
-    app = build_app(telegram_settings(sqlite_url, fake, followup_after="3d,14d"))
+def test_closing_a_submission_cancels_its_remaining_follow_ups(any_database_url: str, fake: FakeTelegram) -> None:
+    app = build_app(telegram_settings(any_database_url, fake, followup_after="3d,14d"))
     try:
         report(app, ANA, DESCRIPTION)
         assert [row.status for row in rows(app)] == ["pending", "pending"]
@@ -139,8 +139,8 @@ def test_closing_a_submission_cancels_its_remaining_follow_ups(sqlite_url: str, 
         app.close()
 
 
-def test_my_shows_stage_last_change_and_next_follow_up(sqlite_url: str, fake: FakeTelegram) -> None:
-    app = build_app(telegram_settings(sqlite_url, fake, followup_after="3d,14d"))
+def test_my_shows_stage_last_change_and_next_follow_up(any_database_url: str, fake: FakeTelegram) -> None:
+    app = build_app(telegram_settings(any_database_url, fake, followup_after="3d,14d"))
     try:
         report(app, ANA, DESCRIPTION)
         change(app, "P-1", "under_review")

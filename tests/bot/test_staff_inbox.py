@@ -19,8 +19,8 @@ from tests.fakes.telegram_api import FakeTelegram
 DESCRIPTION = "Broken swing in Elm Park playground"
 
 
-def test_staff_move_a_submission_on_from_the_chat_and_people_are_told(sqlite_url: str, fake: FakeTelegram) -> None:
-    app = build_app(telegram_settings(sqlite_url, fake, staff=f"telegram:{CID}"))
+def test_staff_move_a_submission_on_from_the_chat_and_people_are_told(any_database_url: str, fake: FakeTelegram) -> None:
+    app = build_app(telegram_settings(any_database_url, fake, staff=f"telegram:{CID}"))
     report(app, ANA, DESCRIPTION)
 
     async def scenario() -> tuple[dict, dict, dict, dict]:
@@ -48,7 +48,7 @@ def test_staff_move_a_submission_on_from_the_chat_and_people_are_told(sqlite_url
     labels = [b["text"] for row in opened["reply_markup"]["inline_keyboard"] for b in row]
     assert labels[:2] == ["under review", "accepted"] and "Add a note only" in labels and "new" not in labels
     assert asked["text"].startswith("Add a note the people concerned will read")
-    assert done["text"].startswith("Done: P-1 moved on, and 2 people will be told.")
+    assert done["text"].startswith("Done: P-1 has moved on; people told: 2.")
     assert f"new → accepted (telegram:{CID}) — “The parks team will replace it in spring”" in done["text"]
     (news,) = [m for m in fake.sent(ANA) if "now accepted" in m["text"]]
     assert "“The parks team will replace it in spring”" in news["text"]
@@ -75,7 +75,7 @@ def test_declining_from_the_chat_asks_for_the_reason(sqlite_url: str, fake: Fake
         app.close()
     assert asked["text"].startswith("Why is it declined?")
     assert "Skip" not in [b["text"] for row in asked.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
-    assert done["text"].startswith("Done: P-1 moved on, and 1 people will be told.")
+    assert done["text"].startswith("Done: P-1 has moved on; people told: 1.")
     assert summary is not None and summary.status == "declined"
 
 
