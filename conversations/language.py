@@ -20,7 +20,7 @@ from conversations.validation import has_words
 
 MIN_LETTERS = 20
 MIN_WORDS = 4
-CONFIDENT = 0.8  # langdetect draws 7 samples: at least 6 of 7 agree
+CONFIDENT = 0.8  # every one of langdetect's trials agrees (bot/language.py runs three)
 HINT_STILL_LIKELY = 0.2  # the channel's language is among the candidates: keep it
 
 
@@ -36,13 +36,16 @@ def useful(text: str) -> bool:
     return has_words(text) and letters >= MIN_LETTERS and len(text.split()) >= MIN_WORDS
 
 
+def worth_detecting(text: str | None) -> bool:
+    """Whether the service should detect this text's language (commands never are)."""
+    return text is not None and not text.lstrip().startswith("/") and useful(text)
+
+
 def notice(ctx: Context, text: str | None) -> Noticed:
     person = ctx.person
+    candidates = ctx.language_candidates
     # Before consent nothing about the person is kept, their language included.
-    if not person.consented or person.language_settled or ctx.detect is None or text is None or not useful(text):
-        return Noticed(ctx)
-    candidates = ctx.detect(text)
-    if not candidates:
+    if not person.consented or person.language_settled or not candidates or text is None or not useful(text):
         return Noticed(ctx)
     likely = dict(candidates)
     best, probability = candidates[0]

@@ -52,6 +52,18 @@ def language_of(session: Session, *, address: Address) -> str | None:
     return session.exec(select(Citizen.language).where(Citizen.channel == address.channel, Citizen.channel_user_id == address.user_id)).first()
 
 
+def language_open(session: Session, *, address: Address) -> bool:
+    """Whether a consenting person's language is still to be noticed from their writing
+    (not chosen with /language, not detected before). A read without locks."""
+    statement = select(Citizen.id).where(
+        Citizen.channel == address.channel,
+        Citizen.channel_user_id == address.user_id,
+        col(Citizen.consented_at).is_not(None),
+        col(Citizen.language_source).is_(None),
+    )
+    return session.exec(statement).first() is not None
+
+
 def citizen_for(session: Session, *, address: Address) -> Citizen:
     """The person behind an address (created on first contact), without locking anything."""
     return person_for(session, address=address)[0]
