@@ -33,8 +33,7 @@ def send_follow_up(session: Session, *, follow_up_id: int, now: datetime, notice
     since = followups.previous_sent(session, kind=row.kind, target_id=row.target_id, before=row.number)
     next_due = followups.next_due(session, kind=row.kind, target_id=row.target_id)
     if next_due is not None:
-        day = next_due.astimezone(zone).date()
-        next_check = T("followup.next_check", date=notices.catalogs.date(notices.language_of(submitter), day))
+        next_check = T("followup.next_check", date=notices.catalogs.date(notices.language_of(submitter), next_due, zone))
     else:
         next_check = T("followup.last")
     params = {

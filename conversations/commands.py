@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from conversations.effects import RecordCheck, SetRole, StopUpdates
@@ -161,13 +162,11 @@ def my_submissions_text(turn: Turn) -> Text:
 
 
 def _my_item(turn: Turn, item: Summary) -> Text:
-    date = turn.ctx.catalogs.date
-    zone = turn.ctx.now.tzinfo
-    changed = date(turn.language, item.last_change.astimezone(zone).date()) if item.last_change else "—"
-    if item.next_follow_up is not None:
-        next_update = T("my.next", date=date(turn.language, item.next_follow_up.astimezone(zone).date()))
-    else:
-        next_update = T("my.no_next")
+    def day(moment: datetime) -> str:
+        return turn.ctx.catalogs.date(turn.language, moment, turn.ctx.now.tzinfo)
+
+    changed = day(item.last_change) if item.last_change else "—"
+    next_update = T("my.next", date=day(item.next_follow_up)) if item.next_follow_up else T("my.no_next")
     return T(
         "my.item",
         ref=item.ref,

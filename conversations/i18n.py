@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
@@ -66,7 +66,11 @@ class Catalogs:
             return "\n".join(self.render(language, item) for item in value)
         return value
 
-    def date(self, language: str, day: date) -> str:
+    def date(self, language: str, day: date | datetime, zone: tzinfo | None = None) -> str:
+        """A day as people read it ("December 1, 2026", "1 de diciembre de 2026"); a moment
+        is first put in `zone` (the city's time zone), so 23:30 UTC can be the next day."""
+        if isinstance(day, datetime):
+            day = day.astimezone(zone).date()
         return format_date(day, format="long", locale=language)
 
 

@@ -32,7 +32,7 @@ def _empty(_turn: Turn) -> Move:
 
 
 def _history_line(turn: Turn, entry: HistoryEntry) -> Text:
-    when = turn.ctx.catalogs.date(turn.language, entry.at.astimezone(turn.ctx.now.tzinfo).date())
+    when = turn.ctx.catalogs.date(turn.language, entry.at, turn.ctx.now.tzinfo)
     change = T(f"status.{entry.to_status}")
     if entry.from_status is not None and entry.from_status != entry.to_status:
         change = T("inbox.moved", previous=T(f"status.{entry.from_status}"), status=T(f"status.{entry.to_status}"))

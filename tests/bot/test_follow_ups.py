@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from typing import Any, Callable, Iterator
+
+import pytest
 
 from sqlalchemy import text
 from sqlmodel import Session, select
@@ -33,11 +36,25 @@ def rows(app: App) -> list[FollowUp]:
 
 
 def english_date(app: App, moment: datetime) -> str:
-    return app.catalogs.date("en", moment.astimezone(app.settings.zone).date())
+    return app.catalogs.date("en", moment, app.settings.zone)
 
 
-def test_follow_ups_fire_when_due_say_no_news_and_record_the_answer(sqlite_url: str, fake: FakeTelegram) -> None:
-    app = build_app(telegram_settings(sqlite_url, fake, followup_after="1s,2s"))
+@pytest.fixture
+def app_with(any_database_url: str, fake: FakeTelegram) -> Iterator[Callable[..., App]]:
+    """Builds the app with these settings (on SQLite and PostgreSQL), closed after the test."""
+    built: list[App] = []
+
+    def build(**settings: Any) -> App:
+        built.append(build_app(telegram_settings(any_database_url, fake, **settings)))
+        return built[-1]
+
+    yield build
+    for app in built:
+        app.close()
+
+
+def test_follow_ups_fire_when_due_say_no_news_and_record_the_answer(app_with: Callable[..., App], fake: FakeTelegram) -> None:
+    app = app_with(followup_after="1s,2s")
 
     async def scenario() -> str:
         async with serving(app, scheduler=True):
@@ -47,109 +64,91 @@ def test_follow_ups_fire_when_due_say_no_news_and_record_the_answer(sqlite_url: 
             answered = await reply_to(fake, press(follow_ups_of(fake, ANA)[1], "Solved", user_id=ANA), ANA)
             return answered["text"]
 
-    try:
-        answer = asyncio.run(scenario())
-        first, second = follow_ups_of(fake, ANA)
-        due = rows(app)
-        assert [row.status for row in due] == ["sent", "sent"]
-        assert all(row.sent_at is not None and row.sent_at >= row.due_at for row in due)  # never early
-        assert first["text"] == (
-            f"About P-1 — {DESCRIPTION}: no news yet. It is still new.\n"
-            f"Next check on {english_date(app, due[1].due_at)}.\nIs it still a problem?"
-        )
-        assert second["text"].splitlines()[1].startswith("That was the last scheduled check")
-        buttons = [b["text"] for row in second["reply_markup"]["inline_keyboard"] for b in row]
-        assert buttons == ["Still a problem", "Solved", "Worse"]
-        assert answer.startswith("Good to hear! Noted that P-1 looks solved")
-        with Session(app.database) as session:
-            details = submissions.details(session, kind="problem", id_=1)
-        assert details is not None and details.summary.status == "new"  # staff decide; the answer is on record
-        assert [(e.note, e.by) for e in details.history][-1] == ("Reporter says it is solved", "citizen:1")
-    finally:
-        app.close()
+    answer = asyncio.run(scenario())
+    first, second = follow_ups_of(fake, ANA)
+    due = rows(app)
+    assert [row.status for row in due] == ["sent", "sent"]
+    assert all(row.sent_at is not None and row.sent_at >= row.due_at for row in due)  # never early
+    assert first["text"] == (
+        f"About P-1 — {DESCRIPTION}: no news yet. It is still new.\n"
+        f"Next check on {english_date(app, due[1].due_at)}.\nIs it still a problem?"
+    )
+    assert second["text"].splitlines()[1].startswith("That was the last scheduled check")
+    buttons = [b["text"] for row in second["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons == ["Still a problem", "Solved", "Worse"]
+    assert answer.startswith("Good to hear! Noted that P-1 looks solved")
+    with Session(app.database) as session:
+        details = submissions.details(session, kind="problem", id_=1)
+    assert details is not None and details.summary.status == "new"  # staff decide; the answer is on record
+    assert [(e.note, e.by) for e in details.history][-1] == ("Reporter says it is solved", "citizen:1")
 
 
-def test_a_follow_up_scheduled_before_a_restart_fires_after_it_once(any_database_url: str, fake: FakeTelegram) -> None:
-    settings = telegram_settings(any_database_url, fake, followup_after="4s")
-    first = build_app(settings)
+def test_a_follow_up_scheduled_before_a_restart_fires_after_it_once(app_with: Callable[..., App], fake: FakeTelegram) -> None:
+    first = app_with(followup_after="4s")
 
     async def before_restart() -> None:
         async with serving(first, scheduler=True):
             await first.scheduler.leading.wait()
             await first.blocking(report, first, ANA, DESCRIPTION)
 
-    try:
-        asyncio.run(before_restart())
-        with first.database.connect() as connection:
-            jobs = connection.execute(text("SELECT id FROM apscheduler_jobs WHERE id LIKE 'follow-up:%'")).scalars().all()
-        assert jobs == ["follow-up:1"] and [row.status for row in rows(first)] == ["pending"]
-    finally:
-        first.close()
+    asyncio.run(before_restart())
+    with first.database.connect() as connection:
+        jobs = connection.execute(text("SELECT id FROM apscheduler_jobs WHERE id LIKE 'follow-up:%'")).scalars().all()
+    assert jobs == ["follow-up:1"] and [row.status for row in rows(first)] == ["pending"]
+    first.close()  # the restart: the second app starts on the same database
 
-    second = build_app(settings)
+    second = app_with(followup_after="4s")
 
     async def after_restart() -> None:
         async with serving(second, scheduler=True) as channel:
             await asyncio.to_thread(fake.wait_until, lambda f: len(follow_ups_of(f, ANA)) == 1)
             await channel.worker.drain()
 
-    try:
-        asyncio.run(after_restart())
-        assert len(follow_ups_of(fake, ANA)) == 1
-        assert [row.status for row in rows(second)] == ["sent"]
-        with second.database.connect() as connection:
-            left = connection.execute(text("SELECT count(*) FROM apscheduler_jobs WHERE id LIKE 'follow-up:%'")).scalar()
-        assert left == 0
-    finally:
-        second.close()
+    asyncio.run(after_restart())
+    assert len(follow_ups_of(fake, ANA)) == 1
+    assert [row.status for row in rows(second)] == ["sent"]
+    with second.database.connect() as connection:
+        left = connection.execute(text("SELECT count(*) FROM apscheduler_jobs WHERE id LIKE 'follow-up:%'")).scalar()
+    assert left == 0
 
 
-def test_news_since_the_last_follow_up_is_reported_with_the_ideas(any_database_url: str, fake: FakeTelegram) -> None:
-    app = build_app(telegram_settings(any_database_url, fake, followup_after="3d,14d"))
-    try:
-        report(app, ANA, DESCRIPTION)
-        idea = "Replace the swing seat and check the chains every month"
-        say(app, BOB, "/start", "I agree", "2", "1", "1", idea, "Children in Elm Park", "1")
-        change(app, "P-1", "accepted", note="The parks team will replace it")
-        with Session(app.database) as session, session.begin():
-            sent = send_follow_up(session, follow_up_id=1, now=app.clock(), notices=app.notices, zone=app.settings.zone)
-        assert sent
-        texts = notifications_to(app, ANA)
-        # The reporter heard about the idea when it came, then the status change, then the follow-up.
-        assert texts[0].startswith(f"Good news about P-1 — {DESCRIPTION}: someone proposed an idea for it, I-1")
-        assert texts[-1].startswith(f"Update on P-1 — {DESCRIPTION}: it is accepted, with 0 supporters.\n")
-        assert f"Ideas for it:\n• I-1 — {idea}" in texts[-1]
-        assert "Next check on" in texts[-1]
-    finally:
-        app.close()
+def test_news_since_the_last_follow_up_is_reported_with_the_ideas(app_with: Callable[..., App]) -> None:
+    app = app_with(followup_after="3d,14d")
+    report(app, ANA, DESCRIPTION)
+    idea = "Replace the swing seat and check the chains every month"
+    say(app, BOB, "/start", "I agree", "2", "1", "1", idea, "Children in Elm Park", "1")
+    change(app, "P-1", "accepted", note="The parks team will replace it")
+    with Session(app.database) as session, session.begin():
+        sent = send_follow_up(session, follow_up_id=1, now=app.clock(), notices=app.notices, zone=app.settings.zone)
+    assert sent
+    texts = notifications_to(app, ANA)
+    # The reporter heard about the idea when it came, then the status change, then the follow-up.
+    assert texts[0].startswith(f"Good news about P-1 — {DESCRIPTION}: someone proposed an idea for it, I-1")
+    assert texts[-1].startswith(f"Update on P-1 — {DESCRIPTION}: it is accepted, with 0 supporters.\n")
+    assert f"Ideas for it:\n• I-1 — {idea}" in texts[-1]
+    assert "Next check on" in texts[-1]
 
 
-def test_closing_a_submission_cancels_its_remaining_follow_ups(any_database_url: str, fake: FakeTelegram) -> None:
-    app = build_app(telegram_settings(any_database_url, fake, followup_after="3d,14d"))
-    try:
-        report(app, ANA, DESCRIPTION)
-        assert [row.status for row in rows(app)] == ["pending", "pending"]
-        changed = change(app, "P-1", "done", note="Fixed on Tuesday")
-        assert changed.cancelled_follow_ups == (1, 2)
-        assert [row.status for row in rows(app)] == ["cancelled", "cancelled"]
-        with Session(app.database) as session, session.begin():
-            assert not send_follow_up(session, follow_up_id=1, now=app.clock(), notices=app.notices, zone=app.settings.zone)
-        assert not any("no news" in t or t.startswith("Update on") for t in notifications_to(app, ANA))
-    finally:
-        app.close()
+def test_closing_a_submission_cancels_its_remaining_follow_ups(app_with: Callable[..., App]) -> None:
+    app = app_with(followup_after="3d,14d")
+    report(app, ANA, DESCRIPTION)
+    assert [row.status for row in rows(app)] == ["pending", "pending"]
+    changed = change(app, "P-1", "done", note="Fixed on Tuesday")
+    assert changed.cancelled_follow_ups == (1, 2)
+    assert [row.status for row in rows(app)] == ["cancelled", "cancelled"]
+    with Session(app.database) as session, session.begin():
+        assert not send_follow_up(session, follow_up_id=1, now=app.clock(), notices=app.notices, zone=app.settings.zone)
+    assert not any("no news" in t or t.startswith("Update on") for t in notifications_to(app, ANA))
 
 
-def test_my_shows_stage_last_change_and_next_follow_up(any_database_url: str, fake: FakeTelegram) -> None:
-    app = build_app(telegram_settings(any_database_url, fake, followup_after="3d,14d"))
-    try:
-        report(app, ANA, DESCRIPTION)
-        change(app, "P-1", "under_review")
-        (my,) = app.service.handle(_inbound(ANA, "/my")).replies
-        first_due = rows(app)[0].due_at
-        assert f"• P-1 — {DESCRIPTION}\n   Stage: under review · last change: {english_date(app, app.clock())}" in my.text
-        assert f"Next update by {english_date(app, first_due)}." in my.text
-    finally:
-        app.close()
+def test_my_shows_stage_last_change_and_next_follow_up(app_with: Callable[..., App]) -> None:
+    app = app_with(followup_after="3d,14d")
+    report(app, ANA, DESCRIPTION)
+    change(app, "P-1", "under_review")
+    (my,) = app.service.handle(_inbound(ANA, "/my")).replies
+    first_due = rows(app)[0].due_at
+    assert f"• P-1 — {DESCRIPTION}\n   Stage: under review · last change: {english_date(app, app.clock())}" in my.text
+    assert f"Next update by {english_date(app, first_due)}." in my.text
 
 
 def notifications_to(app: App, user: int) -> list[str]:
