@@ -232,18 +232,20 @@ class ConversationService:
         elif isinstance(effect, Subscribe):
             citizens.subscribe(session, citizen_id=citizen.id, topics=effect.topics, area=effect.area)
         elif isinstance(effect, SaveProblem):
-            problem_id = _create_problem(session, citizen.id, effect.problem)
+            problem_id = _create_problem(session, citizen.id, effect.problem, now)
             return Receipt("problem", problem_id, make_ref("problem", problem_id))
         elif isinstance(effect, SaveIdea):
             return self._create_idea(work, effect)
         elif isinstance(effect, SaveDesignOffer):
-            return _create_design_offer(session, citizen.id, effect)
+            return _create_design_offer(session, citizen.id, effect, now)
         elif isinstance(effect, ScheduleFollowUp):
             rows = follow_up_rows.schedule(session, kind=effect.kind, target_id=effect.target_id, due=effect.due)
             work.follow_ups.extend(rows)
         elif isinstance(effect, RecordCheck):
             note = followups.CHECK_NOTES[effect.answer]
-            submissions.record_check(session, kind=effect.kind, id_=effect.target_id, citizen_id=citizen.id, note=note)
+            submissions.record_check(
+                session, kind=effect.kind, id_=effect.target_id, citizen_id=citizen.id, note=note, now=now
+            )
         elif isinstance(effect, ChangeStatus):
             return self._change_status(work, effect)
         elif isinstance(effect, RecordReach):
@@ -275,7 +277,7 @@ class ConversationService:
 
     def _create_idea(self, work: _Work, effect: SaveIdea) -> Receipt:
         assert work.citizen.id is not None
-        receipt = _create_idea(work.session, work.citizen.id, effect)
+        receipt = _create_idea(work.session, work.citizen.id, effect, work.now)
         if effect.problem_id is not None:
             followups.tell_reporter_about_idea(
                 work.session, idea_id=receipt.id, by_citizen=work.citizen.id, now=work.now, notices=self.notices
@@ -297,7 +299,7 @@ class ConversationService:
         return Receipt("broadcast", broadcast.id, f"B-{broadcast.id}", outcome=f"{broadcast.recipients:,}")
 
 
-def _create_problem(session: Session, citizen_id: int, problem: NewProblem) -> int:
+def _create_problem(session: Session, citizen_id: int, problem: NewProblem, now: datetime) -> int:
     problem_in = ProblemCreate(
         description=problem.description,
         title=problem.title,
@@ -310,12 +312,12 @@ def _create_problem(session: Session, citizen_id: int, problem: NewProblem) -> i
         photo_size=problem.photo.size if problem.photo else None,
         affected=problem.affected,
     )
-    created = submissions.create_problem(session, citizen_id=citizen_id, problem_in=problem_in)
+    created = submissions.create_problem(session, citizen_id=citizen_id, problem_in=problem_in, now=now)
     assert created.id is not None
     return created.id
 
 
-def _create_design_offer(session: Session, citizen_id: int, effect: SaveDesignOffer) -> Receipt:
+def _create_design_offer(session: Session, citizen_id: int, effect: SaveDesignOffer, now: datetime) -> Receipt:
     offer_in = DesignOfferCreate(
         idea_id=effect.idea_id,
         skills=list(effect.skills),
@@ -323,15 +325,15 @@ def _create_design_offer(session: Session, citizen_id: int, effect: SaveDesignOf
         contact_ok=effect.contact_ok,
         language=effect.language,
     )
-    offer = submissions.create_design_offer(session, citizen_id=citizen_id, offer_in=offer_in)
+    offer = submissions.create_design_offer(session, citizen_id=citizen_id, offer_in=offer_in, now=now)
     assert offer.id is not None
     return Receipt("design", offer.id, make_ref("design", offer.id))
 
 
-def _create_idea(session: Session, citizen_id: int, effect: SaveIdea) -> Receipt:
+def _create_idea(session: Session, citizen_id: int, effect: SaveIdea, now: datetime) -> Receipt:
     problem_id = effect.problem_id
     if effect.new_problem is not None:
-        problem_id = _create_problem(session, citizen_id, effect.new_problem)
+        problem_id = _create_problem(session, citizen_id, effect.new_problem, now)
     idea_in = IdeaCreate(
         description=effect.description,
         title=effect.title,
@@ -339,6 +341,6 @@ def _create_idea(session: Session, citizen_id: int, effect: SaveIdea) -> Receipt
         language=effect.language,
         problem_id=problem_id,
     )
-    idea = submissions.create_idea(session, citizen_id=citizen_id, idea_in=idea_in)
+    idea = submissions.create_idea(session, citizen_id=citizen_id, idea_in=idea_in, now=now)
     assert idea.id is not None
     return Receipt("idea", idea.id, make_ref("idea", idea.id))

@@ -24,7 +24,7 @@ class StatusChanged:
     previous: str
     status: str
     notified: int  # people told about it (0 for a note alone, which only staff see)
-    cancelled_follow_ups: tuple[int, ...] = ()  # their scheduler jobs can go
+    cancelled_follow_ups: tuple[int, ...] = ()  # their timers, when they fire, find them cancelled
 
     @property
     def noted_only(self) -> bool:
@@ -53,8 +53,9 @@ def change_status(
     original = parse_ref(duplicate_of) if duplicate_of else None
     try:
         previous = submissions.change_status(
-            session, kind=kind, id_=id_, status=status, note=note, by=by, duplicate_of=original[1] if original else None
-        )
+            session, kind=kind, id_=id_, status=status, note=note, by=by,
+            duplicate_of=original[1] if original else None, now=now,
+        )  # fmt: skip
     except LookupError as error:
         raise StaffActionError(str(error)) from None
     if previous == status:

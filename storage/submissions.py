@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Sequence, TypeVar
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, SQLModel, col, select
 
 from conversations.context import Details, HistoryEntry, Page, Summary
@@ -25,6 +25,7 @@ from storage.models import (
     StatusChange,
     Support,
 )
+from storage.types import utcnow
 from storage.upsert import insert_or_ignore
 
 TABLES: dict[str, Any] = {"problem": Problem, "idea": Idea, "design": DesignOffer}
@@ -35,26 +36,35 @@ CANDIDATE_LIMIT = 500
 Submission = TypeVar("Submission", Problem, Idea, DesignOffer)
 
 
-def _create(session: Session, table: type[Submission], kind: str, citizen_id: int, data: SQLModel) -> Submission:
-    """Insert a submission and the first line of its history ("new", by its citizen)."""
-    submission = table.model_validate(data, update={"citizen_id": citizen_id})
+def _create(
+    session: Session, table: type[Submission], kind: str, citizen_id: int, data: SQLModel, now: datetime | None
+) -> Submission:
+    """Insert a submission and the first line of its history ("new", by its citizen), both
+    dated `now` (the service's clock; the current time when not given)."""
+    at = now or utcnow()
+    submission = table.model_validate(data, update={"citizen_id": citizen_id, "created_at": at})
     session.add(submission)
     session.flush()  # assigns the id the history line and the reference need
     assert submission.id is not None
-    session.add(StatusChange(kind=kind, target_id=submission.id, to_status="new", changed_by=f"citizen:{citizen_id}"))
+    by = f"citizen:{citizen_id}"
+    session.add(StatusChange(kind=kind, target_id=submission.id, to_status="new", changed_by=by, created_at=at))
     return submission
 
 
-def create_problem(session: Session, *, citizen_id: int, problem_in: ProblemCreate) -> Problem:
-    return _create(session, Problem, "problem", citizen_id, problem_in)
+def create_problem(
+    session: Session, *, citizen_id: int, problem_in: ProblemCreate, now: datetime | None = None
+) -> Problem:
+    return _create(session, Problem, "problem", citizen_id, problem_in, now)
 
 
-def create_idea(session: Session, *, citizen_id: int, idea_in: IdeaCreate) -> Idea:
-    return _create(session, Idea, "idea", citizen_id, idea_in)
+def create_idea(session: Session, *, citizen_id: int, idea_in: IdeaCreate, now: datetime | None = None) -> Idea:
+    return _create(session, Idea, "idea", citizen_id, idea_in, now)
 
 
-def create_design_offer(session: Session, *, citizen_id: int, offer_in: DesignOfferCreate) -> DesignOffer:
-    return _create(session, DesignOffer, "design", citizen_id, offer_in)
+def create_design_offer(
+    session: Session, *, citizen_id: int, offer_in: DesignOfferCreate, now: datetime | None = None
+) -> DesignOffer:
+    return _create(session, DesignOffer, "design", citizen_id, offer_in, now)
 
 
 def add_support(session: Session, *, citizen_id: int, kind: str, target_id: int) -> str:
@@ -122,9 +132,11 @@ def summary_of(session: Session, *, kind: str, id: int) -> Summary | None:
 
 
 def _last_change(kind: str, table: Any) -> Any:
+    """When the stage last moved (or the submission came in); notes and checks do not count."""
+    moved = or_(col(StatusChange.from_status).is_(None), StatusChange.from_status != StatusChange.to_status)
     return (
         select(func.max(StatusChange.created_at))
-        .where(StatusChange.kind == kind, StatusChange.target_id == table.id)
+        .where(StatusChange.kind == kind, StatusChange.target_id == table.id, moved)
         .correlate(table)
         .scalar_subquery()
     )
@@ -256,14 +268,19 @@ def _row(session: Session, kind: str, item: Any, channel: str, supporters: int) 
     )
 
 
-def record_check(session: Session, *, kind: str, id_: int, citizen_id: int, note: str) -> bool:
+def record_check(session: Session, *, kind: str, id_: int, citizen_id: int, note: str, now: datetime) -> bool:
     """A submitter's answer to a follow-up, kept in the history (the status stays); False
     when the submission is not theirs (a forged button) or is gone."""
     submission = session.get(TABLES[kind], id_)
     if submission is None or submission.citizen_id != citizen_id:
         return False
-    by = f"citizen:{citizen_id}"
-    session.add(StatusChange(kind=kind, target_id=id_, from_status=submission.status, to_status=submission.status, note=note, changed_by=by))
+    status = submission.status
+    session.add(
+        StatusChange(
+            kind=kind, target_id=id_, from_status=status, to_status=status, note=note,
+            changed_by=f"citizen:{citizen_id}", created_at=now,
+        )
+    )  # fmt: skip
     return True
 
 
@@ -286,7 +303,15 @@ class Concerned:
 
 
 def change_status(
-    session: Session, *, kind: str, id_: int, status: str, note: str | None, by: str, duplicate_of: int | None = None
+    session: Session,
+    *,
+    kind: str,
+    id_: int,
+    status: str,
+    note: str | None,
+    by: str,
+    duplicate_of: int | None = None,
+    now: datetime | None = None,
 ) -> str:
     """Move a submission to a status and keep the change in its history; returns the old
     status. Marking a duplicate moves its supporters (and its submitter) to the original."""
@@ -297,7 +322,9 @@ def change_status(
     previous = submission.status
     submission.status = status
     session.add(submission)
-    session.add(StatusChange(kind=kind, target_id=id_, from_status=previous, to_status=status, note=note, changed_by=by))
+    change = StatusChange(kind=kind, target_id=id_, from_status=previous, to_status=status, note=note, changed_by=by)
+    change.created_at = now or change.created_at
+    session.add(change)
     if status == "duplicate" and duplicate_of is not None:
         _merge_supporters(session, kind=kind, from_id=id_, into_id=duplicate_of, submitter=submission.citizen_id)
     return previous
