@@ -121,14 +121,20 @@ def problem_candidates(session: Session, *, category: str) -> list[tuple[Summary
     ]
 
 
-def summary_of(session: Session, *, kind: str, id: int) -> Summary | None:
-    table = TABLES[kind]
+def _listed(kind: str, table: Any, *more: Any) -> Any:
+    """id, title, status, created_at and supporters of one kind (a design offer's title is
+    its idea's), plus `more` columns."""
     title = table.title if kind != "design" else Idea.title
-    statement = select(title, table.status, _supporters(kind, table)).where(table.id == id)
+    statement = select(table.id, title, table.status, table.created_at, _supporters(kind, table), *more)
     if kind == "design":
         statement = statement.join(Idea, col(Idea.id) == DesignOffer.idea_id)
-    row = session.exec(statement).first()
-    return None if row is None else Summary(kind, id, make_ref(kind, id), row[0], row[1], row[2])
+    return statement
+
+
+def summary_of(session: Session, *, kind: str, id: int) -> Summary | None:
+    table = TABLES[kind]
+    row = session.exec(_listed(kind, table).where(table.id == id)).first()
+    return None if row is None else Summary(kind, id, make_ref(kind, id), row[1], row[2], row[4])
 
 
 def _last_change(kind: str, table: Any) -> Any:
@@ -155,13 +161,7 @@ def submissions_of(session: Session, *, citizen_id: int) -> list[Summary]:
     """The person's submissions, newest first, with their last change and next follow-up."""
     found: list[tuple[datetime, Summary]] = []
     for kind, table in TABLES.items():
-        title = table.title if kind != "design" else Idea.title
-        statement = select(
-            table.id, title, table.status, table.created_at, _supporters(kind, table),
-            _last_change(kind, table), _next_follow_up(kind, table),
-        )  # fmt: skip
-        if kind == "design":
-            statement = statement.join(Idea, col(Idea.id) == DesignOffer.idea_id)
+        statement = _listed(kind, table, _last_change(kind, table), _next_follow_up(kind, table))
         for id_, text, status, created_at, count, changed, next_at in session.exec(
             statement.where(table.citizen_id == citizen_id)
         ):
@@ -178,11 +178,7 @@ def inbox(session: Session, *, offset: int, limit: int) -> Page:
     waiting = ("new", "under_review")
     found: list[tuple[datetime, Summary]] = []
     for kind, table in TABLES.items():
-        title = table.title if kind != "design" else Idea.title
-        statement = select(table.id, title, table.status, table.created_at, _supporters(kind, table))
-        if kind == "design":
-            statement = statement.join(Idea, col(Idea.id) == DesignOffer.idea_id)
-        statement = statement.where(col(table.status).in_(waiting))
+        statement = _listed(kind, table).where(col(table.status).in_(waiting))
         rows = session.exec(statement.order_by(col(table.created_at).desc()).limit(offset + limit + 1))
         for id_, text, status, created_at, count in rows:
             found.append((created_at, Summary(kind, id_, make_ref(kind, id_), text, status, count)))
