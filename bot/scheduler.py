@@ -121,11 +121,8 @@ class Scheduler:
         """Add timers for follow-ups just committed, when this process leads the scheduler
         (otherwise the leader's sweep arms them). Safe from any thread."""
         scheduler = self._running
-        if scheduler is None or not follow_ups:
-            return
-        for row in follow_ups:
-            _add_follow_up(scheduler, row)
-        self._mark_armed([row.id for row in follow_ups if row.id is not None])
+        if scheduler is not None and follow_ups:
+            self._arm(scheduler, follow_ups)
 
     def arm_unarmed(self) -> None:
         scheduler = self._running
@@ -133,25 +130,31 @@ class Scheduler:
             return
         with Session(self.database, expire_on_commit=False) as session:
             rows = followups.unarmed(session)
-        for row in rows:
-            _add_follow_up(scheduler, row)
-        self._mark_armed([row.id for row in rows if row.id is not None])
+        self._arm(scheduler, rows)
 
     def _arm_all_pending(self, scheduler: AsyncIOScheduler) -> None:
         """At start: every pending follow-up gets its timer back, whatever `armed` says (a
         timer taken by a process that died before sending is gone from the job table)."""
         with Session(self.database, expire_on_commit=False) as session:
             rows = followups.pending(session)
-        missing = [row for row in rows if row.id is not None and scheduler.get_job(follow_up_job_id(row.id)) is None]
-        for row in missing:
-            _add_follow_up(scheduler, row)
-        self._mark_armed([row.id for row in rows if row.id is not None])
+        timers = {job.id for job in scheduler.get_jobs()}
+        missing = [row for row in rows if follow_up_job_id(row.id or 0) not in timers]
+        self._arm(scheduler, missing)
         if missing:
             log.info("armed %s follow-ups", len(missing))
 
-    def _mark_armed(self, ids: list[int]) -> None:
+    def _arm(self, scheduler: AsyncIOScheduler, rows: Sequence[FollowUp]) -> None:
+        for row in rows:
+            assert row.id is not None
+            scheduler.add_job(
+                jobs.follow_up,
+                DateTrigger(run_date=row.due_at),
+                args=[row.id],
+                id=follow_up_job_id(row.id),
+                replace_existing=True,
+            )
         with Session(self.database) as session, session.begin():
-            followups.mark_armed(session, ids=ids)
+            followups.mark_armed(session, ids=[row.id for row in rows if row.id is not None])
 
     def _build(self, wake_delivery: Callable[[], None]) -> AsyncIOScheduler:
         context = jobs.JobContext(
@@ -182,13 +185,3 @@ class Scheduler:
         daily = CronTrigger(hour=4, minute=0, timezone=self.settings.zone)
         scheduler.add_job(jobs.prune_processed_events, daily, id="prune-processed-events", replace_existing=True)
 
-
-def _add_follow_up(scheduler: AsyncIOScheduler, row: FollowUp) -> None:
-    assert row.id is not None
-    scheduler.add_job(
-        jobs.follow_up,
-        DateTrigger(run_date=row.due_at),
-        args=[row.id],
-        id=follow_up_job_id(row.id),
-        replace_existing=True,
-    )

@@ -3,17 +3,19 @@ status changes in the topics they follow, nothing when there is nothing, and one
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlmodel import Session, select
 
+from bot import jobs
 from bot.app import App, build_app
 from bot.config import Settings
 from bot.digest import send_digests
 from conversations.messages import Address
 from storage import citizens, submissions
-from storage.models import IdeaCreate, OutboxMessage, ProblemCreate, StatusChange
+from storage.models import IdeaCreate, OutboxMessage, ProblemCreate, ProcessedEvent, StatusChange
 from tests.conftest import Clock
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
@@ -105,3 +107,16 @@ def test_the_digest_goes_once_a_week_even_if_its_job_runs_twice(app: App) -> Non
         assert len(session.exec(select(OutboxMessage).where(OutboxMessage.kind == "notification")).all()) == 1
 
 
+
+
+def test_processed_event_ids_older_than_a_week_are_pruned(app: App) -> None:
+    with Session(app.database) as session, session.begin():
+        session.add(ProcessedEvent(channel="telegram", event_id="old", processed_at=NOW - timedelta(days=8)))
+        session.add(ProcessedEvent(channel="telegram", event_id="recent", processed_at=NOW - timedelta(days=2)))
+    context = jobs.JobContext(
+        database=app.database, blocking=app.blocking, clock=app.clock, notices=app.notices,
+        zone=app.settings.zone, scheduler=app.scheduler, wake_delivery=lambda: None,
+    )  # fmt: skip
+    asyncio.run(jobs.prune_processed_events()(context))
+    with Session(app.database) as session:
+        assert session.exec(select(ProcessedEvent.event_id)).all() == ["recent"]
