@@ -49,10 +49,18 @@ async def read_lines(stream: TextIO) -> "asyncio.Queue[str | None]":
     loop = asyncio.get_running_loop()
     lines: asyncio.Queue[str | None] = asyncio.Queue()
 
+    def hand_over(line: str | None) -> bool:
+        try:
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+        except RuntimeError:  # the chat ended (Ctrl-C) and closed its loop: nobody is reading
+            return False
+        return True
+
     def pump() -> None:
         for line in iter(stream.readline, ""):
-            loop.call_soon_threadsafe(lines.put_nowait, line)
-        loop.call_soon_threadsafe(lines.put_nowait, None)
+            if not hand_over(line):
+                return
+        hand_over(None)
 
     threading.Thread(target=pump, name="console-stdin", daemon=True).start()
     return lines
