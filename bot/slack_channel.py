@@ -99,7 +99,8 @@ class SlackChannel:
         await self._handle(await self._with_profile(inbound))
 
     async def _on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
-        language = self.app.settings.default_language
+        someone = Address(adapter.CHANNEL, "", command["user_id"])  # the language is looked up by user
+        language = await self.app.blocking(self.app.service.language_of, someone)
         await ack(text=self.app.catalogs.render(language, T("slack.see_dm")), response_type="ephemeral")
         word = (command.get("text") or "").strip().lower()
         text = SLASH_TEXT.get(word, "/help")

@@ -294,3 +294,16 @@ def test_staff_open_the_inbox_with_the_slash_command(app: App, fake: FakeSlack) 
     opened = asyncio.run(scenario())
     assert opened["text"].startswith("P-1 — Big pothole on Main Street\nStage: new · language: en · supporters: 0")
     assert "Add a note only" in json.dumps(opened["blocks"])
+
+
+def test_the_slash_command_is_acknowledged_in_the_persons_language(app: App, fake: FakeSlack) -> None:
+    with Session(app.database) as session, session.begin():
+        person = citizens.citizen_for(session, address=Address("slack", "D0001", "U0001"))
+        citizens.give_consent(session, citizen=person, display_name="alice", language="de", now=app.clock())
+
+    async def scenario() -> dict[str, Any]:
+        async with serving(app) as slack:
+            response = await slack.post(fixture("slash_command_body.txt").strip(), "application/x-www-form-urlencoded")
+            return response.json()
+
+    assert asyncio.run(scenario())["text"] == app.catalogs.render("de", T("slack.see_dm"))
