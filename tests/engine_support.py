@@ -17,7 +17,7 @@ NOW = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
 SETTINGS = FlowSettings(
     categories=("roads", "lighting", "waste", "parks", "transport", "safety", "other"),
     followup_after=(timedelta(days=3), timedelta(days=14)),
-    languages=("en",),
+    languages=("en", "es", "fr", "de", "pt"),
     default_language="en",
 )
 CATALOGS = load_catalogs()
@@ -80,9 +80,11 @@ class Conversation:
     engine: Engine = field(default_factory=lambda: Engine(all_steps()))
     effects: list = field(default_factory=list)
     counter: int = 0
+    # What the service's language detection says about the next text (none by default).
+    language_candidates: tuple[tuple[str, float], ...] = ()
 
     def context(self) -> Context:
-        return Context(NOW, self.person, SETTINGS, CATALOGS, self.lookup, self.capabilities)
+        return Context(NOW, self.person, SETTINGS, CATALOGS, self.lookup, self.capabilities, self.language_candidates)
 
     def send(self, text: str | None = None, **fields: object) -> Result:
         self.counter += 1
@@ -100,7 +102,7 @@ class Conversation:
             elif isinstance(effect, SetRole):
                 self.person = replace(self.person, role=effect.role)
             elif isinstance(effect, SetLanguage):
-                self.person = replace(self.person, language=effect.language)
+                self.person = replace(self.person, language=effect.language, language_settled=True)
         return result
 
     def said(self, result: Result) -> str:

@@ -59,6 +59,11 @@ INPUTS = [
 ]  # fmt: skip
 
 
+# What language detection may report for a text: nothing, a confident offered or unoffered
+# language, or a split.
+DETECTED = [(), (), (("es", 0.99),), (("it", 1.0),), (("en", 0.5), ("de", 0.5)), (("de", 0.9), ("en", 0.1))]
+
+
 def world() -> MemoryLookup:
     problems = [(Summary("problem", n, f"P-{n}", f"Problem {n}", "new", supporters=n % 4, category="roads"),
                  f"Problem {n} on Main Street") for n in range(1, 9)]  # fmt: skip
@@ -73,6 +78,7 @@ def test_random_conversations_always_get_an_answer(seed: int) -> None:
     conversation = WithReceipts(lookup=world(), capabilities=capabilities)
     for _ in range(300):
         last = conversation.state
+        conversation.language_candidates = rng.choice(DETECTED)
         roll = rng.random()
         if roll < 0.25 and last.shown:
             # Press one of the buttons on screen, or an old or forged one.
