@@ -33,8 +33,8 @@ from bot.config import Settings
 from bot.leader import elected
 from bot.notices import Notices
 from storage import followups
+from storage.followups import Due
 from storage.db import create_db_engine
-from storage.models import FollowUp
 
 log = logging.getLogger(__name__)
 JOB_TABLE = "apscheduler_jobs"
@@ -117,7 +117,7 @@ class Scheduler:
                 self._running = None
                 scheduler.shutdown(wait=False)
 
-    def arm(self, follow_ups: Sequence[FollowUp]) -> None:
+    def arm(self, follow_ups: Sequence[Due]) -> None:
         """Add timers for follow-ups just committed, when this process leads the scheduler
         (otherwise the leader's sweep arms them). Safe from any thread."""
         scheduler = self._running
@@ -128,24 +128,23 @@ class Scheduler:
         scheduler = self._running
         if scheduler is None:
             return
-        with Session(self.database, expire_on_commit=False) as session:
+        with Session(self.database) as session:
             rows = followups.unarmed(session)
         self._arm(scheduler, rows)
 
     def _arm_all_pending(self, scheduler: AsyncIOScheduler) -> None:
         """At start: every pending follow-up gets its timer back, whatever `armed` says (a
         timer taken by a process that died before sending is gone from the job table)."""
-        with Session(self.database, expire_on_commit=False) as session:
+        with Session(self.database) as session:
             rows = followups.pending(session)
         timers = {job.id for job in scheduler.get_jobs()}
-        missing = [row for row in rows if follow_up_job_id(row.id or 0) not in timers]
+        missing = [row for row in rows if follow_up_job_id(row.id) not in timers]
         self._arm(scheduler, missing)
         if missing:
             log.info("armed %s follow-ups", len(missing))
 
-    def _arm(self, scheduler: AsyncIOScheduler, rows: Sequence[FollowUp]) -> None:
+    def _arm(self, scheduler: AsyncIOScheduler, rows: Sequence[Due]) -> None:
         for row in rows:
-            assert row.id is not None
             scheduler.add_job(
                 jobs.follow_up,
                 DateTrigger(run_date=row.due_at),
@@ -154,7 +153,7 @@ class Scheduler:
                 replace_existing=True,
             )
         with Session(self.database) as session, session.begin():
-            followups.mark_armed(session, ids=[row.id for row in rows if row.id is not None])
+            followups.mark_armed(session, ids=[row.id for row in rows])
 
     def _build(self, wake_delivery: Callable[[], None]) -> AsyncIOScheduler:
         context = jobs.JobContext(

@@ -46,7 +46,8 @@ from bot.notices import Notices
 from storage import broadcasts, citizens, outbox, submissions
 from storage import followups as follow_up_rows
 from storage.broadcasts import Audience
-from storage.models import Citizen, DesignOfferCreate, FollowUp, IdeaCreate, ProblemCreate
+from storage.followups import Due
+from storage.models import Citizen, DesignOfferCreate, IdeaCreate, ProblemCreate
 
 # Receipts lead to at most one more engine step; a bound keeps a faulty flow from looping.
 MAX_STEPS_PER_EVENT = 4
@@ -109,7 +110,7 @@ class _Work:
     address: Address
     now: datetime
     language: str  # the person's language for this event (stored, the channel's, or the default)
-    follow_ups: list[FollowUp] = field(default_factory=list)
+    follow_ups: list[Due] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ class ConversationService:
     # Which languages a text may be in (bot/language.py); None turns detection off.
     detect: Callable[[str], Sequence[tuple[str, float]]] | None = None
     # Called after a commit with the follow-ups it scheduled (the scheduler adds their timers).
-    on_follow_ups: Callable[[Sequence[FollowUp]], None] = lambda _rows: None
+    on_follow_ups: Callable[[Sequence[Due]], None] = lambda _rows: None
 
     def handle(self, inbound: Inbound) -> Handled:
         # Detection takes milliseconds: done before the transaction, so no lock waits on it.

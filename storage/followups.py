@@ -6,28 +6,45 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Sequence
 
-from sqlalchemy import func, update
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
 from storage.models import FollowUp
 
 
-def schedule(session: Session, *, kind: str, target_id: int, due: Sequence[datetime]) -> list[FollowUp]:
-    rows = [FollowUp(kind=kind, target_id=target_id, number=n, due_at=at) for n, at in enumerate(due, start=1)]
-    session.add_all(rows)
-    session.flush()
-    return rows
+@dataclass(frozen=True)
+class Due:
+    """A pending follow-up as its timer needs it."""
+
+    id: int
+    due_at: datetime
 
 
-def unarmed(session: Session, *, limit: int = 1000) -> list[FollowUp]:
+_TABLE = FollowUp.__table__  # type: ignore[attr-defined]
+# Core, built once: every saved submission writes its follow-ups.
+_SCHEDULE = insert(_TABLE).returning(_TABLE.c.id, _TABLE.c.due_at, sort_by_parameter_order=True)
+
+
+def schedule(session: Session, *, kind: str, target_id: int, due: Sequence[datetime]) -> list[Due]:
+    rows = [
+        {"kind": kind, "target_id": target_id, "number": number, "due_at": at, "status": "pending", "armed": False}
+        for number, at in enumerate(due, start=1)
+    ]
+    return [Due(id_, at) for id_, at in session.connection().execute(_SCHEDULE, rows)] if rows else []
+
+
+def unarmed(session: Session, *, limit: int = 1000) -> list[Due]:
     """Pending follow-ups no scheduler job was added for yet (written by another process,
     or by one that stopped before arming them)."""
-    statement = select(FollowUp).where(FollowUp.status == "pending", col(FollowUp.armed).is_(False))
-    return list(session.exec(statement.order_by(col(FollowUp.id)).limit(limit)))
+    statement = select(FollowUp.id, FollowUp.due_at).where(FollowUp.status == "pending", col(FollowUp.armed).is_(False))
+    return [Due(id_, at) for id_, at in session.exec(statement.order_by(col(FollowUp.id)).limit(limit))]
 
 
-def pending(session: Session) -> list[FollowUp]:
-    return list(session.exec(select(FollowUp).where(FollowUp.status == "pending").order_by(col(FollowUp.id))))
+def pending(session: Session) -> list[Due]:
+    statement = select(FollowUp.id, FollowUp.due_at).where(FollowUp.status == "pending").order_by(col(FollowUp.id))
+    return [Due(id_, at) for id_, at in session.exec(statement)]
 
 
 def mark_armed(session: Session, *, ids: Sequence[int]) -> None:
