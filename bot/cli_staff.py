@@ -184,7 +184,7 @@ def _identity(value: str) -> str:
 
 @staff_app.command("add")
 def staff_add(identity: str = typer.Argument(..., help="CHANNEL:ID, e.g. telegram:12345 or slack:U0123")) -> None:
-    """Let this person use staff commands (/broadcast) in chats."""
+    """Let this person use staff commands (/broadcast, /inbox) in chats."""
     _identity(identity)
     with opened_app() as built, Session(built.database) as session, session.begin():
         added = broadcasts.add_staff(session, address=identity)

@@ -83,8 +83,7 @@ def _changes(session: Session, since: datetime, until: datetime) -> list[Line]:
                 StatusChange.kind == kind,
                 StatusChange.created_at >= since,
                 StatusChange.created_at < until,
-                col(StatusChange.from_status).is_not(None),
-                StatusChange.from_status != StatusChange.to_status,
+                submissions.stage_moved(),
             ).order_by(col(StatusChange.id))
         ).all()
         for id_, status, title, category in rows:

@@ -56,8 +56,7 @@ def _changes_since(session: Session, kind: str, target_id: int, since: datetime 
     statement = select(func.count()).where(
         StatusChange.kind == kind,
         StatusChange.target_id == target_id,
-        col(StatusChange.from_status).is_not(None),
-        StatusChange.from_status != StatusChange.to_status,
+        submissions.stage_moved(),
     )
     if since is not None:
         statement = statement.where(StatusChange.created_at > since)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Sequence, TypeVar
 
-from sqlalchemy import func, or_
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, SQLModel, col, select
 
 from conversations.context import Details, HistoryEntry, Page, Summary
@@ -137,9 +137,15 @@ def summary_of(session: Session, *, kind: str, id: int) -> Summary | None:
     return None if row is None else Summary(kind, id, make_ref(kind, id), row[1], row[2], row[4])
 
 
+def stage_moved() -> Any:
+    """History lines where the stage really moved: not the creation line, not a staff note
+    or a reporter's answer (those keep the status)."""
+    return and_(col(StatusChange.from_status).is_not(None), StatusChange.from_status != StatusChange.to_status)
+
+
 def _last_change(kind: str, table: Any) -> Any:
     """When the stage last moved (or the submission came in); notes and checks do not count."""
-    moved = or_(col(StatusChange.from_status).is_(None), StatusChange.from_status != StatusChange.to_status)
+    moved = or_(col(StatusChange.from_status).is_(None), stage_moved())
     return (
         select(func.max(StatusChange.created_at))
         .where(StatusChange.kind == kind, StatusChange.target_id == table.id, moved)
