@@ -1,4 +1,4 @@
-"""The Slack translation on recorded payload shapes (../shared/fixtures/slack)."""
+"""The Slack translation on recorded payload shapes (tests/fixtures/slack)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Telegram translation on recorded payload shapes (../shared/fixtures/telegram)."""
+"""The Telegram translation on recorded payload shapes (tests/fixtures/telegram)."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from aiohttp import web
 
 from tests.fakes.recording import Recording
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "slack"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "slack"
 BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-test-token"  # Socket Mode: opens the WebSocket (apps.connections.open)
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"

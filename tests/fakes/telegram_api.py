@@ -25,7 +25,7 @@ from tornado.netutil import bind_sockets
 
 from tests.fakes.recording import Recording
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "telegram"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "telegram"
 TOKEN = "123456:TEST-token"
 BOT = {"id": 999000, "is_bot": True, "first_name": "CoCreate", "username": "cocreate_bot"}
 
