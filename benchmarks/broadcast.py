@@ -32,7 +32,7 @@ from benchmarks.harness import run_against  # noqa: E402
 from bot import broadcasting  # noqa: E402
 from bot.app import App, build_app  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.telegram_channel import TelegramChannel  # noqa: E402
+from bot.channels.telegram_channel import TelegramChannel  # noqa: E402
 from storage.broadcasts import Audience  # noqa: E402
 from storage.models import Citizen, Subscription  # noqa: E402
 from tests.bot.test_telegram_channel import text_update  # noqa: E402
@@ -99,7 +99,7 @@ def serving(recipients: int) -> Callable[[App], Awaitable[tuple[TelegramChannel,
         with Session(app.database) as session, session.begin():
             broadcasting.queue(session, text="The market moves to Station Square", audience=Audience(),
                                created_by="bench", now=app.clock(), catalogs=app.catalogs, settings=app.service.settings)  # fmt: skip
-        channel = TelegramChannel.build(app)  # the real limits: that is what this measures
+        channel = TelegramChannel.build(app.settings, app.channel_hooks())  # the real limits: that is what this measures
         channel.poll_timeout = 1
         await channel.start()
         return channel, "go"

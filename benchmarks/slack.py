@@ -29,8 +29,8 @@ import httpx  # noqa: E402
 from benchmarks.harness import report, run_against  # noqa: E402
 from bot.app import App  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.ratelimit import UNLIMITED  # noqa: E402
-from bot.slack_channel import SlackChannel  # noqa: E402
+from bot.outbound.ratelimit import UNLIMITED  # noqa: E402
+from bot.channels.slack_channel import SlackChannel  # noqa: E402
 from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlack  # noqa: E402
 
 Step = Callable[["People", str, dict[str, Any] | None], None]
@@ -143,7 +143,7 @@ def settings_for(database_url: str, base_url: str) -> Settings:
 
 
 async def serve(app: App) -> tuple[SlackChannel, str]:
-    channel = SlackChannel.build(app, limits=UNLIMITED)  # the issue asks for the outbound limit raised
+    channel = SlackChannel.build(app.settings, app.channel_hooks(), limits=UNLIMITED)  # the issue asks for the outbound limit raised
     await channel.start()
     return channel, f"http://127.0.0.1:{PORT}/slack/events"
 

@@ -24,8 +24,8 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])
 from benchmarks.harness import report, run_against  # noqa: E402
 from bot.app import App  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.ratelimit import UNLIMITED  # noqa: E402
-from bot.telegram_channel import TelegramChannel  # noqa: E402
+from bot.outbound.ratelimit import UNLIMITED  # noqa: E402
+from bot.channels.telegram_channel import TelegramChannel  # noqa: E402
 from tests.bot.test_telegram_channel import press, text_update, with_content  # noqa: E402
 from tests.fakes.telegram_api import TOKEN, FakeTelegram  # noqa: E402
 
@@ -99,7 +99,7 @@ def settings_for(database_url: str, base_url: str) -> Settings:
 
 
 async def serve(app: App) -> tuple[TelegramChannel, str]:
-    channel = TelegramChannel.build(app, limits=UNLIMITED)  # the issue asks for the outbound limit raised
+    channel = TelegramChannel.build(app.settings, app.channel_hooks(), limits=UNLIMITED)  # the issue asks for the outbound limit raised
     channel.poll_timeout = 1
     await channel.start()
     return channel, "polling"

@@ -6,27 +6,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, TextIO
+from typing import Callable
 
-from sqlalchemy import Engine as Database
+from sqlalchemy import Engine
 
-from adapters import console
-from bot.blocking import Blocking
+from adapters.base import Sender
+from bot.channels.protocol import Channel, ChannelHooks, NoChannelConfigured
 from bot.config import Settings
-from bot.delivery import DeliveryWorker
-from bot.language import LanguageDetector
-from bot.notices import Notices
-from bot.quiet import QuietHours
-from bot.scheduler import Scheduler
-from bot.service import ConversationService
+from bot.inbound.detection import LanguageDetector
+from bot.inbound.service import ConversationService, Handled
+from bot.outbound.delivery import DEFAULT_CONCURRENCY, DeliveryWorker
+from bot.outbound.notices import Notices
+from bot.outbound.quiet import QuietHours
+from bot.outbound.ratelimit import Limits
+from bot.runtime.blocking import Blocking
+from bot.scheduling.scheduler import Scheduler
 from conversations.context import FlowSettings
-from conversations.engine import Engine
+from conversations.engine import FlowEngine
 from conversations.flows import all_steps
-from conversations.i18n import Catalogs, T, load_catalogs
-from conversations.messages import Address
+from conversations.i18n import Catalogs, load_catalogs
+from conversations.messages import Address, Inbound, Outbound
 from storage.db import create_db_engine, ensure_schema
 
 log = logging.getLogger(__name__)
@@ -43,24 +44,45 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class ChannelError(RuntimeError):
-    """A channel cannot start; the message names the variable to fix."""
-
-
-class NoChannelConfigured(ChannelError):
-    pass
-
-
 @dataclass(frozen=True)
 class App:
     settings: Settings
-    database: Database
+    database: Engine
     catalogs: Catalogs
     service: ConversationService
     clock: Callable[[], datetime]
     blocking: Blocking
     notices: Notices
     scheduler: Scheduler
+
+    def channel_hooks(self) -> ChannelHooks:
+        """What a channel may ask of the bot (bot/channels/protocol.py)."""
+        service, blocking = self.service, self.blocking
+
+        async def on_inbound(inbound: Inbound) -> Handled:
+            return await blocking(service.handle, inbound)
+
+        async def say(address: Address, outbound: Outbound, event_id: str) -> bool:
+            return await blocking(service.say, address, outbound, event_id=event_id)
+
+        async def mark_unreachable(address: Address) -> None:
+            await blocking(service.mark_unreachable, address)
+
+        async def language_of(address: Address) -> str:
+            return await blocking(service.language_of, address)
+
+        def delivery_worker(sender: Sender, *, limits: Limits, concurrency: int = DEFAULT_CONCURRENCY) -> DeliveryWorker:
+            return DeliveryWorker(self.database, sender, self.clock, blocking=blocking, limits=limits, concurrency=concurrency)
+
+        return ChannelHooks(
+            on_inbound=on_inbound,
+            say=say,
+            mark_unreachable=mark_unreachable,
+            language_of=language_of,
+            render=self.catalogs.render,
+            default_language=self.settings.default_language,
+            delivery_worker=delivery_worker,
+        )
 
     def close(self) -> None:
         self.blocking.shutdown()
@@ -82,7 +104,7 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
     )
     service = ConversationService(
         database=database,
-        flows=Engine(all_steps()),
+        flows=FlowEngine(all_steps()),
         settings=flow_settings,
         catalogs=catalogs,
         clock=clock,
@@ -94,43 +116,6 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
         detect=LanguageDetector(),
     )
     return App(settings, database, catalogs, service, clock, blocking, notices, scheduler)
-
-
-def bye_text(app: App, address: Address) -> str:
-    return app.catalogs.render(app.service.language_of(address), T("console.bye"))
-
-
-async def chat(app: App, *, name: str, stdin: TextIO, stdout: TextIO) -> None:
-    """Talk to the bot in the terminal until end of input. Replies go through the outbox."""
-
-    def write(text: str) -> None:
-        stdout.write(text)
-        stdout.flush()
-
-    address = console.address_for(name)
-    worker = DeliveryWorker(app.database, console.ConsoleSender(write), app.clock, blocking=app.blocking)
-    interactive = stdin.isatty()
-
-    async def say(line: str) -> None:
-        inbound = console.to_inbound(line, address=address, event_id=uuid.uuid4().hex)
-        await app.blocking(app.service.handle, inbound)
-        await worker.drain(chat_id=address.chat_id)
-
-    # Replies committed but not printed before an earlier exit come first, then the
-    # greeting: the welcome for someone new, or "welcome back" where they left off.
-    await worker.drain(chat_id=address.chat_id)
-    await say("/start")
-    lines = await console.read_lines(stdin)
-    while True:
-        if interactive:
-            write("> ")
-        line = await lines.get()
-        if line is None:
-            break
-        if not interactive:
-            write(f"> {line.rstrip()}\n")  # piped input: show what was said, so the output reads as a transcript
-        await say(line)
-    write("\n" + bye_text(app, address) + "\n")
 
 
 def configured_channels(settings: Settings) -> list[str]:
@@ -203,16 +188,17 @@ async def serve(app: App) -> None:
         log.info("stopped")
 
 
-def _channels(app: App) -> list[Any]:
+def _channels(app: App) -> list[Channel]:
     # Imported here: `cocreate chat` and the staff commands need no channel library.
-    channels: list[Any] = []
+    channels: list[Channel] = []
     names = configured_channels(app.settings)
+    hooks = app.channel_hooks()
     if "telegram" in names:
-        from bot.telegram_channel import TelegramChannel
+        from bot.channels.telegram_channel import TelegramChannel
 
-        channels.append(TelegramChannel.build(app))
+        channels.append(TelegramChannel.build(app.settings, hooks))
     if "slack" in names:
-        from bot.slack_channel import SlackChannel
+        from bot.channels.slack_channel import SlackChannel
 
-        channels.append(SlackChannel.build(app))
+        channels.append(SlackChannel.build(app.settings, hooks))
     return channels

@@ -16,7 +16,7 @@ from conversations.state import WELCOME
 from conversations.steps import Move, Turn
 
 if TYPE_CHECKING:
-    from conversations.engine import Engine, Result
+    from conversations.engine import FlowEngine, Result
 
 # "/start", "/start report", and "/help@CityBot" as Telegram sends commands in groups.
 _COMMAND = re.compile(r"^\s*/([A-Za-z_]+)(?:@\w+)?(?:\s+(.*))?\s*$", re.DOTALL)
@@ -40,7 +40,7 @@ def parse_command(text: str | None) -> tuple[str, str] | None:
     return match.group(1).lower(), (match.group(2) or "").strip()
 
 
-def handle_command(engine: Engine, turn: Turn, name: str, argument: str) -> Result:
+def handle_command(engine: FlowEngine, turn: Turn, name: str, argument: str) -> Result:
     consented = turn.ctx.person.consented
     if not consented and name not in _ALLOWED_BEFORE_CONSENT:
         return engine.go(turn, Move(WELCOME, say=(T("consent.needed_first"),)))
@@ -50,7 +50,7 @@ def handle_command(engine: Engine, turn: Turn, name: str, argument: str) -> Resu
     return handler(engine, turn, argument)
 
 
-def _start(engine: Engine, turn: Turn, argument: str) -> Result:
+def _start(engine: FlowEngine, turn: Turn, argument: str) -> Result:
     if not turn.ctx.person.consented:
         return engine.go(turn, Move(WELCOME, seed={"start_with": START_TARGETS.get(argument.lower())}))
     target = START_TARGETS.get(argument.lower())
@@ -61,30 +61,30 @@ def _start(engine: Engine, turn: Turn, argument: str) -> Result:
     return engine.go(turn, Move("home.role", say=(T("resume.hello"),)))
 
 
-def _help(engine: Engine, turn: Turn, _argument: str) -> Result:
+def _help(engine: FlowEngine, turn: Turn, _argument: str) -> Result:
     return engine.ask_again(turn, T("help.text"))
 
 
-def _privacy(engine: Engine, turn: Turn, _argument: str) -> Result:
+def _privacy(engine: FlowEngine, turn: Turn, _argument: str) -> Result:
     return engine.ask_again(turn, T("privacy.text"))
 
 
-def _menu(engine: Engine, turn: Turn, _argument: str) -> Result:
+def _menu(engine: FlowEngine, turn: Turn, _argument: str) -> Result:
     say = (T("dialog.left"),) if _in_dialog(turn) else ()
     return engine.go(turn, Move("home.role", say=say))
 
 
-def _my(engine: Engine, turn: Turn, _argument: str) -> Result:
+def _my(engine: FlowEngine, turn: Turn, _argument: str) -> Result:
     return engine.ask_again(turn, my_submissions_text(turn))
 
 
-def _cancel(engine: Engine, turn: Turn, _argument: str) -> Result:
+def _cancel(engine: FlowEngine, turn: Turn, _argument: str) -> Result:
     if not _in_dialog(turn):
         return engine.ask_again(turn, T("dialog.nothing_to_cancel"))
     return engine.go(turn, Move("home.role", say=(T("dialog.cancelled"),)))
 
 
-def _back(engine: Engine, turn: Turn, _argument: str) -> Result:
+def _back(engine: FlowEngine, turn: Turn, _argument: str) -> Result:
     state = turn.state
     if not state.history:
         return engine.ask_again(turn, T("dialog.at_start"))
@@ -92,7 +92,7 @@ def _back(engine: Engine, turn: Turn, _argument: str) -> Result:
     return engine.ask_again(Turn(previous, turn.ctx, turn.event))
 
 
-def _language(engine: Engine, turn: Turn, _argument: str) -> Result:
+def _language(engine: FlowEngine, turn: Turn, _argument: str) -> Result:
     if turn.state.flow == "settings":
         return engine.ask_again(turn)
     return engine.go(
@@ -101,13 +101,13 @@ def _language(engine: Engine, turn: Turn, _argument: str) -> Result:
     )
 
 
-def _broadcast(engine: Engine, turn: Turn, _argument: str) -> Result:
+def _broadcast(engine: FlowEngine, turn: Turn, _argument: str) -> Result:
     if not turn.ctx.lookup.is_staff():
         return engine.ask_again(turn, T("staff.refused"))
     return engine.go(turn, Move("staff.text"))
 
 
-def broadcast_button(engine: Engine, turn: Turn, choice: str) -> Result:
+def broadcast_button(engine: FlowEngine, turn: Turn, choice: str) -> Result:
     """The buttons under a broadcast work whatever the person is doing: "I shared it" asks
     how many people (then comes back), "Stop these updates" unsubscribes in one line."""
     target, _, action = choice.partition("|")
@@ -121,7 +121,7 @@ def broadcast_button(engine: Engine, turn: Turn, choice: str) -> Result:
     return engine.go(replace(turn, state=suspended), Move("reach.people", seed={"broadcast_id": int(broadcast_id)}))
 
 
-def follow_up_button(engine: Engine, turn: Turn, choice: str) -> Result:
+def follow_up_button(engine: FlowEngine, turn: Turn, choice: str) -> Result:
     """ "Is it still a problem?" under a follow-up: the answer goes into the problem's history
     and the person carries on where they were."""
     target, _, answer = choice.removeprefix(FOLLOW_UP_BUTTON).partition("|")
@@ -133,7 +133,7 @@ def follow_up_button(engine: Engine, turn: Turn, choice: str) -> Result:
     return replace(result, effects=(*result.effects, RecordCheck(parsed[0], parsed[1], answer)))
 
 
-def _inbox(engine: Engine, turn: Turn, _argument: str) -> Result:
+def _inbox(engine: FlowEngine, turn: Turn, _argument: str) -> Result:
     if not turn.ctx.lookup.is_staff():
         return engine.ask_again(turn, T("staff.refused"))
     return engine.go(turn, Move("inbox.list"))

@@ -42,7 +42,7 @@ class Result:
 
 
 @dataclass(frozen=True)
-class Engine:
+class FlowEngine:
     steps: Mapping[str, Step]
 
     def step(self, state: State, event: Inbound | Receipts, ctx: Context) -> Result:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Sequence
 
 from conversations.context import Context, Details, FlowSettings, HistoryEntry, Page, Person, Summary
-from conversations.engine import Engine, Result
+from conversations.engine import FlowEngine, Result
 from conversations.flows import all_steps
 from conversations.i18n import load_catalogs
 from conversations.messages import Address, Inbound
@@ -77,7 +77,7 @@ class Conversation:
     capabilities: frozenset[str] = frozenset()
     person: Person = field(default_factory=lambda: Person(consented=False, language="en"))
     state: State = field(default_factory=State)
-    engine: Engine = field(default_factory=lambda: Engine(all_steps()))
+    engine: FlowEngine = field(default_factory=lambda: FlowEngine(all_steps()))
     effects: list = field(default_factory=list)
     counter: int = 0
     # What the service's language detection says about the next text (none by default).

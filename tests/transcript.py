@@ -16,7 +16,8 @@ import io
 import re
 from pathlib import Path
 
-from bot.app import App, chat
+from bot.app import App
+from bot.channels.terminal_chat import chat
 
 SECTION = re.compile(r"^# as (\S+)$", re.MULTILINE)
 
@@ -34,7 +35,7 @@ def sections(transcript: str) -> list[tuple[str, list[str]]]:
 def run_chat(app: App, name: str, typed: list[str]) -> str:
     stdin = io.StringIO("".join(f"{line}\n" for line in typed))
     stdout = io.StringIO()
-    asyncio.run(chat(app, name=name, stdin=stdin, stdout=stdout))
+    asyncio.run(chat(app.channel_hooks(), name=name, stdin=stdin, stdout=stdout))
     return stdout.getvalue()
 
 

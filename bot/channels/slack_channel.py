@@ -21,9 +21,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters import slack as adapter
-from bot.app import App, ChannelError
-from bot.delivery import DeliveryWorker
-from bot.ratelimit import SLACK, Limits
+from bot.channels.protocol import ChannelError, ChannelHooks
+from bot.config import Settings
+from bot.outbound.delivery import DeliveryWorker
+from bot.outbound.ratelimit import SLACK, Limits
 from conversations.i18n import T
 from conversations.messages import Address, Choice, Inbound, Outbound
 
@@ -37,7 +38,8 @@ SLASH_TEXT = {"": "/start", "report": "/start report", "idea": "/start idea", "d
 
 @dataclass
 class SlackChannel:
-    app: App
+    settings: Settings
+    hooks: ChannelHooks
     client: AsyncWebClient
     bolt: AsyncApp
     worker: DeliveryWorker
@@ -45,8 +47,7 @@ class SlackChannel:
     _profiles: dict[str, tuple[float, str | None, str | None]] = field(default_factory=dict, init=False)
 
     @classmethod
-    def build(cls, app: App, *, limits: Limits = SLACK) -> SlackChannel:
-        settings = app.settings
+    def build(cls, settings: Settings, hooks: ChannelHooks, *, limits: Limits = SLACK) -> SlackChannel:
         assert settings.slack_bot_token is not None
         client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_base_url)
         secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
@@ -56,8 +57,8 @@ class SlackChannel:
             process_before_response=True,
             request_verification_enabled=secret is not None,
         )
-        worker = DeliveryWorker(app.database, adapter.SlackSender(client), app.clock, blocking=app.blocking, limits=limits)
-        channel = cls(app, client, bolt, worker)
+        worker = hooks.delivery_worker(adapter.SlackSender(client), limits=limits)
+        channel = cls(settings, hooks, client, bolt, worker)
         channel._listen()
         return channel
 
@@ -100,8 +101,8 @@ class SlackChannel:
 
     async def _on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
         someone = Address(adapter.CHANNEL, "", command["user_id"])  # the language is looked up by user
-        language = await self.app.blocking(self.app.service.language_of, someone)
-        await ack(text=self.app.catalogs.render(language, T("slack.see_dm")), response_type="ephemeral")
+        language = await self.hooks.language_of(someone)
+        await ack(text=self.hooks.render(language, T("slack.see_dm")), response_type="ephemeral")
         word = (command.get("text") or "").strip().lower()
         text = SLASH_TEXT.get(word, "/help")
         inbound = await self._in_direct_message(command["user_id"], f"command:{command['trigger_id']}", text)
@@ -112,14 +113,13 @@ class SlackChannel:
         return Inbound(Address(adapter.CHANNEL, opened["channel"]["id"], user_id), event_id, text=text)
 
     async def _answer_mention(self, mention: adapter.Mention) -> None:
-        language = self.app.settings.default_language
-        render = self.app.catalogs.render
+        language, render = self.hooks.default_language, self.hooks.render
         invite = Outbound(render(language, T("slack.mention")), (Choice(adapter.OPEN_DM, render(language, T("slack.open_dm"))),))
-        await self.app.blocking(self.app.service.say, mention.address, invite, event_id=mention.event_id)
+        await self.hooks.say(mention.address, invite, mention.event_id)
         self.worker.wake.set()
 
     async def _handle(self, inbound: Inbound) -> None:
-        await self.app.blocking(self.app.service.handle, inbound)
+        await self.hooks.on_inbound(inbound)
         self.worker.wake.set()
 
     async def _with_profile(self, inbound: Inbound) -> Inbound:
@@ -140,7 +140,7 @@ class SlackChannel:
 
     async def receive(self) -> None:
         """Take requests until cancelled: Socket Mode when SLACK_APP_TOKEN is set, else HTTP."""
-        if self.app.settings.slack_app_token is not None:
+        if self.settings.slack_app_token is not None:
             handler = await self.serve_socket_mode()
             close = handler.close_async
         else:
@@ -158,13 +158,13 @@ class SlackChannel:
         """Events, interactivity and the slash command on SLACK_HOST:SLACK_PORT/slack/events."""
         runner = web.AppRunner(self.bolt.web_app(path="/slack/events"))
         await runner.setup()
-        await web.TCPSite(runner, self.app.settings.slack_host, self.app.settings.slack_port).start()
+        await web.TCPSite(runner, self.settings.slack_host, self.settings.slack_port).start()
         return runner
 
     async def serve_socket_mode(self) -> Any:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-        assert self.app.settings.slack_app_token is not None
-        handler = AsyncSocketModeHandler(self.bolt, self.app.settings.slack_app_token.get_secret_value())
+        assert self.settings.slack_app_token is not None
+        handler = AsyncSocketModeHandler(self.bolt, self.settings.slack_app_token.get_secret_value())
         await handler.connect_async()
         return handler

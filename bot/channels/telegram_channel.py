@@ -26,9 +26,10 @@ from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import Application
 
 from adapters import telegram as adapter
-from bot.app import App, ChannelError
-from bot.delivery import DeliveryWorker
-from bot.ratelimit import TELEGRAM, Limits
+from bot.channels.protocol import ChannelError, ChannelHooks
+from bot.config import Settings
+from bot.outbound.delivery import DeliveryWorker
+from bot.outbound.ratelimit import TELEGRAM, Limits
 from conversations.i18n import T
 from conversations.messages import Address, Outbound
 
@@ -46,7 +47,8 @@ MAX_FAILURES = 3  # tries for an update that fails for another reason than the d
 
 @dataclass
 class TelegramChannel:
-    app: App
+    settings: Settings
+    hooks: ChannelHooks
     application: Application  # type: ignore[type-arg]
     worker: DeliveryWorker
     poll_timeout: int = POLL_TIMEOUT
@@ -54,8 +56,7 @@ class TelegramChannel:
     username: str = field(default="", init=False)
 
     @classmethod
-    def build(cls, app: App, *, limits: Limits = TELEGRAM) -> TelegramChannel:
-        settings = app.settings
+    def build(cls, settings: Settings, hooks: ChannelHooks, *, limits: Limits = TELEGRAM) -> TelegramChannel:
         assert settings.telegram_bot_token is not None
         application = (
             Application.builder()
@@ -67,10 +68,8 @@ class TelegramChannel:
             .build()
         )
         sender = adapter.TelegramSender(application.bot)
-        worker = DeliveryWorker(
-            app.database, sender, app.clock, blocking=app.blocking, concurrency=CONCURRENT_DELIVERIES, limits=limits
-        )
-        return cls(app, application, worker)
+        worker = hooks.delivery_worker(sender, limits=limits, concurrency=CONCURRENT_DELIVERIES)
+        return cls(settings, hooks, application, worker)
 
     async def start(self) -> None:
         """Check the token (getMe) and publish the command menu."""
@@ -80,11 +79,11 @@ class TelegramChannel:
             # The library's message repeats the token; never print it.
             raise ChannelError("TELEGRAM_BOT_TOKEN: Telegram did not accept this token (check it with @BotFather).") from None
         except NetworkError as error:
-            url = self.app.settings.telegram_api_base_url
+            url = self.settings.telegram_api_base_url
             raise ChannelError(f"TELEGRAM_API_BASE_URL: cannot reach the Bot API at {url} ({error}).") from None
         self.username = self.application.bot.username
-        language = self.app.settings.default_language
-        commands = [BotCommand(name, self.app.catalogs.render(language, T(f"command.{name}"))) for name in MENU_COMMANDS]
+        language = self.hooks.default_language
+        commands = [BotCommand(name, self.hooks.render(language, T(f"command.{name}"))) for name in MENU_COMMANDS]
         await self.application.bot.set_my_commands(commands)
 
     async def stop(self) -> None:
@@ -92,20 +91,20 @@ class TelegramChannel:
 
     async def receive(self) -> None:
         """Take updates until cancelled: by webhook when TELEGRAM_WEBHOOK_URL is set, else polling."""
-        await (self.serve_webhook() if self.app.settings.telegram_webhook_url else self.poll())
+        await (self.serve_webhook() if self.settings.telegram_webhook_url else self.poll())
 
     async def handle(self, payload: dict[str, Any]) -> None:
         """Handle one update completely; raises if it could not be (so it is not confirmed)."""
         translated = adapter.to_inbound(payload, bot_username=self.username)
         if isinstance(translated, adapter.Pressed):
             await self._acknowledge(translated)
-            await self.app.blocking(self.app.service.handle, translated.inbound)
+            await self.hooks.on_inbound(translated.inbound)
         elif isinstance(translated, adapter.GroupCall):
-            await self.app.blocking(self._invite_to_private_chat, translated.address, payload["update_id"])
+            await self._invite_to_private_chat(translated.address, payload["update_id"])
         elif isinstance(translated, adapter.BotBlocked):
-            await self.app.blocking(self.app.service.mark_unreachable, translated.address)
+            await self.hooks.mark_unreachable(translated.address)
         elif translated is not None:
-            await self.app.blocking(self.app.service.handle, translated)
+            await self.hooks.on_inbound(translated)
         self.worker.wake.set()
 
     async def _acknowledge(self, press: adapter.Pressed) -> None:
@@ -120,10 +119,10 @@ class TelegramChannel:
         except (BadRequest, RetryAfter) as error:  # "query is too old", "message is not modified"
             log.info("could not acknowledge a button press: %s", error)
 
-    def _invite_to_private_chat(self, address: Address, update_id: int) -> None:
+    async def _invite_to_private_chat(self, address: Address, update_id: int) -> None:
         link = f"https://t.me/{self.username}?start=join"
-        text = self.app.catalogs.render(self.app.settings.default_language, T("group.invite", link=link))
-        self.app.service.say(address, Outbound(text), event_id=str(update_id))
+        text = self.hooks.render(self.hooks.default_language, T("group.invite", link=link))
+        await self.hooks.say(address, Outbound(text), str(update_id))
 
     async def poll(self) -> None:
         """Long-poll getUpdates; confirm each update only after it was handled."""
@@ -182,7 +181,7 @@ class TelegramChannel:
 
     async def serve_webhook(self) -> None:
         """Receive updates on TELEGRAM_WEBHOOK_PORT; register the webhook with its secret."""
-        settings = self.app.settings
+        settings = self.settings
         assert settings.telegram_webhook_url is not None
         if settings.telegram_webhook_secret is None:
             raise ChannelError("TELEGRAM_WEBHOOK_SECRET: set a secret for webhook mode (1-256 of A-Z a-z 0-9 _ -).")

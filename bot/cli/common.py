@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
 from bot import app as application
+from bot.channels.protocol import ChannelError
 from bot.config import Settings, describe_error
 from storage import db
 
@@ -22,7 +23,7 @@ def friendly_errors() -> Iterator[None]:
         yield
     except ValidationError as error:
         fail(describe_error(error))
-    except (db.DatabaseError, application.ChannelError) as error:
+    except (db.DatabaseError, ChannelError) as error:
         fail(str(error))
     except OperationalError as error:
         fail(f"Cannot use the database (DATABASE_URL): {error.orig}")

@@ -20,15 +20,16 @@ from sqlmodel import Session
 
 from adapters import console
 from bot import app as application
-from bot import cli_staff
-from bot.cli_common import fail, friendly_errors, opened_app, settings
+from bot.channels import terminal_chat
+from bot.cli import staff_commands
+from bot.cli.common import fail, friendly_errors, opened_app, settings
 from storage import db, submissions
 from storage.models import STATUSES
 
 app = typer.Typer(help="cocreate: a chat bot for co-creating public services with citizens.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-cli_staff.register(app)
+staff_commands.register(app)
 
 
 class Kind(str, Enum):
@@ -51,10 +52,11 @@ def chat(
     with friendly_errors():
         built = application.build_app(settings())
     name = as_ or getpass.getuser()
+    hooks = built.channel_hooks()
     try:
-        asyncio.run(application.chat(built, name=name, stdin=sys.stdin, stdout=sys.stdout))
+        asyncio.run(terminal_chat.chat(hooks, name=name, stdin=sys.stdin, stdout=sys.stdout))
     except KeyboardInterrupt:
-        print("\n" + application.bye_text(built, console.address_for(name)))
+        print("\n" + asyncio.run(terminal_chat.goodbye(hooks, console.address_for(name))))
     finally:
         built.close()
 

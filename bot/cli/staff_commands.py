@@ -15,8 +15,9 @@ from rich.text import Text
 from sqlmodel import Session, func, select
 
 from bot import app as application
-from bot import broadcasting, staff_actions
-from bot.cli_common import fail, opened_app
+from bot.operations import broadcasting
+from bot.operations import status_changes
+from bot.cli.common import fail, opened_app
 from conversations.i18n import T
 from storage import broadcasts, outbox, submissions
 from storage.broadcasts import Audience
@@ -48,11 +49,11 @@ def status(
     """Move a submission to a new status; the submitter and its supporters are told."""
     with opened_app() as built, Session(built.database) as session, session.begin():
         try:
-            changed = staff_actions.change_status(
+            changed = status_changes.change_status(
                 session, ref=ref, status=new_status, note=note, by="cli", duplicate_of=of, now=built.clock(),
                 notices=built.notices,
             )  # fmt: skip
-        except staff_actions.StaffActionError as error:
+        except status_changes.StaffActionError as error:
             fail(str(error))
     if changed.noted_only:
         typer.echo(f"{changed.ref}: note added to its history (still {changed.status}; nobody is notified).")

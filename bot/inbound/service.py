@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Callable, Mapping, Sequence
 
-from sqlalchemy import Engine as Database
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from conversations.context import Context, Details, FlowSettings, Page, Person, Summary
@@ -35,16 +35,18 @@ from conversations.effects import (
     StopUpdates,
     Subscribe,
 )
-from conversations.engine import Engine
+from conversations.engine import FlowEngine
 from conversations.i18n import Catalogs
 from conversations.language import worth_detecting
 from conversations.messages import Address, Inbound, Outbound
 from conversations.refs import make_ref
 from conversations.state import State
-from bot import broadcasting, followups, staff_actions
-from bot.notices import Notices
+from bot.operations import broadcasting
+from bot.operations import follow_up_messages
+from bot.operations import status_changes
+from bot.outbound.notices import Notices
 from storage import broadcasts, citizens, outbox, submissions
-from storage import followups as follow_up_rows
+from storage import followups
 from storage.broadcasts import Audience
 from storage.followups import Due
 from storage.models import Citizen, DesignOfferCreate, IdeaCreate, ProblemCreate
@@ -115,8 +117,8 @@ class _Work:
 
 @dataclass(frozen=True)
 class ConversationService:
-    database: Database
-    flows: Engine
+    database: Engine
+    flows: FlowEngine
     settings: FlowSettings
     catalogs: Catalogs
     clock: Callable[[], datetime]
@@ -240,10 +242,10 @@ class ConversationService:
         elif isinstance(effect, SaveDesignOffer):
             return _create_design_offer(session, citizen.id, effect, now)
         elif isinstance(effect, ScheduleFollowUp):
-            rows = follow_up_rows.schedule(session, kind=effect.kind, target_id=effect.target_id, due=effect.due)
+            rows = followups.schedule(session, kind=effect.kind, target_id=effect.target_id, due=effect.due)
             work.follow_ups.extend(rows)
         elif isinstance(effect, RecordCheck):
-            note = followups.CHECK_NOTES[effect.answer]
+            note = follow_up_messages.CHECK_NOTES[effect.answer]
             submissions.record_check(
                 session, kind=effect.kind, id_=effect.target_id, citizen_id=citizen.id, note=note, now=now
             )
@@ -267,12 +269,12 @@ class ConversationService:
             return Receipt(effect.kind, effect.target_id, ref, "failed", "staff only")
         try:
             with work.session.begin_nested():  # a refused change leaves nothing behind
-                changed = staff_actions.change_status(
+                changed = status_changes.change_status(
                     work.session, ref=ref, status=effect.status, note=effect.note,
                     by=f"{citizen.channel}:{citizen.channel_user_id}", duplicate_of=effect.duplicate_of,
                     now=work.now, notices=self.notices,
                 )  # fmt: skip
-        except staff_actions.StaffActionError as error:
+        except status_changes.StaffActionError as error:
             return Receipt(effect.kind, effect.target_id, ref, "failed", str(error))
         return Receipt(effect.kind, effect.target_id, ref, "noted" if changed.noted_only else "changed", str(changed.notified))
 
@@ -280,7 +282,7 @@ class ConversationService:
         assert work.citizen.id is not None
         receipt = _create_idea(work.session, work.citizen.id, effect, work.now)
         if effect.problem_id is not None:
-            followups.tell_reporter_about_idea(
+            follow_up_messages.tell_reporter_about_idea(
                 work.session, idea_id=receipt.id, by_citizen=work.citizen.id, now=work.now, notices=self.notices
             )
         return receipt

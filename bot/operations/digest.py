@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from sqlmodel import Session, col, select
 
-from bot.notices import Notices
+from bot.outbound.notices import Notices
 from conversations.i18n import T, Text
 from conversations.refs import make_ref
 from storage import citizens, submissions

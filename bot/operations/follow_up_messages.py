@@ -8,7 +8,7 @@ from datetime import datetime, tzinfo
 
 from sqlmodel import Session, col, func, select
 
-from bot.notices import Notices
+from bot.outbound.notices import Notices
 from conversations.commands import CHECK_ANSWERS, FOLLOW_UP_BUTTON
 from conversations.context import Summary
 from conversations.i18n import T, Text

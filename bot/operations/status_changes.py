@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.notices import Notices
+from bot.outbound.notices import Notices
 from conversations.i18n import T
 from conversations.refs import CLOSED_STATUSES, STATUSES, make_ref, parse_ref
 from storage import followups, submissions

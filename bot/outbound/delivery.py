@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable
 
-from sqlalchemy import Engine as Database
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from adapters.base import Blocked, Queued, RetryAfter, Sender, SendResult, Sent, TemporaryError
 from conversations.messages import Address, Choice, Outbound
-from bot.leader import elected
-from bot.ratelimit import UNLIMITED, Limits, RateLimiter
+from bot.runtime.election import elected
+from bot.outbound.ratelimit import UNLIMITED, Limits, RateLimiter
 from storage import broadcasts, outbox
 from storage.models import OutboxMessage
 
@@ -36,10 +36,12 @@ def _queued(row: OutboxMessage) -> Queued:
     choices = tuple(Choice(c["value"], c["label"]) for c in row.choices)
     return Queued(row.id, address, Outbound(row.text, choices, row.kind), row.attempts, row.citizen_id)
 
+DEFAULT_CONCURRENCY = 16  # sends in flight at once
+
 
 @dataclass
 class DeliveryWorker:
-    database: Database
+    database: Engine
     sender: Sender
     clock: Callable[[], datetime]
     batch_size: int = 50
@@ -48,7 +50,7 @@ class DeliveryWorker:
     poll_interval: float = 1.0
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
-    concurrency: int = 16
+    concurrency: int = DEFAULT_CONCURRENCY
     # How database work is run off the event loop (bot/blocking.py); tests may keep the default.
     blocking: Callable[..., Awaitable[Any]] = asyncio.to_thread
     limits: Limits = UNLIMITED

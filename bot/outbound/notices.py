@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.quiet import QuietHours
+from bot.outbound.quiet import QuietHours
 from conversations.i18n import Catalogs, Text
 from conversations.messages import Address, Choice, Outbound
 from storage import outbox

@@ -9,12 +9,12 @@ from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, Awaitable, Callable
 
 from sqlalchemy import Connection, text
-from sqlalchemy import Engine as Database
+from sqlalchemy import Engine
 
 
 @asynccontextmanager
 async def elected(
-    database: Database,
+    database: Engine,
     name: str,
     *,
     stopping: asyncio.Event,

@@ -11,17 +11,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
-from sqlalchemy import Engine as Database
+from sqlalchemy import Engine
 from sqlalchemy import delete
 from sqlmodel import Session, col
 
-from bot.digest import send_digests
-from bot.followups import send_follow_up
-from bot.notices import Notices
+from bot.operations.digest import send_digests
+from bot.operations.follow_up_messages import send_follow_up
+from bot.outbound.notices import Notices
 from storage.models import ProcessedEvent
 
 if TYPE_CHECKING:
-    from bot.scheduler import Scheduler
+    from bot.scheduling.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 # Channels redeliver an event within minutes (Slack) or a day (Telegram); a week is ample.
@@ -30,7 +30,7 @@ KEEP_PROCESSED_EVENTS = timedelta(days=7)
 
 @dataclass(frozen=True)
 class JobContext:
-    database: Database
+    database: Engine
     blocking: Callable[..., Awaitable[Any]]
     clock: Callable[[], datetime]
     notices: Notices

@@ -25,13 +25,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import Engine as Database
+from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot import jobs
+from bot.scheduling import jobs
 from bot.config import Settings
-from bot.leader import elected
-from bot.notices import Notices
+from bot.runtime.election import elected
+from bot.outbound.notices import Notices
 from storage import followups
 from storage.followups import Due
 from storage.db import create_db_engine
@@ -88,7 +88,7 @@ def follow_up_job_id(follow_up_id: int) -> str:
 
 @dataclass
 class Scheduler:
-    database: Database
+    database: Engine
     settings: Settings
     notices: Notices
     clock: Callable[[], datetime]

@@ -10,7 +10,7 @@ from typing import Iterator
 import pytest
 from sqlmodel import Session, select
 
-from bot import broadcasting
+from bot.operations import broadcasting
 from bot.app import App, build_app
 from conversations.messages import Address, Inbound
 from storage import broadcasts, citizens

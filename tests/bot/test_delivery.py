@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from adapters.base import Blocked, Failed, Queued, RetryAfter, SendResult, Sent, TemporaryError
 from bot.app import App
-from bot.delivery import DeliveryWorker
+from bot.outbound.delivery import DeliveryWorker
 from conversations.messages import Address, Outbound
 from storage import outbox
 from storage.models import Citizen, OutboxMessage

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlmodel import Session, select
 
-from bot import jobs
+from bot.scheduling import jobs
 from bot.app import App, build_app
 from bot.config import Settings
-from bot.digest import send_digests
+from bot.operations.digest import send_digests
 from conversations.messages import Address
 from storage import citizens, submissions
 from storage.models import IdeaCreate, OutboxMessage, ProblemCreate, ProcessedEvent, StatusChange

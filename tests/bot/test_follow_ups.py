@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from bot.app import App, build_app
-from bot.followups import send_follow_up
+from bot.operations.follow_up_messages import send_follow_up
 from conversations.messages import Address, Inbound
 from storage import submissions
 from storage.models import FollowUp, OutboxMessage

@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.app import App, build_app
-from bot.broadcasting import BroadcastTextError, checked_texts, texts_from_file
+from bot.operations.broadcasting import BroadcastTextError, checked_texts, texts_from_file
 from conversations.i18n import T
 from conversations.language import language_name
 from conversations.messages import Address, Inbound

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.quiet import QuietHours
+from bot.outbound.quiet import QuietHours
 
 MADRID = ZoneInfo("Europe/Madrid")
 OVERNIGHT = QuietHours(MADRID, (time(21, 0), time(8, 0)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.ratelimit import Limits, RateLimiter
+from bot.outbound.ratelimit import Limits, RateLimiter
 
 
 class FakeTime:

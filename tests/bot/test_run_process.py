@@ -127,7 +127,7 @@ def test_kill_9_mid_broadcast_everyone_gets_it_and_only_in_flight_ones_twice(tmp
     assert set(copies) == {str(p) for p in people}  # nobody missing
     twice = [chat for chat, n in copies.items() if n > 1]
     # Only messages on the wire at the kill can go twice: at most one per delivery slot.
-    from bot.telegram_channel import CONCURRENT_DELIVERIES
+    from bot.channels.telegram_channel import CONCURRENT_DELIVERIES
 
     assert len(twice) <= CONCURRENT_DELIVERIES and max(copies.values()) <= 2
     report = subprocess.run(

@@ -19,8 +19,8 @@ from sqlmodel import Session, func, select
 
 from bot.app import App, build_app
 from bot.config import Settings
-from bot.ratelimit import UNLIMITED
-from bot.slack_channel import SlackChannel
+from bot.outbound.ratelimit import UNLIMITED
+from bot.channels.slack_channel import SlackChannel
 from conversations.i18n import T
 from conversations.messages import Address
 from storage import broadcasts, citizens, submissions
@@ -94,7 +94,7 @@ class Slack:
 
 @asynccontextmanager
 async def serving(app: App) -> AsyncIterator[Slack]:
-    channel = SlackChannel.build(app, limits=UNLIMITED)  # the limits have tests of their own
+    channel = SlackChannel.build(app.settings, app.channel_hooks(), limits=UNLIMITED)  # the limits have tests of their own
     channel.worker.poll_interval = 0.2
     await channel.start()
     receiving = asyncio.create_task(channel.receive())
@@ -244,7 +244,7 @@ def test_socket_mode_receives_events_over_the_websocket_and_acknowledges_them(sq
     app = build_app(settings)
 
     async def scenario() -> None:
-        channel = SlackChannel.build(app, limits=UNLIMITED)
+        channel = SlackChannel.build(app.settings, app.channel_hooks(), limits=UNLIMITED)
         await channel.start()
         tasks = [asyncio.create_task(channel.receive()), asyncio.create_task(channel.worker.run())]
         envelope = await asyncio.to_thread(fake.send_envelope, fixture("event_message_im.json"))

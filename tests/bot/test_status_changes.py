@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.app import App, build_app
-from bot.staff_actions import StaffActionError, change_status
+from bot.operations.status_changes import StaffActionError, change_status
 from conversations.messages import Address, Inbound
 from storage import submissions
 from storage.models import StatusChange

@@ -14,8 +14,8 @@ from sqlmodel import Session, select
 
 from bot.app import App, build_app
 from bot.config import Settings
-from bot.ratelimit import UNLIMITED
-from bot.telegram_channel import TelegramChannel
+from bot.outbound.ratelimit import UNLIMITED
+from bot.channels.telegram_channel import TelegramChannel
 from conversations.messages import Address, Outbound
 from storage import outbox
 from storage.models import Citizen, OutboxMessage, Problem
@@ -75,7 +75,7 @@ def with_content(kind: str, user_id: int = ALICE) -> dict[str, Any]:
 @asynccontextmanager
 async def serving(app: App, *, scheduler: bool = False) -> AsyncIterator[TelegramChannel]:
     """The Telegram channel receiving and delivering (and the scheduler, when asked)."""
-    channel = TelegramChannel.build(app, limits=UNLIMITED)  # the limits have tests of their own
+    channel = TelegramChannel.build(app.settings, app.channel_hooks(), limits=UNLIMITED)  # the limits have tests of their own
     channel.poll_timeout = 1
     channel.worker.poll_interval = 0.2
     await channel.start()
@@ -258,7 +258,7 @@ def test_webhook_mode_checks_the_secret(sqlite_url: str, fake: FakeTelegram, unu
     app = build_app(settings)
 
     async def scenario() -> None:
-        channel = TelegramChannel.build(app)
+        channel = TelegramChannel.build(app.settings, app.channel_hooks())
         await channel.start()
         tasks = [asyncio.create_task(channel.serve_webhook()), asyncio.create_task(channel.worker.run())]
         await asyncio.to_thread(fake.wait_until, lambda f: bool(f.calls_of("setWebhook")))

@@ -1,0 +1,5 @@
+"""`python -m bot.cli` runs the `cocreate` command line."""
+
+from bot.cli.main import app
+
+app(prog_name="cocreate")
