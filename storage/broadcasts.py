@@ -1,5 +1,6 @@
-"""Broadcasts to diffusers, staff identities and community groups. Keyword-only functions over
-a caller-owned Session."""
+"""Broadcasts to diffusers: their audience, queueing, reports and reach. Keyword-only functions
+over a caller-owned Session. Staff identities are in storage/staff.py, community groups in
+storage/community_groups.py."""
 
 from __future__ import annotations
 
@@ -7,13 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Mapping, Sequence
 
-from sqlalchemy import and_, bindparam, case, exists, func, insert, literal, or_
+from sqlalchemy import and_, case, exists, func, insert, literal, or_
 from sqlmodel import Session, col, select
 
-from conversations.messages import Address, Outbound
-from storage.models import Broadcast, Citizen, CommunityGroup, OutboxMessage, Reach, Staff, Subscription
+from conversations.messages import Outbound
+from storage.community_groups import groups
+from storage.models import Broadcast, Citizen, CommunityGroup, OutboxMessage, Reach, Subscription
 from storage.outbox import PRIORITIES
-from storage.upsert import insert_or_ignore
 
 
 @dataclass(frozen=True)
@@ -47,10 +48,9 @@ def _recipients(audience: Audience, default_language: str) -> Any:
 
 
 def _groups(session: Session, audience: Audience) -> list[CommunityGroup]:
-    groups = session.exec(select(CommunityGroup)).all()
     return [
         g
-        for g in groups
+        for g in groups(session)
         if (not audience.topic or audience.topic in g.topics) and (not audience.channel or g.channel == audience.channel)
     ]
 
@@ -188,52 +188,6 @@ def record_reach(session: Session, *, broadcast_id: int, citizen_id: int, people
 def unsubscribe_all(session: Session, *, citizen_id: int) -> None:
     for subscription in session.exec(select(Subscription).where(Subscription.citizen_id == citizen_id)):
         session.delete(subscription)
-
-
-def add_staff(session: Session, *, address: str) -> bool:
-    channel, user_id = address.split(":", 1)
-    return insert_or_ignore(session, Staff, {"channel": channel, "user_id": user_id})
-
-
-def remove_staff(session: Session, *, address: str) -> bool:
-    channel, user_id = address.split(":", 1)
-    found = session.exec(select(Staff).where(Staff.channel == channel, Staff.user_id == user_id)).first()
-    if found is not None:
-        session.delete(found)
-    return found is not None
-
-
-def staff_list(session: Session) -> list[str]:
-    return [f"{s.channel}:{s.user_id}" for s in session.exec(select(Staff).order_by(col(Staff.id)))]
-
-
-# Built once: it runs for every inbound message.
-_STAFF = select(Staff.id).where(Staff.channel == bindparam("channel"), Staff.user_id == bindparam("user_id"))
-
-
-def is_staff(session: Session, *, address: Address, configured: Sequence[str]) -> bool:
-    if f"{address.channel}:{address.user_id}" in configured:
-        return True
-    keys = {"channel": address.channel, "user_id": address.user_id}
-    return session.exec(_STAFF, params=keys).first() is not None
-
-
-def set_group(session: Session, *, channel: str, chat_id: str, topics: Sequence[str]) -> None:
-    found = session.exec(select(CommunityGroup).where(CommunityGroup.channel == channel, CommunityGroup.chat_id == chat_id)).first()
-    group = found or CommunityGroup(channel=channel, chat_id=chat_id)
-    group.topics = list(topics)
-    session.add(group)
-
-
-def remove_group(session: Session, *, channel: str, chat_id: str) -> bool:
-    found = session.exec(select(CommunityGroup).where(CommunityGroup.channel == channel, CommunityGroup.chat_id == chat_id)).first()
-    if found is not None:
-        session.delete(found)
-    return found is not None
-
-
-def groups(session: Session) -> list[CommunityGroup]:
-    return list(session.exec(select(CommunityGroup).order_by(col(CommunityGroup.id))))
 
 
 def broadcasts_sent_since(session: Session, *, citizen_id: int, since: datetime) -> list[datetime]:

@@ -3,11 +3,13 @@ transaction (the Session), so a whole inbound event commits or rolls back as one
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, update
-from sqlmodel import Session, col, select
+from sqlalchemy import bindparam, delete, update
+from sqlmodel import Session, col, func, select
 
 from conversations.messages import Address
 from storage import outbox
@@ -17,6 +19,23 @@ from storage.upsert import insert_or_ignore
 
 # Built once: every inbound message runs these, and building a statement costs more than
 # executing it on SQLite. Statements are immutable, so sharing them is safe.
+@dataclass(frozen=True)
+class Concerned:
+    """Someone to tell about a change: the submitter or a supporter, and where to reach them."""
+
+    citizen_id: int
+    channel: str
+    chat_id: str
+    user_id: str
+    thread_id: str | None
+    language: str | None
+
+
+def as_concerned(person: Citizen) -> Concerned:
+    assert person.id is not None
+    return Concerned(person.id, person.channel, person.chat_id, person.channel_user_id, person.thread_id, person.language)
+
+
 _PERSON = (
     select(Citizen, Conversation)
     .join(Conversation, col(Conversation.citizen_id) == Citizen.id)
@@ -128,3 +147,29 @@ def subscribe(session: Session, *, citizen_id: int, topics: tuple[str, ...], are
         subscription = kept.get(topic) or Subscription(citizen_id=citizen_id, topic=topic)
         subscription.area = area
         session.add(subscription)
+
+
+def diffusers_and_topics(session: Session) -> list[tuple[Concerned, set[str]]]:
+    """Everyone who follows topics and can be reached, with their topics, in id order."""
+    rows = session.exec(
+        select(Citizen, Subscription.topic)
+        .join(Subscription, col(Subscription.citizen_id) == Citizen.id)
+        .where(col(Citizen.unreachable).is_(False), col(Citizen.consented_at).is_not(None))
+    ).all()
+    topics: dict[int, set[str]] = defaultdict(set)
+    people: dict[int, Citizen] = {}
+    for person, topic in rows:
+        assert person.id is not None
+        topics[person.id].add(topic)
+        people[person.id] = person
+    return [(as_concerned(people[id_]), topics[id_]) for id_ in sorted(people)]
+
+
+def count_by_role(session: Session) -> dict[str | None, int]:
+    """How many people are in each role (None: not chosen yet)."""
+    return {role: count for role, count in session.exec(select(Citizen.role, func.count()).group_by(Citizen.role))}
+
+
+def forget_processed_events(session: Session, *, before: datetime) -> None:
+    """Event ids are kept to drop redeliveries; older than channels redeliver, they can go."""
+    session.execute(delete(ProcessedEvent).where(col(ProcessedEvent.processed_at) < before))

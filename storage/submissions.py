@@ -25,6 +25,7 @@ from storage.models import (
     StatusChange,
     Support,
 )
+from storage.citizens import Concerned, as_concerned
 from storage.types import utcnow
 from storage.upsert import insert_or_ignore
 
@@ -135,6 +136,11 @@ def summary_of(session: Session, *, kind: str, id: int) -> Summary | None:
     table = TABLES[kind]
     row = session.exec(_listed(kind, table).where(table.id == id)).first()
     return None if row is None else Summary(kind, id, make_ref(kind, id), row[1], row[2], row[4])
+
+
+def problem_of(session: Session, *, idea_id: int) -> int | None:
+    """The problem an idea was proposed for (None for a free-standing idea or no such idea)."""
+    return session.exec(select(Idea.problem_id).where(Idea.id == idea_id)).first()
 
 
 def stage_moved() -> Any:
@@ -292,18 +298,6 @@ def history(session: Session, *, kind: str, target_id: int) -> list[StatusChange
     return list(session.exec(statement.order_by(col(StatusChange.created_at), col(StatusChange.id))))
 
 
-@dataclass(frozen=True)
-class Concerned:
-    """Someone to tell about a change: the submitter or a supporter, and where to reach them."""
-
-    citizen_id: int
-    channel: str
-    chat_id: str
-    user_id: str
-    thread_id: str | None
-    language: str | None
-
-
 def change_status(
     session: Session,
     *,
@@ -350,11 +344,6 @@ def submitter(session: Session, *, kind: str, id_: int) -> Concerned | None:
         )
     ).first()
     return as_concerned(person) if person is not None else None
-
-
-def as_concerned(person: Citizen) -> Concerned:
-    assert person.id is not None
-    return Concerned(person.id, person.channel, person.chat_id, person.channel_user_id, person.thread_id, person.language)
 
 
 def concerned(session: Session, *, kind: str, id_: int) -> list[Concerned]:

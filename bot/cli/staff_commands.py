@@ -12,16 +12,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
-from sqlmodel import Session, func, select
+from sqlmodel import Session
 
 from bot import app as application
 from bot.operations import broadcasting
 from bot.operations import status_changes
 from bot.cli.common import fail, opened_app
 from conversations.i18n import T
-from storage import broadcasts, outbox, submissions
+from storage import broadcasts, citizens, community_groups, outbox, staff, submissions
 from storage.broadcasts import Audience
-from storage.models import STATUSES, Citizen
+from storage.models import STATUSES
 
 ROLES = ("explorer", "ideator", "designer", "diffuser", "any")
 IDENTITY = re.compile(r"^(telegram|slack|console):\S+$")
@@ -166,7 +166,7 @@ def stats() -> None:
     """People by role, submissions by status, messages by delivery status."""
     console = Console()
     with opened_app() as built, Session(built.database) as session:
-        people = dict(session.exec(select(Citizen.role, func.count()).group_by(Citizen.role)).all())
+        people = citizens.count_by_role(session)
         messages = outbox.counts(session)
         by_status = {kind: submissions.status_counts(session, kind=kind) for kind in submissions.TABLES}
     roles = ", ".join(f"{role or 'no role yet'} {count:,}" for role, count in sorted(people.items(), key=str))
@@ -188,7 +188,7 @@ def staff_add(identity: str = typer.Argument(..., help="CHANNEL:ID, e.g. telegra
     """Let this person use staff commands (/broadcast, /inbox) in chats."""
     _identity(identity)
     with opened_app() as built, Session(built.database) as session, session.begin():
-        added = broadcasts.add_staff(session, address=identity)
+        added = staff.add_staff(session, address=identity)
     typer.echo(f"{identity} is staff." if added else f"{identity} was already staff.")
 
 
@@ -197,7 +197,7 @@ def staff_remove(identity: str = typer.Argument(..., help="CHANNEL:ID")) -> None
     """Take staff commands away from this person (STAFF in the environment still counts)."""
     _identity(identity)
     with opened_app() as built, Session(built.database) as session, session.begin():
-        removed = broadcasts.remove_staff(session, address=identity)
+        removed = staff.remove_staff(session, address=identity)
     typer.echo(f"{identity} is no longer staff." if removed else f"{identity} was not staff (in the database).")
 
 
@@ -205,7 +205,7 @@ def staff_remove(identity: str = typer.Argument(..., help="CHANNEL:ID")) -> None
 def staff_list() -> None:
     """Staff from STAFF and from the database."""
     with opened_app() as built, Session(built.database) as session:
-        stored = broadcasts.staff_list(session)
+        stored = staff.staff_list(session)
     for identity in built.settings.staff:
         typer.echo(f"{identity}  (STAFF)")
     for identity in stored:
@@ -227,7 +227,7 @@ def groups_add(
         if unknown:
             fail(f"Unknown topic(s) {', '.join(unknown)}; topics are the CATEGORIES: {', '.join(categories)}")
         with Session(built.database) as session, session.begin():
-            broadcasts.set_group(session, channel=channel, chat_id=chat_id, topics=topic)
+            community_groups.set_group(session, channel=channel, chat_id=chat_id, topics=topic)
     typer.echo(f"{identity} gets broadcasts on: {', '.join(topic) or 'every topic'}.")
 
 
@@ -236,7 +236,7 @@ def groups_remove(identity: str = typer.Argument(..., help="CHANNEL:CHAT_ID")) -
     """Stop sending broadcasts to this group."""
     channel, chat_id = _identity(identity).split(":", 1)
     with opened_app() as built, Session(built.database) as session, session.begin():
-        removed = broadcasts.remove_group(session, channel=channel, chat_id=chat_id)
+        removed = community_groups.remove_group(session, channel=channel, chat_id=chat_id)
     typer.echo(f"{identity} removed." if removed else f"{identity} was not registered.")
 
 
@@ -244,7 +244,7 @@ def groups_remove(identity: str = typer.Argument(..., help="CHANNEL:CHAT_ID")) -
 def groups_list() -> None:
     """Registered group chats and their topics."""
     with opened_app() as built, Session(built.database) as session:
-        found = broadcasts.groups(session)
+        found = community_groups.groups(session)
     for group in found:
         typer.echo(f"{group.channel}:{group.chat_id}  {', '.join(group.topics) or 'every topic'}")
     if not found:

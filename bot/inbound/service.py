@@ -45,7 +45,7 @@ from bot.operations import broadcasting
 from bot.operations import follow_up_messages
 from bot.operations import status_changes
 from bot.outbound.notices import Notices
-from storage import broadcasts, citizens, outbox, submissions
+from storage import broadcasts, citizens, outbox, staff, submissions
 from storage import followups
 from storage.broadcasts import Audience
 from storage.followups import Due
@@ -97,7 +97,7 @@ class SessionLookup:
         return submissions.details(self.session, kind=kind, id_=id)
 
     def is_staff(self) -> bool:
-        return broadcasts.is_staff(self.session, address=self.address, configured=self.staff)
+        return staff.is_staff(self.session, address=self.address, configured=self.staff)
 
     def audience_size(self, *, topic: str | None) -> int:
         return broadcasting.audience_total(self.session, audience=Audience(topic=topic), settings=self.settings)
@@ -265,7 +265,7 @@ class ConversationService:
     def _change_status(self, work: _Work, effect: ChangeStatus) -> Receipt:
         ref = make_ref(effect.kind, effect.target_id)
         citizen = work.citizen
-        if not broadcasts.is_staff(work.session, address=work.address, configured=self.staff):
+        if not staff.is_staff(work.session, address=work.address, configured=self.staff):
             return Receipt(effect.kind, effect.target_id, ref, "failed", "staff only")
         try:
             with work.session.begin_nested():  # a refused change leaves nothing behind

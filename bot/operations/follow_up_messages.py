@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
 from bot.outbound.notices import Notices
 from conversations.commands import CHECK_ANSWERS, FOLLOW_UP_BUTTON
@@ -14,8 +14,8 @@ from conversations.context import Summary
 from conversations.i18n import T, Text
 from conversations.messages import Choice
 from conversations.refs import CLOSED_STATUSES, make_ref
-from storage import followups, submissions
-from storage.models import DesignOffer, Idea, StatusChange, Support
+from storage import activity, followups, submissions
+from storage.citizens import Concerned
 
 MAX_LISTED_IDEAS = 5
 
@@ -43,7 +43,8 @@ def send_follow_up(session: Session, *, follow_up_id: int, now: datetime, notice
         "next": next_check,
         "question": T("followup.ask_still") if summary.kind == "problem" else "",
     }
-    if _changes_since(session, row.kind, row.target_id, since) or _new_links(session, summary, since):
+    moved = activity.stage_moves(session, kind=row.kind, target_id=row.target_id, since=since)
+    if moved or activity.new_links(session, kind=row.kind, target_id=row.target_id, since=since):
         text = T("followup.news", supporters=summary.supporters, linked=_linked(session, summary), **params)
     else:
         text = T("followup.no_news", **params)
@@ -51,57 +52,19 @@ def send_follow_up(session: Session, *, follow_up_id: int, now: datetime, notice
     return True
 
 
-def _changes_since(session: Session, kind: str, target_id: int, since: datetime | None) -> int:
-    """Real moves of the status (not the creation, not notes, not the reporter's checks)."""
-    statement = select(func.count()).where(
-        StatusChange.kind == kind,
-        StatusChange.target_id == target_id,
-        submissions.stage_moved(),
-    )
-    if since is not None:
-        statement = statement.where(StatusChange.created_at > since)
-    return session.exec(statement).one()
-
-
-def _new_links(session: Session, summary: Summary, since: datetime | None) -> int:
-    """Ideas proposed for a problem, design offers for an idea, supporters: since `since`."""
-    counts = 0
-    for table, condition in _link_conditions(summary):
-        statement = select(func.count()).select_from(table).where(condition)
-        if since is not None:
-            statement = statement.where(table.created_at > since)
-        counts += session.exec(statement).one()
-    return counts
-
-
-def _link_conditions(summary: Summary) -> list[tuple[type, object]]:
-    supports = (Support, (Support.kind == summary.kind) & (Support.target_id == summary.id))
-    if summary.kind == "problem":
-        return [supports, (Idea, Idea.problem_id == summary.id)]
-    if summary.kind == "idea":
-        return [supports, (DesignOffer, DesignOffer.idea_id == summary.id)]
-    return [supports]
-
-
 def _linked(session: Session, summary: Summary) -> Text | str:
     if summary.kind == "problem":
-        ideas = session.exec(
-            select(Idea.id, Idea.title)
-            .where(Idea.problem_id == summary.id, col(Idea.status).not_in(("declined", "duplicate")))
-            .order_by(col(Idea.id))
-            .limit(MAX_LISTED_IDEAS)
-        ).all()
+        ideas = activity.live_ideas_for(session, problem_id=summary.id, limit=MAX_LISTED_IDEAS)
         if not ideas:
             return T("followup.no_ideas")
         lines = tuple(T("followup.idea", ref=make_ref("idea", id_), title=title) for id_, title in ideas)
         return T("followup.ideas", ideas=lines)
     if summary.kind == "idea":
-        offers = session.exec(select(func.count()).where(DesignOffer.idea_id == summary.id)).one()
-        return T("followup.designers", count=offers)
+        return T("followup.designers", count=activity.design_offer_count(session, idea_id=summary.id))
     return ""
 
 
-def _check_buttons(summary: Summary, notices: Notices, person: submissions.Concerned) -> tuple[Choice, ...]:
+def _check_buttons(summary: Summary, notices: Notices, person: Concerned) -> tuple[Choice, ...]:
     """ "Still a problem / Solved / Worse": only problems are asked."""
     if summary.kind != "problem":
         return ()
@@ -122,19 +85,14 @@ CHECK_NOTES = {
 def tell_reporter_about_idea(session: Session, *, idea_id: int, by_citizen: int, now: datetime, notices: Notices) -> bool:
     """Someone proposed an idea for a problem: its reporter hears about it, with an invitation
     to support the idea or help design it. Not sent to people about their own ideas."""
-    idea = session.get(Idea, idea_id)
-    if idea is None or idea.problem_id is None:
+    idea = submissions.summary_of(session, kind="idea", id=idea_id)
+    problem_id = submissions.problem_of(session, idea_id=idea_id)
+    if idea is None or problem_id is None:
         return False
-    reporter = submissions.submitter(session, kind="problem", id_=idea.problem_id)
-    problem = submissions.summary_of(session, kind="problem", id=idea.problem_id)
+    reporter = submissions.submitter(session, kind="problem", id_=problem_id)
+    problem = submissions.summary_of(session, kind="problem", id=problem_id)
     if reporter is None or problem is None or reporter.citizen_id == by_citizen:
         return False
-    text = T(
-        "notify.new_idea",
-        problem=problem.ref,
-        problem_title=problem.title,
-        idea=make_ref("idea", idea_id),
-        idea_title=idea.title,
-    )
+    text = T("notify.new_idea", problem=problem.ref, problem_title=problem.title, idea=idea.ref, idea_title=idea.title)
     notices.send(session, to=reporter, text=text, now=now)
     return True

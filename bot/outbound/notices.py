@@ -12,7 +12,7 @@ from bot.outbound.quiet import QuietHours
 from conversations.i18n import Catalogs, Text
 from conversations.messages import Address, Choice, Outbound
 from storage import outbox
-from storage.submissions import Concerned
+from storage.citizens import Concerned
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@ import zlib
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, Awaitable, Callable
 
-from sqlalchemy import Connection, text
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
+
+from storage import advisory_locks
 
 
 @asynccontextmanager
@@ -32,8 +33,7 @@ async def elected(
     leading = False
     try:
         while not stopping.is_set():
-            query = text("SELECT pg_try_advisory_lock(:key)")
-            if await blocking(lambda: connection.execute(query, {"key": key}).scalar()):
+            if await blocking(advisory_locks.try_lock, connection, key=key):
                 leading = True
                 break
             try:
@@ -50,6 +50,6 @@ async def elected(
 def _release(connection: Connection, key: int | None) -> None:
     try:
         if key is not None:
-            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            advisory_locks.unlock(connection, key=key)
     finally:
         connection.close()

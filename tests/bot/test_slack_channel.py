@@ -23,7 +23,7 @@ from bot.outbound.ratelimit import UNLIMITED
 from bot.channels.slack_channel import SlackChannel
 from conversations.i18n import T
 from conversations.messages import Address
-from storage import broadcasts, citizens, submissions
+from storage import citizens, staff, submissions
 from storage.models import Citizen, Idea, OutboxMessage, ProblemCreate, ProcessedEvent
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack, fixture
 
@@ -281,7 +281,7 @@ def test_a_slack_user_is_greeted_in_their_slack_locale(app: App, fake: FakeSlack
 def test_staff_open_the_inbox_with_the_slash_command(app: App, fake: FakeSlack) -> None:
     add_problem(app)
     with Session(app.database) as session, session.begin():
-        broadcasts.add_staff(session, address="slack:U0001")
+        staff.add_staff(session, address="slack:U0001")
     body = fixture("slash_command_body.txt").strip().replace("text=report", "text=inbox")
 
     async def scenario() -> dict[str, Any]:

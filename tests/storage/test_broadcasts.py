@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from conversations.messages import Address, Choice, Outbound
-from storage import broadcasts, citizens
+from storage import broadcasts, citizens, community_groups, staff
 from storage.broadcasts import Audience
 from storage.db import ensure_schema
 from storage.models import OutboxMessage
@@ -70,8 +70,8 @@ def test_topic_language_and_channel_filters_and_groups(db: Engine) -> None:
     with Session(db) as session, session.begin():
         person(session, "ana", topics=("roads", "parks"))
         person(session, "bob", topics=("parks",), language="es")
-        broadcasts.set_group(session, channel="slack", chat_id="C0100", topics=["parks"])
-        broadcasts.set_group(session, channel="slack", chat_id="C0200", topics=["roads"])
+        community_groups.set_group(session, channel="slack", chat_id="C0100", topics=["parks"])
+        community_groups.set_group(session, channel="slack", chat_id="C0200", topics=["roads"])
         sizes = broadcasts.audience_size(session, audience=Audience(topic="parks"), default_language="en")
         assert sizes == {"en": 1, "es": 1, "groups": 1}
         assert broadcasts.audience_size(session, audience=Audience(language="es"), default_language="en") == {"es": 1}
@@ -98,11 +98,11 @@ def test_reach_counts_each_diffusers_latest_answer(db: Engine) -> None:
 
 def test_staff_identities(db: Engine) -> None:
     with Session(db) as session, session.begin():
-        assert broadcasts.add_staff(session, address="telegram:42")
-        assert not broadcasts.add_staff(session, address="telegram:42")
+        assert staff.add_staff(session, address="telegram:42")
+        assert not staff.add_staff(session, address="telegram:42")
     with Session(db) as session, session.begin():
-        assert broadcasts.is_staff(session, address=Address("telegram", "42", "42"), configured=())
-        assert broadcasts.is_staff(session, address=Address("slack", "D1", "U9"), configured=("slack:U9",))
-        assert not broadcasts.is_staff(session, address=Address("telegram", "43", "43"), configured=())
-        assert broadcasts.remove_staff(session, address="telegram:42")
-        assert broadcasts.staff_list(session) == []
+        assert staff.is_staff(session, address=Address("telegram", "42", "42"), configured=())
+        assert staff.is_staff(session, address=Address("slack", "D1", "U9"), configured=("slack:U9",))
+        assert not staff.is_staff(session, address=Address("telegram", "43", "43"), configured=())
+        assert staff.remove_staff(session, address="telegram:42")
+        assert staff.staff_list(session) == []
