@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.channels.telegram_channel import MENU_COMMANDS
 from bot.config import DEFAULT_CATEGORIES
 from conversations.flows.designer import HOURS, SKILLS
 from conversations.flows.explorer import AFFECTED
@@ -19,14 +20,21 @@ ROOT = Path(__file__).resolve().parents[2]
 CATALOGS = load_catalogs()
 ENGLISH = CATALOGS.messages["en"]
 LITERAL_KEY = re.compile(r"""\bT\(\s*"([^"]+)"\s*[,)]""")
+COMPUTED_KEY = re.compile(r"""\bT\(\s*f"([^"]+)"\s*[,)]""")
+
+
+def _sources() -> list[str]:
+    return [source.read_text() for package in ("conversations", "bot", "adapters") for source in (ROOT / package).rglob("*.py")]
 
 
 def literal_keys() -> set[str]:
-    keys: set[str] = set()
-    for package in ("conversations", "bot", "adapters"):
-        for source in (ROOT / package).rglob("*.py"):
-            keys.update(LITERAL_KEY.findall(source.read_text()))
-    return keys
+    return {key for source in _sources() for key in LITERAL_KEY.findall(source)}
+
+
+def computed_key_patterns() -> set[str]:
+    """The f-string keys in the code (`f"broadcast.{label}"`), each as a regular expression."""
+    patterns = {key for source in _sources() for key in COMPUTED_KEY.findall(source)}
+    return {"^" + re.sub(r"\\\{[^}]*\\\}", "[^ ]+", re.escape(pattern)) + "$" for pattern in patterns}
 
 
 def computed_keys() -> set[str]:
@@ -48,11 +56,20 @@ def computed_keys() -> set[str]:
         keys |= {saved, f"{saved}.no_followup"}
     for count_key in ("error.pick_option", "error.out_of_range"):
         keys |= {count_key, f"{count_key}.one"}
+    keys |= {f"command.{name}" for name in MENU_COMMANDS}
+    keys |= {f"broadcast.{action}" for action in ("shared", "stop")}
     return keys
 
 
 def test_the_scan_finds_the_texts_the_code_uses() -> None:
     assert {"consent.ask", "explorer.ask_description", "console.bye"} <= literal_keys()
+
+
+@pytest.mark.parametrize("pattern", sorted(computed_key_patterns()))
+def test_every_key_built_at_run_time_has_its_values_listed_here(pattern: str) -> None:
+    """A new f-string key family must be listed in computed_keys(), or its catalog entries
+    would go unchecked (a missing `command.report` would only show in production)."""
+    assert any(re.match(pattern, key) for key in computed_keys()), f"list the keys of {pattern} in computed_keys()"
 
 
 @pytest.mark.parametrize("key", sorted(literal_keys() | computed_keys()))
