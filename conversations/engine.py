@@ -35,10 +35,20 @@ _NUMBERS = re.compile(r"^\s*\d+(\s*[,;\s]\s*\d+)*\s*$")
 
 
 @dataclass(frozen=True)
+class FlowError:
+    """Something in the flows went wrong while the person still got an answer (as goflow
+    fails a run with an error event): the service logs it with the event id."""
+
+    step: str | None
+    detail: str
+
+
+@dataclass(frozen=True)
 class Result:
     state: State
     replies: tuple[Outbound, ...]
     effects: tuple[Effect, ...]
+    errors: tuple[FlowError, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,7 +61,8 @@ class FlowEngine:
             current = self.steps.get(state.step or "")
             if isinstance(current, AwaitReceipts):
                 return self.go(turn, current.on_receipts(turn, event))
-            return Result(state, (), ())
+            refs = ", ".join(receipt.ref for receipt in event.items)
+            return Result(state, (), (), (FlowError(state.step, f"receipts ({refs}) arrived but no step waits for them"),))
         if event.choice is not None and event.choice.startswith(BROADCAST_BUTTON) and ctx.person.consented:
             return broadcast_button(self, turn, event.choice)
         if event.choice is not None and event.choice.startswith(FOLLOW_UP_BUTTON) and ctx.person.consented:
@@ -71,7 +82,9 @@ class FlowEngine:
         if current is None or isinstance(current, AwaitReceipts):
             # A step that no longer exists (flows changed under a saved state) or a turn
             # that broke off while waiting for receipts: start over at the role guide.
-            return self.go(turn, Move("home.role", say=(T("resume.lost"),)))
+            why = "no longer exists" if current is None else "was waiting for receipts that never came"
+            result = self.go(turn, Move("home.role", say=(T("resume.lost"),)))
+            return replace(result, errors=(FlowError(state.step, f"the saved step {state.step!r} {why}"),))
         outcome = self._answer(turn, current, event)
         if isinstance(outcome, Text):
             return self.ask_again(turn, outcome)

@@ -7,6 +7,7 @@ the replies to the outbox. Nothing is sent here: the delivery worker sends after
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Callable, Mapping, Sequence
@@ -51,6 +52,7 @@ from storage.broadcasts import Audience
 from storage.followups import Due
 from storage.models import Citizen, DesignOfferCreate, IdeaCreate, ProblemCreate
 
+log = logging.getLogger(__name__)
 # Receipts lead to at most one more engine step; a bound keeps a faulty flow from looping.
 MAX_STEPS_PER_EVENT = 4
 
@@ -148,6 +150,8 @@ class ConversationService:
             work = _Work(session, citizen, inbound.address, now, context.person.language)
             for _ in range(MAX_STEPS_PER_EVENT):
                 result = self.flows.step(state, event, context)
+                for error in result.errors:
+                    log.error("event %s: flow error at step %s: %s", inbound.event_id, error.step, error.detail)
                 state = result.state
                 replies.extend(result.replies)
                 receipts = self._apply(work, result.effects)
@@ -155,6 +159,11 @@ class ConversationService:
                     break
                 event = Receipts(receipts)
                 context = self._context(session, citizen, inbound, now, candidates)
+            else:
+                log.error(
+                    "event %s: still had receipts after %s engine steps at step %s; a flow loops",
+                    inbound.event_id, MAX_STEPS_PER_EVENT, state.step,
+                )  # fmt: skip
             citizens.save_state(session, conversation=conversation, state=state.to_json(), now=now)
             outbox.enqueue(session, address=inbound.address, replies=replies, citizen_id=citizen.id, now=now)
         self.on_follow_ups(work.follow_ups)
