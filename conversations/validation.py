@@ -6,6 +6,7 @@ text and markup are data, and storage and channels deal with them safely.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Callable
 
@@ -44,3 +45,31 @@ def text_between(minimum: int, maximum: int) -> Callable[[str], str | Text]:
 
 description = text_between(10, 2000)
 short_text = text_between(2, 300)
+
+
+# Words that make a count approximate ("about 40"), in the languages of the catalogs. They
+# are dropped before reading the number; anything else with letters is not a number.
+_APPROXIMATELY = (
+    "about", "around", "approximately", "roughly", "nearly", "almost", "some", "over", "maybe",
+    "unos", "unas", "aproximadamente", "cerca de", "alrededor de", "más de", "casi", "como",
+    "environ", "à peu près", "presque", "plus de", "quelque", "à peu prés", "vers",
+    "etwa", "ungefähr", "ca.", "circa", "rund", "fast", "über", "knapp", "gut",
+    "uns", "umas", "mais de", "quase", "por volta de", "aproximadamente",
+)  # fmt: skip
+_APPROXIMATELY_PATTERN = re.compile(
+    r"^(?:" + "|".join(re.escape(w) for w in sorted(set(_APPROXIMATELY), key=len, reverse=True)) + r")\s*",
+    re.IGNORECASE,
+)
+# A whole number, optionally grouped by thousands with "," "." "'" or (narrow) spaces:
+# "1200", "1,200", "1.200", "1 200". "1.5" and "40-50" are not one whole number.
+_WHOLE = re.compile(r"^\d{1,3}(?:([,.'\u00a0\u202f ])\d{3}(?:\1\d{3})*)?$|^\d+$")
+
+
+def whole_number(raw: str) -> int | None:
+    """One whole number as people write it in any of the five languages ("about 40",
+    "environ 40", "etwa 1.200", "~40", "40+"), or None for anything else."""
+    text = raw.strip().lower().lstrip("~≈±").strip()
+    text = _APPROXIMATELY_PATTERN.sub("", text).lstrip("~≈").strip().rstrip("+").strip()
+    if not _WHOLE.match(text):
+        return None
+    return int(re.sub(r"\D", "", text))

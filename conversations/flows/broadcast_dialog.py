@@ -8,18 +8,18 @@ from conversations.flows.common import category_label, category_options
 from conversations.i18n import T, Text
 from conversations.steps import Ask, AwaitReceipts, Choose, Move, Option, Options, Step, Turn, fixed, flow, says
 
-MAX_REACH = 1_000_000
+# A diffuser passes a broadcast on to their groups and contacts; more than this is no
+# plausible answer (and would swamp the reach staff see).
+MAX_REACH = 10_000
 ALL_TOPICS = "_all"
 
 
 def reach_number(raw: str) -> str | Text:
-    """About how many people: a whole number ("40", "about 40", "~40", "1,200")."""
-    digits = "".join(ch for ch in raw if ch.isdigit())
-    if not digits or any(ch.isalpha() for ch in raw.replace("about", "").replace("around", "")):
+    """About how many people: one whole number ("40", "about 40", "environ 40", "1.200")."""
+    people = validation.whole_number(raw)
+    if people is None or not 1 <= people <= MAX_REACH:
         return T("error.reach_number", maximum=f"{MAX_REACH:,}")
-    if not 1 <= int(digits) <= MAX_REACH:
-        return T("error.reach_number", maximum=f"{MAX_REACH:,}")
-    return digits
+    return str(people)
 
 
 def _reached(turn: Turn) -> Move:
