@@ -1,16 +1,22 @@
-"""The terminal channel: lines in, plain text with numbered options out."""
+"""The terminal channel: lines in, plain text out.
+
+Replies print their choices numbered (`  1) Label`); a message the bot starts itself (a
+broadcast, a follow-up) prints framed, with its buttons lettered (`  a) I shared it`), so a
+number always answers the current question and a letter the latest such message.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import string
 import threading
-from dataclasses import dataclass
-from typing import Callable, TextIO
+from typing import Sequence, TextIO
 
-from adapters.base import Queued, SendResult, Sent
-from conversations.messages import Address, Inbound, Outbound
+from conversations.messages import Address, Choice, Inbound, Outbound
 
 CHANNEL = "console"
+NOTICE_LETTERS = string.ascii_lowercase
+RULE_WIDTH = 48
 
 
 def address_for(name: str) -> Address:
@@ -22,23 +28,34 @@ def to_inbound(line: str, *, address: Address, event_id: str) -> Inbound:
     return Inbound(address, event_id, text=line.rstrip("\r\n"), display_name=address.user_id)
 
 
+def to_press(value: str, *, address: Address, event_id: str) -> Inbound:
+    """A notice's button chosen by its letter or label: the same press a Telegram button sends."""
+    return Inbound(address, event_id, choice=value, display_name=address.user_id)
+
+
+def notice_press(line: str, buttons: Sequence[Choice]) -> str | None:
+    """The value of the notice button a typed letter (`a`, `a)`) or label stands for, else None."""
+    typed = line.strip().casefold()
+    for letter, button in zip(NOTICE_LETTERS, buttons):
+        if typed in {letter, f"{letter})", button.label.casefold()}:
+            return button.value
+    return None
+
+
 def to_channel(outbound: Outbound) -> str:
-    """The text, then each choice as `  1) Label` (the terminal has no buttons)."""
+    """A reply: the text, then each choice as `  1) Label` (the terminal has no buttons)."""
     lines = [outbound.text] if outbound.text else []
     lines += [f"  {number}) {choice.label}" for number, choice in enumerate(outbound.choices, start=1)]
     return "\n".join(lines)
 
 
-@dataclass(frozen=True)
-class ConsoleSender:
-    """Prints outbox messages for one terminal."""
-
-    write: Callable[[str], None]
-    channel: str = CHANNEL
-
-    async def send(self, message: Queued) -> SendResult:
-        self.write(to_channel(message.outbound) + "\n")
-        return Sent()
+def notice_to_channel(outbound: Outbound, *, heading: str) -> str:
+    """A message the bot starts itself, between two rules (the first one headed), its buttons
+    lettered `  a) Label`: set apart from the question being answered."""
+    top = f"── {heading} ".ljust(RULE_WIDTH, "─")
+    lines = [top, *([outbound.text] if outbound.text else [])]
+    lines += [f"  {letter}) {choice.label}" for letter, choice in zip(NOTICE_LETTERS, outbound.choices)]
+    return "\n".join([*lines, "─" * RULE_WIDTH])
 
 
 async def read_lines(stream: TextIO) -> "asyncio.Queue[str | None]":

@@ -7,10 +7,12 @@ import csv
 import getpass
 import json
 import logging
+import os
+import shlex
 import sys
 from dataclasses import asdict
 from enum import Enum
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 import typer
 from rich.console import Console
@@ -46,6 +48,7 @@ class Format(str, Enum):
 
 @app.command()
 def chat(
+    ctx: typer.Context,
     as_: Optional[str] = typer.Option(None, "--as", help="Who you are in this chat (default: your login name)."),
 ) -> None:
     """Talk to the bot in this terminal (same engine, same database as the channels)."""
@@ -53,12 +56,22 @@ def chat(
         built = application.build_app(settings())
     name = as_ or getpass.getuser()
     hooks = built.channel_hooks()
+    command = chat_command(ctx.command_path, as_=as_, environ=os.environ)
     try:
-        asyncio.run(terminal_chat.chat(hooks, name=name, stdin=sys.stdin, stdout=sys.stdout))
-    except KeyboardInterrupt:
-        print("\n" + asyncio.run(terminal_chat.goodbye(hooks, console.address_for(name))))
+        asyncio.run(terminal_chat.chat(hooks, name=name, stdin=sys.stdin, stdout=sys.stdout, command=command))
+    except KeyboardInterrupt:  # Ctrl-C while the bot was answering (at the prompt it ends the chat itself)
+        print("\n" + asyncio.run(terminal_chat.goodbye(hooks, console.address_for(name), command)))
     finally:
         built.close()
+
+
+def chat_command(command_path: str, *, as_: str | None, environ: Mapping[str, str]) -> str:
+    """What to run to come back: `make chat` under make (which exports MAKELEVEL to what it
+    runs), else the program the person ran (click's name for it: `cocreate`, or whatever
+    argv[0] was) with `chat`, and the --as they gave."""
+    if "MAKELEVEL" in environ:
+        return "make chat"
+    return f"{command_path} --as {shlex.quote(as_)}" if as_ else command_path
 
 
 @app.command()

@@ -59,7 +59,7 @@ def test_an_unreachable_database_is_reported_without_a_traceback(tmp_path: Path)
 def test_leaving_mid_dialog_and_coming_back_resumes_at_the_same_step(tmp_path: Path) -> None:
     first = cocreate(tmp_path, "chat", "--as", "ana", stdin="1\n1\nThe bus shelter on Park Road has no roof\n")
     assert first.returncode == 0, first.stderr
-    assert first.stdout.rstrip().endswith("Bye for now — your progress is saved. Run cocreate chat again to continue.")
+    assert first.stdout.rstrip().endswith("Bye for now — your progress is saved. Run cocreate chat --as ana again to continue.")
     second = cocreate(tmp_path, "chat", "--as", "ana", stdin="5\n")
     assert second.stdout.startswith("Welcome back — we were here:\n\nWhich category fits best?")
     assert "> 5\nWhere is it?" in second.stdout
