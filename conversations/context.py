@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Protocol, Sequence
 
 from conversations.i18n import Catalogs
+from conversations.messages import Location
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,25 @@ class Summary:
 
 
 @dataclass(frozen=True)
+class Report:
+    """A problem as duplicate detection reads it: what was written, in which language, and
+    where (typed place, shared location), each when given."""
+
+    text: str
+    language: str
+    place: str | None = None
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An open problem that a new report may repeat."""
+
+    summary: Summary
+    report: Report
+
+
+@dataclass(frozen=True)
 class HistoryEntry:
     at: datetime
     from_status: str | None
@@ -79,8 +99,8 @@ class Lookup(Protocol):
         """Open problems, most supported first."""
         ...
 
-    def problem_candidates(self, *, category: str) -> Sequence[tuple[Summary, str]]:
-        """Open problems in a category with their descriptions, for duplicate detection."""
+    def problem_candidates(self, *, category: str) -> Sequence[Candidate]:
+        """Open problems in a category with what they say and where, for duplicate detection."""
         ...
 
     def open_ideas(self, *, offset: int, limit: int) -> Page:

@@ -70,9 +70,21 @@ class SaveDesignOffer:
 
 
 @dataclass(frozen=True)
+class Additions:
+    """What a person had given about a problem before supporting the existing report of it
+    instead of saving theirs: kept in that problem's history."""
+
+    description: str
+    place: str | None = None
+    location: Location | None = None
+    photo: Photo | None = None
+
+
+@dataclass(frozen=True)
 class AddSupport:
     kind: str  # "problem" | "idea"
     target_id: int
+    additions: Additions | None = None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from typing import Any, Sequence, TypeVar
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, SQLModel, col, select
 
-from conversations.context import Details, HistoryEntry, Page, Summary
+from conversations.context import Candidate, Details, HistoryEntry, Page, Report, Summary
+from conversations.messages import Location
 from conversations.refs import make_ref
 from storage.models import (
     OPEN_STATUSES,
@@ -109,16 +110,23 @@ def open_ideas(session: Session, *, offset: int, limit: int) -> Page:
     return _page(session, "idea", Idea, offset=offset, limit=limit)
 
 
-def problem_candidates(session: Session, *, category: str) -> list[tuple[Summary, str]]:
+def problem_candidates(session: Session, *, category: str) -> list[Candidate]:
+    """The newest open problems of a category, with their text, language and place."""
     rows = session.exec(
-        select(Problem.id, Problem.title, Problem.status, Problem.description)
+        select(
+            Problem.id, Problem.title, Problem.status, Problem.description, Problem.language,
+            Problem.place, Problem.latitude, Problem.longitude,
+        )
         .where(Problem.category == category, col(Problem.status).in_(OPEN_STATUSES))
         .order_by(col(Problem.id).desc())
         .limit(CANDIDATE_LIMIT)
-    ).all()
+    ).all()  # fmt: skip
     return [
-        (Summary("problem", id_, make_ref("problem", id_), title, status, category=category), description)
-        for id_, title, status, description in rows
+        Candidate(
+            Summary("problem", id_, make_ref("problem", id_), title, status, category=category),
+            Report(description, language, place, Location(lat, lon) if lat is not None and lon is not None else None),
+        )
+        for id_, title, status, description, language, place, lat, lon in rows
     ]
 
 

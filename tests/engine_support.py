@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Sequence
 
-from conversations.context import Context, Details, FlowSettings, HistoryEntry, Page, Person, Summary
+from conversations.context import Candidate, Context, Details, FlowSettings, HistoryEntry, Page, Person, Report, Summary
 from conversations.engine import FlowEngine, Result
 from conversations.flows import all_steps
 from conversations.i18n import load_catalogs
@@ -34,8 +34,8 @@ class MemoryLookup:
         ranked = sorted((s for s, _ in self.problems), key=lambda s: -s.supporters)
         return Page(tuple(ranked[offset : offset + limit]), len(ranked) > offset + limit)
 
-    def problem_candidates(self, *, category: str) -> Sequence[tuple[Summary, str]]:
-        return [(s, text) for s, text in self.problems if s.category == category]
+    def problem_candidates(self, *, category: str) -> Sequence[Candidate]:
+        return [Candidate(s, Report(text, "en")) for s, text in self.problems if s.category == category]
 
     def open_ideas(self, *, offset: int, limit: int) -> Page:
         ranked = sorted(self.ideas, key=lambda s: -s.supporters)

@@ -15,7 +15,7 @@ from typing import Callable, Mapping, Sequence
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from conversations.context import Context, Details, FlowSettings, Page, Person, Summary
+from conversations.context import Candidate, Context, Details, FlowSettings, Page, Person, Summary
 from conversations.effects import (
     AddSupport,
     ChangeStatus,
@@ -46,7 +46,7 @@ from bot.operations import broadcasting
 from bot.operations import follow_up_messages
 from bot.operations import status_changes
 from bot.outbound.notices import Notices
-from storage import broadcasts, citizens, outbox, staff, submissions
+from storage import additions, broadcasts, citizens, outbox, staff, submissions
 from storage import followups
 from storage.broadcasts import Audience
 from storage.followups import Due
@@ -80,7 +80,7 @@ class SessionLookup:
     def open_problems(self, *, offset: int, limit: int) -> Page:
         return submissions.open_problems(self.session, offset=offset, limit=limit)
 
-    def problem_candidates(self, *, category: str) -> Sequence[tuple[Summary, str]]:
+    def problem_candidates(self, *, category: str) -> Sequence[Candidate]:
         return submissions.problem_candidates(self.session, category=category)
 
     def open_ideas(self, *, offset: int, limit: int) -> Page:
@@ -267,8 +267,7 @@ class ConversationService:
         elif isinstance(effect, QueueBroadcast):
             return self._queue_broadcast(session, citizen, effect, now)
         elif isinstance(effect, AddSupport):
-            outcome = submissions.add_support(session, citizen_id=citizen.id, kind=effect.kind, target_id=effect.target_id)
-            return Receipt(effect.kind, effect.target_id, make_ref(effect.kind, effect.target_id), outcome)
+            return _add_support(work, effect)
         return None
 
     def _change_status(self, work: _Work, effect: ChangeStatus) -> Receipt:
@@ -327,6 +326,28 @@ def _create_problem(session: Session, citizen_id: int, problem: NewProblem, now:
     created = submissions.create_problem(session, citizen_id=citizen_id, problem_in=problem_in, now=now)
     assert created.id is not None
     return created.id
+
+
+def _add_support(work: _Work, effect: AddSupport) -> Receipt:
+    """Support a submission; what the person had already written about it goes into its
+    history (also when they supported it before, or it is their own)."""
+    citizen_id = work.citizen.id
+    assert citizen_id is not None
+    outcome = submissions.add_support(work.session, citizen_id=citizen_id, kind=effect.kind, target_id=effect.target_id)
+    added = effect.additions
+    if added is not None:
+        note = additions.supporter_note(
+            own=outcome == "own",
+            description=added.description,
+            place=added.place,
+            latitude=added.location.latitude if added.location else None,
+            longitude=added.location.longitude if added.location else None,
+            photo_file_id=added.photo.file_id if added.photo else None,
+        )
+        additions.record_additions(
+            work.session, kind=effect.kind, id_=effect.target_id, citizen_id=citizen_id, note=note, now=work.now
+        )
+    return Receipt(effect.kind, effect.target_id, make_ref(effect.kind, effect.target_id), outcome)
 
 
 def _create_design_offer(session: Session, citizen_id: int, effect: SaveDesignOffer, now: datetime) -> Receipt:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from conversations.context import Page, Summary
-from conversations.effects import AddSupport, Receipts, ScheduleFollowUp
+from conversations.effects import AddSupport, Additions, Receipts, ScheduleFollowUp
 from conversations.i18n import T, Text
 from conversations.refs import make_ref
 from conversations.steps import AwaitReceipts, Choose, Label, Move, Option, Options, Turn, fixed
@@ -57,8 +57,8 @@ def saved_receipt(role: str, kind: str) -> AwaitReceipts:
     return AwaitReceipts("saved", on_receipts)
 
 
-def support_move(kind: str, target_id: int, role: str) -> Move:
-    return Move("home.supported", effects=(AddSupport(kind, target_id),), seed={"role": role})
+def support_move(kind: str, target_id: int, role: str, additions: Additions | None = None) -> Move:
+    return Move("home.supported", effects=(AddSupport(kind, target_id, additions),), seed={"role": role})
 
 
 def summary_steps(

@@ -4,7 +4,8 @@ are offered before saving."""
 from __future__ import annotations
 
 from conversations import validation
-from conversations.effects import NewProblem, SaveProblem
+from conversations.context import Report
+from conversations.effects import Additions, NewProblem, SaveProblem
 from conversations.i18n import T, Text
 from conversations.messages import Location, Photo
 from conversations.similarity import likely_duplicates
@@ -76,8 +77,9 @@ def _editable(turn: Turn) -> list[tuple[str, Text]]:
 
 
 def _on_confirm(turn: Turn) -> Move:
-    candidates = turn.ctx.lookup.problem_candidates(category=turn.answers["category"])
-    duplicates = likely_duplicates(turn.answers["description"], candidates)
+    problem = new_problem(turn)
+    report = Report(problem.description, problem.language, problem.place, problem.location)
+    duplicates = likely_duplicates(report, turn.ctx.lookup.problem_candidates(category=problem.category))
     if duplicates:
         return Move("explorer.duplicate", seed={"duplicates": [[d.id, d.ref, d.title] for d in duplicates]})
     return Move("explorer.saved", effects=(SaveProblem(new_problem(turn)),))
@@ -97,7 +99,10 @@ def _duplicate_answer(turn: Turn) -> Move:
     pick = turn.answers["duplicate"]
     if pick == "different":
         return Move("explorer.saved", effects=(SaveProblem(new_problem(turn)),))
-    return support_move("problem", picked_id(pick), "explorer")
+    # What they wrote, where and their photo go into the supported problem's history.
+    problem = new_problem(turn)
+    additions = Additions(problem.description, problem.place, problem.location, problem.photo)
+    return support_move("problem", picked_id(pick), "explorer", additions)
 
 
 def steps() -> dict[str, Step]:

@@ -9,8 +9,9 @@ from sqlmodel import Session, func, select
 
 from bot.app import App, build_app
 from bot.config import Settings
-from conversations.messages import Address, Inbound
+from conversations.messages import Address, Inbound, Location, Photo
 from storage.models import Citizen, Conversation, OutboxMessage, Problem, ProcessedEvent
+from storage.submissions import details, history
 from tests.conftest import Clock
 
 ANA = Address("telegram", "5001", "5001")
@@ -102,6 +103,43 @@ def test_a_similar_report_is_offered_as_a_duplicate_and_support_is_counted(app: 
         from storage.submissions import summary_of
 
         assert summary_of(session, kind="problem", id=1).supporters == 1
+
+
+def test_what_a_supporter_had_given_goes_into_the_history_of_the_problem_they_support(app: App) -> None:
+    report_problem(app)
+    bob = Address("telegram", "5002", "5002")
+    for text in ("/start", "1", "1", "The swing in Elm Park playground is broken, the chain hangs loose", "4"):
+        say(app, text, address=bob)
+    say(app, address=bob, location=Location(41.38702, 2.17004))
+    say(app, address=bob, photo=Photo("AgACAgQAAxkBAAIB", 48213))
+    say(app, "2", address=bob)
+    assert "P-1 — Broken swing in Elm Park playground" in say(app, "Confirm", address=bob)
+    assert say(app, "1", address=bob).startswith("Thank you — you now support P-1.")
+    with Session(app.database) as session:
+        problem = session.exec(select(Problem)).one()
+        found = details(session, kind="problem", id_=problem.id)
+    assert found is not None and found.summary.status == "new"  # the stage does not move
+    last = found.history[-1]
+    assert (last.from_status, last.to_status, last.by) == ("new", "new", "citizen:2")
+    assert last.note == (
+        "Supporter added: The swing in Elm Park playground is broken, the chain hangs loose; "
+        "location: 41.38702, 2.17004; photo: AgACAgQAAxkBAAIB"
+    )
+    assert count(app, Problem) == 1
+
+
+def test_a_supporters_typed_place_is_kept_and_a_long_sentence_is_cut_to_fit(app: App) -> None:
+    report_problem(app)
+    bob = Address("console", "bob", "bob")
+    words = "The swing in Elm Park playground is broken " + "and the chain hangs loose " * 90
+    for text in ("/start", "1", "1", words.strip()[:1990], "4", "By the pond, Elm Park", "2"):
+        say(app, text, address=bob)
+    assert "P-1" in say(app, "Confirm", address=bob)
+    say(app, "1", address=bob)
+    with Session(app.database) as session:
+        note = history(session, kind="problem", target_id=1)[-1].note
+    assert note is not None and len(note) <= 2000
+    assert note.startswith("Supporter added: The swing in Elm Park") and note.endswith("…; place: By the pond, Elm Park")
 
 
 @pytest.mark.parametrize("answer", ["/my", "/help", "/privacy"])

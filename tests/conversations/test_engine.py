@@ -12,6 +12,7 @@ import pytest
 from conversations.context import Summary
 from conversations.effects import (
     AddSupport,
+    Additions,
     QueueBroadcast,
     Receipt,
     Receipts,
@@ -188,7 +189,8 @@ def test_likely_duplicates_in_the_same_category_are_offered_before_saving() -> N
     assert result.effects == ()
     assert [c.value for c in result.replies[0].choices] == ["explorer.duplicate|p:7", "explorer.duplicate|different"]
     result = conversation.send("Same as P-7 — add my support")
-    assert result.effects == (AddSupport("problem", 7),)
+    # What they wrote goes along, into P-7's history.
+    assert result.effects == (AddSupport("problem", 7, Additions("There's a big pothole on Main Street near the school gate")),)
     result = conversation.apply(conversation.engine.step(result.state, Receipts((Receipt("problem", 7, "P-7", "added"),)), conversation.context()))
     assert text_of(conversation, result).startswith("Thank you — you now support P-7.")
 
