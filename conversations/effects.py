@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from conversations.buttons import CheckAnswer
 from conversations.messages import Location, Photo
 
 
@@ -128,7 +129,7 @@ class RecordCheck:
 
     kind: str
     target_id: int
-    answer: str
+    answer: CheckAnswer
 
 
 Effect = (

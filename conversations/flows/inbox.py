@@ -6,18 +6,17 @@ from __future__ import annotations
 from conversations import validation
 from conversations.context import Details, HistoryEntry
 from conversations.effects import ChangeStatus, Receipts
-from conversations.flows.common import picked_id, summary_options
+from conversations.flows.common import picked, summary_options
 from conversations.i18n import T, Text
 from conversations.refs import STATUSES, make_ref, parse_ref
 from conversations.steps import Ask, AwaitReceipts, Choose, Move, Option, Options, Step, Turn, flow, says
 
-_KINDS = {"p": "problem", "i": "idea", "d": "design"}
 NOTE_ONLY, BACK = "note_only", "back"
 
 
 def _opened(turn: Turn) -> tuple[str, int]:
-    value = turn.answers["item"]
-    return _KINDS[value.split(":", 1)[0]], picked_id(value)
+    item = picked(turn.answers["item"])
+    return item.kind, item.id
 
 
 def _list_options(turn: Turn) -> Options:

@@ -11,7 +11,7 @@ from bot.config import DEFAULT_CATEGORIES
 from conversations.flows.designer import HOURS, SKILLS
 from conversations.flows.explorer import AFFECTED
 from conversations.flows.home import LEANINGS, ROLES
-from conversations.commands import CHECK_ANSWERS
+from conversations.buttons import CHECK_ANSWERS
 from conversations.i18n import load_catalogs, placeholders
 from storage.models import STATUSES
 

@@ -9,6 +9,7 @@ from types import MappingProxyType
 
 import pytest
 
+from conversations.buttons import BroadcastAction, StepAnswer, decode, encode
 from conversations.context import Summary
 from conversations.effects import (
     AddSupport,
@@ -24,6 +25,13 @@ from conversations.effects import (
 from conversations.i18n import Catalogs
 from conversations.messages import Location, Photo
 from tests.engine_support import CATALOGS, Conversation, MemoryLookup
+
+
+def option_of(value: str) -> str:
+    """The option a button's value answers with."""
+    pressed = decode(value)
+    assert isinstance(pressed, StepAnswer)
+    return pressed.value
 
 
 def consented(**kwargs: object) -> Conversation:
@@ -104,7 +112,7 @@ def test_a_stale_button_press_gets_the_current_question_again() -> None:
 def test_button_presses_pick_by_value() -> None:
     conversation = at_description()
     conversation.send("A broken bench in the park by the pond")
-    result = conversation.send(choice="explorer.category|parks")
+    result = conversation.send(choice=encode(StepAnswer("explorer.category", "parks")))
     assert result.state.answers["category"] == "parks"
 
 
@@ -117,7 +125,7 @@ def test_a_button_from_another_question_with_the_same_value_is_not_taken_as_an_a
     for answer in ("1", "Design", "Done", "About an hour"):
         conversation.send(answer)
     assert conversation.state.step == "designer.contact" and "yes" in conversation.state.shown
-    result = conversation.send(choice="home.suggest|yes")  # the old "Yes, let's start" pressed again
+    result = conversation.send(choice=encode(StepAnswer("home.suggest", "yes")))  # the old "Yes, let's start" again
     assert text_of(conversation, result).startswith("That button belongs to an earlier question.")
     assert "contact" not in result.state.answers
     assert suggestion.state.step == "designer.pick_idea"
@@ -130,11 +138,11 @@ def test_open_problems_come_five_at_a_time_with_more() -> None:
     conversation = consented(lookup=MemoryLookup(problems=problems))
     conversation.send("Ideator — suggest a solution to a known problem")
     first = conversation.send("Propose an idea").replies[0].choices
-    assert [c.value.split("|")[1] for c in first] == ["p:12", "p:11", "p:10", "p:9", "p:8", "not_listed", "_more"]
+    assert [option_of(c.value) for c in first] == ["p:12", "p:11", "p:10", "p:9", "p:8", "not_listed", "_more"]
     second = conversation.send("More…").replies[0].choices
-    assert [c.value.split("|")[1] for c in second] == ["p:7", "p:6", "p:5", "p:4", "p:3", "not_listed", "_more"]
-    third = conversation.send(choice="ideator.pick_problem|_more").replies[0].choices
-    assert [c.value.split("|")[1] for c in third] == ["p:2", "p:1", "not_listed"]
+    assert [option_of(c.value) for c in second] == ["p:7", "p:6", "p:5", "p:4", "p:3", "not_listed", "_more"]
+    third = conversation.send(choice=encode(StepAnswer("ideator.pick_problem", "_more"))).replies[0].choices
+    assert [option_of(c.value) for c in third] == ["p:2", "p:1", "not_listed"]
     result = conversation.send("1")
     assert result.state.step == "ideator.idea" and result.state.answers["problem_id"] == 2
 
@@ -186,7 +194,10 @@ def test_likely_duplicates_in_the_same_category_are_offered_before_saving() -> N
         conversation.send(answer)
     result = conversation.send("Confirm")
     assert result.effects == ()
-    assert [c.value for c in result.replies[0].choices] == ["explorer.duplicate|p:7", "explorer.duplicate|different"]
+    assert [decode(c.value) for c in result.replies[0].choices] == [
+        StepAnswer("explorer.duplicate", "p:7"),
+        StepAnswer("explorer.duplicate", "different"),
+    ]
     result = conversation.send("Same as P-7 — add my support")
     assert result.effects == (AddSupport("problem", 7),)
     result = conversation.apply(conversation.engine.step(result.state, Receipts((Receipt("problem", 7, "P-7", "added"),)), conversation.context()))
@@ -271,7 +282,7 @@ def test_the_engine_imports_no_io_libraries() -> None:
 
 def test_i_shared_it_asks_how_many_then_returns_to_the_question() -> None:
     conversation = at_description()
-    result = conversation.send(choice="bc:12|shared")
+    result = conversation.send(choice=encode(BroadcastAction(12, "shared")))
     assert text_of(conversation, result).startswith("Thank you for passing it on! About how many people")
     assert text_of(conversation, conversation.send("lots")).startswith("Please type a number of people")
     result = conversation.send("about 40")
@@ -284,7 +295,7 @@ def test_i_shared_it_asks_how_many_then_returns_to_the_question() -> None:
 
 def test_stop_these_updates_unsubscribes_in_one_line_and_the_dialog_goes_on() -> None:
     conversation = at_description()
-    result = conversation.send(choice="bc:12|stop")
+    result = conversation.send(choice=encode(BroadcastAction(12, "stop")))
     assert result.effects == (StopUpdates(),)
     assert text_of(conversation, result).startswith("Done — you won't get these updates any more.")
     assert result.state.step == "explorer.description"

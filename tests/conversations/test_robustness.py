@@ -8,6 +8,14 @@ import pytest
 
 from dataclasses import replace
 
+from conversations.buttons import (
+    BROADCAST_ACTIONS,
+    CHECK_ANSWERS,
+    BroadcastAction,
+    FollowUpAnswer,
+    StepAnswer,
+    encode,
+)
 from conversations.context import Summary
 from conversations.effects import (
     AddSupport,
@@ -59,6 +67,15 @@ INPUTS = [
 ]  # fmt: skip
 
 
+# Button values nobody made: malformed, out of range, of another kind, or from an older bot.
+FORGED = [
+    "", "|", "gone", "home.role", "home.role|", "|explorer", "Home.Role|explorer", "c:home.role|explorer",
+    "home.role|explorer|extra", "bc:1|x", "bc:|shared", "bc:0|shared", "bc:01|stop", "bc:²|shared",
+    "bc:99999999999|shared", "bc:1|shared|stop", "fu:P-1|x", "fu:Q-1|still", "fu:P-²|still", "fu:P1|still",
+    "fu:P-1|still\n", "_open_dm", "p:3", "\ud800|\udfff", "x" * 5000, "home.role|" + "x" * 5000,
+]  # fmt: skip
+
+
 # What language detection may report for a text: nothing, a confident offered or unoffered
 # language, or a split.
 DETECTED = [(), (), (("es", 0.99),), (("it", 1.0),), (("en", 0.5), ("de", 0.5)), (("de", 0.9), ("en", 0.1))]
@@ -81,18 +98,22 @@ def test_random_conversations_always_get_an_answer(seed: int) -> None:
         conversation.language_candidates = rng.choice(DETECTED)
         roll = rng.random()
         if roll < 0.25 and last.shown:
-            # Press one of the buttons on screen, or an old or forged one.
+            # Press one of the buttons on screen, or one of an older question.
             value = rng.choice([*last.shown, "gone"])
-            result = conversation.send(choice=f"{last.step}|{value}" if rng.random() < 0.9 else f"old.step|{value}")
+            step = str(last.step) if rng.random() < 0.9 else "old.step"
+            result = conversation.send(choice=encode(StepAnswer(step, value)))
         elif roll < 0.3:
             result = conversation.send(location=Location(52.5, 13.4))
         elif roll < 0.35:
             result = conversation.send(photo=Photo("file-id", 1000))
         elif roll < 0.4:
-            result = conversation.send(choice=f"bc:{rng.randint(1, 3)}|{rng.choice(['shared', 'stop', 'x'])}")
+            result = conversation.send(choice=encode(BroadcastAction(rng.randint(1, 3), rng.choice(BROADCAST_ACTIONS))))
         elif roll < 0.41:
-            result = conversation.send(choice=f"fu:P-{rng.randint(1, 9)}|{rng.choice(['still', 'solved', 'worse', 'x'])}")
-        elif roll < 0.42:
+            answer = FollowUpAnswer("problem", rng.randint(1, 9), rng.choice(CHECK_ANSWERS))
+            result = conversation.send(choice=encode(answer))
+        elif roll < 0.44:
+            result = conversation.send(choice=rng.choice(FORGED))
+        elif roll < 0.45:
             result = conversation.send(None)  # a sticker
         else:
             result = conversation.send(rng.choice(INPUTS))
