@@ -21,6 +21,7 @@ from conversations.effects import (
     Effect,
     GiveConsent,
     NewProblem,
+    Outcome,
     QueueBroadcast,
     Receipt,
     Receipts,
@@ -259,14 +260,14 @@ class ConversationService:
             return self._queue_broadcast(session, citizen, effect, now)
         elif isinstance(effect, AddSupport):
             outcome = submissions.add_support(session, citizen_id=citizen.id, kind=effect.kind, target_id=effect.target_id)
-            return Receipt(effect.kind, effect.target_id, make_ref(effect.kind, effect.target_id), outcome)
+            return Receipt(effect.kind, effect.target_id, make_ref(effect.kind, effect.target_id), Outcome(outcome))
         return None
 
     def _change_status(self, work: _Work, effect: ChangeStatus) -> Receipt:
         ref = make_ref(effect.kind, effect.target_id)
         citizen = work.citizen
         if not broadcasts.is_staff(work.session, address=work.address, configured=self.staff):
-            return Receipt(effect.kind, effect.target_id, ref, "failed", "staff only")
+            return Receipt(effect.kind, effect.target_id, ref, Outcome.FAILED, reason="staff only")
         try:
             with work.session.begin_nested():  # a refused change leaves nothing behind
                 changed = status_changes.change_status(
@@ -275,8 +276,9 @@ class ConversationService:
                     now=work.now, notices=self.notices,
                 )  # fmt: skip
         except status_changes.StaffActionError as error:
-            return Receipt(effect.kind, effect.target_id, ref, "failed", str(error))
-        return Receipt(effect.kind, effect.target_id, ref, "noted" if changed.noted_only else "changed", str(changed.notified))
+            return Receipt(effect.kind, effect.target_id, ref, Outcome.FAILED, reason=str(error))
+        outcome = Outcome.NOTED if changed.noted_only else Outcome.CHANGED
+        return Receipt(effect.kind, effect.target_id, ref, outcome, people=changed.notified)
 
     def _create_idea(self, work: _Work, effect: SaveIdea) -> Receipt:
         assert work.citizen.id is not None
@@ -299,7 +301,7 @@ class ConversationService:
             send_after=self.notices.quiet.release(now),
         )
         assert broadcast.id is not None
-        return Receipt("broadcast", broadcast.id, f"B-{broadcast.id}", outcome=f"{broadcast.recipients:,}")
+        return Receipt("broadcast", broadcast.id, f"B-{broadcast.id}", Outcome.QUEUED, people=broadcast.recipients)
 
 
 def _create_problem(session: Session, citizen_id: int, problem: NewProblem, now: datetime) -> int:

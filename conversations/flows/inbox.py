@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from conversations import validation
 from conversations.context import Details, HistoryEntry
-from conversations.effects import ChangeStatus, Receipts
+from conversations.effects import ChangeStatus, Outcome, Receipts
 from conversations.flows.common import picked, summary_options
 from conversations.i18n import T, Text
 from conversations.refs import STATUSES, make_ref, parse_ref
@@ -111,12 +111,12 @@ def _change(turn: Turn) -> Move:
 def _changed(turn: Turn, receipts: Receipts) -> Move:
     say: list[Text] = []
     for receipt in receipts.items:
-        if receipt.outcome == "changed":
-            say.append(T("inbox.changed", ref=receipt.ref, people=receipt.detail))
-        elif receipt.outcome == "noted":
+        if receipt.outcome == Outcome.CHANGED:
+            say.append(T("inbox.changed", ref=receipt.ref, people=receipt.people))
+        elif receipt.outcome == Outcome.NOTED:
             say.append(T("inbox.noted", ref=receipt.ref))
         else:
-            say.append(T("inbox.not_changed", ref=receipt.ref, reason=receipt.detail))
+            say.append(T("inbox.not_changed", ref=receipt.ref, reason=receipt.reason))
     return Move("inbox.open", say=tuple(say), seed={"action": None, "note": None, "original": None})
 
 

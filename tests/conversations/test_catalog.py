@@ -12,6 +12,7 @@ from conversations.flows.designer import HOURS, SKILLS
 from conversations.flows.explorer import AFFECTED
 from conversations.flows.home import LEANINGS, ROLES
 from conversations.buttons import CHECK_ANSWERS
+from conversations.effects import Outcome
 from conversations.i18n import load_catalogs, placeholders
 from storage.models import STATUSES
 
@@ -42,7 +43,7 @@ def computed_keys() -> set[str]:
         keys |= {f"explorer.field.{name}", f"explorer.label.{name}"}
     keys |= {f"followup.{kind}.{answer}" for kind in ("thanks", "answer") for answer in CHECK_ANSWERS}
     keys |= {f"digest.{section}" for section in ("problems", "ideas", "changes")}
-    for outcome in ("added", "already", "own"):
+    for outcome in (Outcome.ADDED, Outcome.ALREADY, Outcome.OWN):
         keys.add(f"support.{outcome}")
     for saved in ("explorer.saved", "ideator.saved", "designer.saved"):
         keys |= {saved, f"{saved}.no_followup"}

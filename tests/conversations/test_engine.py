@@ -10,9 +10,10 @@ from types import MappingProxyType
 import pytest
 
 from conversations.buttons import BroadcastAction, StepAnswer, decode, encode
-from conversations.context import Summary
+from conversations.context import Person, Summary
 from conversations.effects import (
     AddSupport,
+    Outcome,
     QueueBroadcast,
     Receipt,
     Receipts,
@@ -200,7 +201,7 @@ def test_likely_duplicates_in_the_same_category_are_offered_before_saving() -> N
     ]
     result = conversation.send("Same as P-7 — add my support")
     assert result.effects == (AddSupport("problem", 7),)
-    result = conversation.apply(conversation.engine.step(result.state, Receipts((Receipt("problem", 7, "P-7", "added"),)), conversation.context()))
+    result = conversation.apply(conversation.engine.step(result.state, Receipts((Receipt("problem", 7, "P-7", Outcome.ADDED),)), conversation.context()))
     assert text_of(conversation, result).startswith("Thank you — you now support P-7.")
 
 
@@ -314,8 +315,33 @@ def test_only_staff_can_broadcast_and_only_after_confirming() -> None:
     assert preview.startswith("This will go to All diffusers: 1,234 recipients.")
     result = staff.send("Send")
     assert result.effects == (QueueBroadcast("The library reopens on Monday with longer hours", None),)
-    result = staff.apply(staff.engine.step(result.state, Receipts((Receipt("broadcast", 3, "B-3", "1,234"),)), staff.context()))
+    result = staff.apply(staff.engine.step(result.state, Receipts((Receipt("broadcast", 3, "B-3", Outcome.QUEUED, people=1234),)), staff.context()))
     assert text_of(staff, result).startswith("Queued B-3 for 1,234 recipients.")
+
+
+@pytest.mark.parametrize(
+    ("language", "preview", "queued"),
+    [
+        ("en", "This will go to All diffusers: 1,234 recipients.", "Queued B-3 for 1,234 recipients."),
+        ("de", "Das geht an Alle Verbreiter:innen: 1.234 Empfänger:innen.", "B-3 für 1.234 Empfänger:innen eingereiht."),
+    ],
+)
+def test_staff_read_counts_written_their_languages_way(language: str, preview: str, queued: str) -> None:
+    staff = Conversation(lookup=MemoryLookup(staff=True, audience=1234), person=Person(consented=True, language=language))
+    for answer in ("/broadcast", "The library reopens on Monday with longer hours", "1"):
+        result = staff.send(answer)
+    assert text_of(staff, result).startswith(preview)
+    result = staff.send("1")
+    receipts = Receipts((Receipt("broadcast", 3, "B-3", Outcome.QUEUED, people=1234),))
+    result = staff.apply(staff.engine.step(result.state, receipts, staff.context()))
+    assert text_of(staff, result).startswith(queued)
+
+
+def test_a_too_long_text_is_explained_with_numbers_in_the_persons_language() -> None:
+    conversation = Conversation(person=Person(consented=True, language="de"))
+    conversation.send("/start report")
+    said = text_of(conversation, conversation.send("Loch " * 500))
+    assert said.startswith("Das ist zu lang. Bitte bleib unter 2.000 Zeichen (du hast 2.499 geschrieben).")
 
 
 def test_back_after_supporting_an_idea_never_lands_on_a_silent_step() -> None:
@@ -324,7 +350,7 @@ def test_back_after_supporting_an_idea_never_lands_on_a_silent_step() -> None:
     for answer in ("Ideator — suggest a solution to a known problem", "Support an existing idea"):
         conversation.send(answer)
     supporting = conversation.send("1")
-    receipt = Receipts((Receipt("idea", 3, "I-3", "added"),))
+    receipt = Receipts((Receipt("idea", 3, "I-3", Outcome.ADDED),))
     conversation.apply(conversation.engine.step(supporting.state, receipt, conversation.context()))
     assert conversation.state.step == "home.after"
     result = conversation.send("/back")

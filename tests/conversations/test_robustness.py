@@ -21,6 +21,7 @@ from conversations.effects import (
     AddSupport,
     ChangeStatus,
     QueueBroadcast,
+    Outcome,
     Receipt,
     Receipts,
     SaveDesignOffer,
@@ -52,11 +53,11 @@ def _receipt(effect: object) -> Receipt | None:
     if isinstance(effect, SaveDesignOffer):
         return Receipt("design", 99, "D-99")
     if isinstance(effect, AddSupport):
-        return Receipt(effect.kind, effect.target_id, f"X-{effect.target_id}", "added")
+        return Receipt(effect.kind, effect.target_id, f"X-{effect.target_id}", Outcome.ADDED)
     if isinstance(effect, QueueBroadcast):
-        return Receipt("broadcast", 1, "B-1", "12")
+        return Receipt("broadcast", 1, "B-1", Outcome.QUEUED, people=12)
     if isinstance(effect, ChangeStatus):
-        return Receipt(effect.kind, effect.target_id, f"P-{effect.target_id}", "changed", "2")
+        return Receipt(effect.kind, effect.target_id, f"P-{effect.target_id}", Outcome.CHANGED, people=2)
     return None
 
 INPUTS = [
