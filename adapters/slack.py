@@ -20,8 +20,7 @@ CHANNEL = "slack"
 SECTION_LIMIT = 3000  # characters of a section block's text
 BUTTONS_PER_BLOCK = 25
 BUTTON_LABEL_LIMIT = 75
-ACTION_PREFIX = "choice-"
-OPEN_DM = "_open_dm"  # the button under a channel mention that moves the talk to a DM
+ACTION_PREFIX = "choice-"  # action ids only tell a message's buttons apart; the value is the answer
 # Errors that mean this person cannot be reached (until they write again), not a bad message.
 UNREACHABLE = {"account_inactive", "user_not_found", "user_disabled", "cannot_dm_bot", "not_allowed_token_type"}
 
@@ -79,7 +78,8 @@ def pressed(payload: Mapping[str, Any]) -> Press:
     message = payload.get("message") or {}
     # Slack gives presses no event id; the press's own timestamp is unique per press.
     event_id = f"action:{channel_id}:{action.get('action_ts')}"
-    inbound = Inbound(Address(CHANNEL, channel_id, user), event_id, choice=action.get("value", "|"))
+    # A button without a value is none of ours: the engine answers it like a stale press.
+    inbound = Inbound(Address(CHANNEL, channel_id, user), event_id, choice=action.get("value", ""))
     label = (action.get("text") or {}).get("text")
     return Press(inbound, channel_id, message.get("ts"), message.get("text"), label)
 

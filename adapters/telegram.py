@@ -27,8 +27,8 @@ from conversations.messages import Address, Choice, Inbound, Location, Outbound,
 CHANNEL = "telegram"
 MAX_TEXT = 4096  # characters of a message after entity parsing
 MAX_CALLBACK_DATA = 64  # bytes
+# Callback data is "c:" + the button's value (conversations/buttons.py makes and reads it).
 CALLBACK_PREFIX = "c:"
-SHARE_LOCATION = "_location"  # the engine's "share my location" option
 GROUP_CHATS = {"group", "supergroup"}
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
 
@@ -117,9 +117,9 @@ def _pressed(query: Mapping[str, Any], event_id: str) -> Pressed:
     message = query.get("message") or {}
     chat = message.get("chat") or user
     data = query.get("data") or ""
-    # Data we did not make (forged, or from another bot version) reaches the engine as a
-    # stale press, which answers with the current question.
-    value = data[len(CALLBACK_PREFIX) :] if data.startswith(CALLBACK_PREFIX) else "|"
+    # Data without our prefix (from another bot version) reaches the engine as a value it
+    # did not make, which it answers like any stale press: with the current question.
+    value = data.removeprefix(CALLBACK_PREFIX) if data.startswith(CALLBACK_PREFIX) else ""
     inbound = Inbound(
         _address(chat, user),
         event_id,
@@ -174,9 +174,9 @@ def callback_data(choice: Choice) -> str:
 def _keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
     if not choices:
         return None
-    if any(c.value.endswith("|" + SHARE_LOCATION) for c in choices):
+    if any(c.request == "location" for c in choices):
         # Sharing a location needs a reply keyboard; its other buttons send their label as text.
-        rows = [[KeyboardButton(c.label, request_location=c.value.endswith("|" + SHARE_LOCATION) or None)] for c in choices]
+        rows = [[KeyboardButton(c.label, request_location=c.request == "location" or None)] for c in choices]
         return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
     return InlineKeyboardMarkup([[InlineKeyboardButton(c.label, callback_data=callback_data(c))] for c in choices])
 

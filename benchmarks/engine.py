@@ -27,6 +27,7 @@ from sqlmodel import Session  # noqa: E402
 
 from bot.app import App, build_app  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from conversations.buttons import StepAnswer, decode  # noqa: E402
 from conversations.messages import Address, Inbound  # noqa: E402
 from tests.postgres import scratch_database  # noqa: E402
 
@@ -76,7 +77,8 @@ def run(app: App, people: int, seed: int) -> tuple[list[float], float]:
             handled = app.service.handle(inbound)
             latencies.append(time.perf_counter() - before)
             last = handled.replies[-1].choices if handled.replies else ()
-            buttons[chat_id] = {c.value.rpartition("|")[2]: c.value for c in last}
+            answers = ((decode(c.value), c.value) for c in last)
+            buttons[chat_id] = {pressed.value: value for pressed, value in answers if isinstance(pressed, StepAnswer)}
     return latencies, time.perf_counter() - started
 
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from conversations.buttons import MAX_VALUE_BYTES
 from conversations.i18n import catalog_languages
 
 DEFAULT_CATEGORIES = ("roads", "lighting", "waste", "parks", "transport", "safety", "other")
@@ -142,6 +143,12 @@ class Settings(BaseSettings):
     def _categories(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if not value:
             raise ValueError("needs at least one category")
+        for category in value:
+            # A category is an option value: it rides on buttons, next to the engine's own "_more".
+            if len(category.encode()) > MAX_VALUE_BYTES:
+                raise ValueError(f"{category!r} is too long for a button (at most {MAX_VALUE_BYTES} bytes)")
+            if category.startswith("_"):
+                raise ValueError(f"{category!r} may not start with _ (the bot's own options do)")
         return value
 
     @property

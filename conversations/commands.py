@@ -8,10 +8,11 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from conversations.buttons import BroadcastAction, FollowUpAnswer
 from conversations.effects import RecordCheck, SetRole, StopUpdates
 from conversations.context import Summary
 from conversations.i18n import T, Text
-from conversations.refs import parse_ref
+from conversations.refs import make_ref
 from conversations.state import WELCOME
 from conversations.steps import Move, Turn
 
@@ -107,30 +108,24 @@ def _broadcast(engine: FlowEngine, turn: Turn, _argument: str) -> Result:
     return engine.go(turn, Move("staff.text"))
 
 
-def broadcast_button(engine: FlowEngine, turn: Turn, choice: str) -> Result:
+def broadcast_button(engine: FlowEngine, turn: Turn, pressed: BroadcastAction) -> Result:
     """The buttons under a broadcast work whatever the person is doing: "I shared it" asks
     how many people (then comes back), "Stop these updates" unsubscribes in one line."""
-    target, _, action = choice.partition("|")
-    broadcast_id = target.removeprefix(BROADCAST_BUTTON)
-    if not broadcast_id.isdigit() or action not in {"shared", "stop"}:
-        return engine.ask_again(turn, T("error.stale_choice"))
-    if action == "stop":
+    if pressed.action == "stop":
         result = engine.ask_again(turn, T("broadcast.stopped"))
         return replace(result, effects=(*result.effects, StopUpdates()))
     suspended = replace(turn.state, suspended=turn.state.to_json())
-    return engine.go(replace(turn, state=suspended), Move("reach.people", seed={"broadcast_id": int(broadcast_id)}))
+    return engine.go(replace(turn, state=suspended), Move("reach.people", seed={"broadcast_id": pressed.broadcast_id}))
 
 
-def follow_up_button(engine: FlowEngine, turn: Turn, choice: str) -> Result:
+def follow_up_button(engine: FlowEngine, turn: Turn, pressed: FollowUpAnswer) -> Result:
     """ "Is it still a problem?" under a follow-up: the answer goes into the problem's history
     and the person carries on where they were."""
-    target, _, answer = choice.removeprefix(FOLLOW_UP_BUTTON).partition("|")
-    parsed = parse_ref(target)
     mine = {(s.kind, s.id) for s in turn.ctx.lookup.my_submissions()}
-    if parsed is None or answer not in CHECK_ANSWERS or parsed not in mine:
+    if (pressed.kind, pressed.id) not in mine:
         return engine.ask_again(turn, T("error.stale_choice"))
-    result = engine.ask_again(turn, T(f"followup.thanks.{answer}", ref=target))
-    return replace(result, effects=(*result.effects, RecordCheck(parsed[0], parsed[1], answer)))
+    result = engine.ask_again(turn, T(f"followup.thanks.{pressed.answer}", ref=make_ref(pressed.kind, pressed.id)))
+    return replace(result, effects=(*result.effects, RecordCheck(pressed.kind, pressed.id, pressed.answer)))
 
 
 def _inbox(engine: FlowEngine, turn: Turn, _argument: str) -> Result:
@@ -191,6 +186,3 @@ _HANDLERS = {
     "broadcast": _broadcast,
     "inbox": _inbox,
 }
-BROADCAST_BUTTON = "bc:"  # button values under broadcasts: "bc:12|shared", "bc:12|stop"
-FOLLOW_UP_BUTTON = "fu:"  # under follow-ups about a problem: "fu:P-12|still", "|solved", "|worse"
-CHECK_ANSWERS = ("still", "solved", "worse")

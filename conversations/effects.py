@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
+from conversations.buttons import CheckAnswer
 from conversations.messages import Location, Photo
 
 
@@ -140,7 +142,7 @@ class RecordCheck:
 
     kind: str
     target_id: int
-    answer: str
+    answer: CheckAnswer
 
 
 Effect = (
@@ -150,20 +152,30 @@ Effect = (
 )
 
 
+class Outcome(StrEnum):
+    """How an effect turned out, as the flows tell the person."""
+
+    SAVED = "saved"  # a new submission
+    ADDED = "added"  # a support counted
+    ALREADY = "already"  # they supported it before
+    OWN = "own"  # it is their own submission
+    CHANGED = "changed"  # a status change, told to the people concerned
+    NOTED = "noted"  # a staff note without a status change
+    FAILED = "failed"  # the status change could not be made (`reason` says why)
+    QUEUED = "queued"  # a broadcast, waiting for delivery
+
+
 @dataclass(frozen=True)
 class Receipt:
-    """The outcome of one effect that the person should hear about.
-
-    `outcome` is "saved" for new submissions, and for supports one of "added",
-    "already" (they supported it before) or "own" (it is their own submission). For a
-    status change it is "changed" or why it could not be made.
-    """
+    """The outcome of one effect that the person should hear about. Numbers stay numbers:
+    the flows format them in the person's language."""
 
     kind: str
     id: int
     ref: str
-    outcome: str = "saved"
-    detail: str = ""  # e.g. how many people a status change reached, or why it failed
+    outcome: Outcome = Outcome.SAVED
+    people: int = 0  # how many people it reaches: a broadcast's recipients, those a status change told
+    reason: str = ""  # why it failed
 
 
 @dataclass(frozen=True)

@@ -11,19 +11,13 @@ import re
 from dataclasses import dataclass, replace
 from typing import Mapping, Sequence
 
-from conversations.commands import (
-    BROADCAST_BUTTON,
-    FOLLOW_UP_BUTTON,
-    broadcast_button,
-    follow_up_button,
-    handle_command,
-    parse_command,
-)
+from conversations.buttons import BroadcastAction, FollowUpAnswer, StepAnswer, decode, encode
+from conversations.commands import broadcast_button, follow_up_button, handle_command, parse_command
 from conversations.context import Context
 from conversations.effects import Effect, GiveConsent, Receipts, SetLanguage, SetRole
 from conversations.i18n import T, Text
 from conversations.language import Noticed, notice
-from conversations.messages import Choice, Inbound, Outbound
+from conversations.messages import Choice, Inbound, Outbound, Request
 from conversations.state import WELCOME, State
 from conversations.steps import Ask, AwaitReceipts, Choose, Label, Move, Option, Step, Turn
 from conversations.validation import has_control_characters
@@ -63,10 +57,11 @@ class FlowEngine:
                 return self.go(turn, current.on_receipts(turn, event))
             refs = ", ".join(receipt.ref for receipt in event.items)
             return Result(state, (), (), (FlowError(state.step, f"receipts ({refs}) arrived but no step waits for them"),))
-        if event.choice is not None and event.choice.startswith(BROADCAST_BUTTON) and ctx.person.consented:
-            return broadcast_button(self, turn, event.choice)
-        if event.choice is not None and event.choice.startswith(FOLLOW_UP_BUTTON) and ctx.person.consented:
-            return follow_up_button(self, turn, event.choice)
+        pressed = decode(event.choice)
+        if isinstance(pressed, BroadcastAction) and ctx.person.consented:
+            return broadcast_button(self, turn, pressed)
+        if isinstance(pressed, FollowUpAnswer) and ctx.person.consented:
+            return follow_up_button(self, turn, pressed)
         command = parse_command(event.text)
         if command is not None:
             return handle_command(self, turn, *command)
@@ -197,9 +192,10 @@ class FlowEngine:
         """The option values a button press, a number or a label stands for."""
         shown = turn.state.shown
         if event.choice is not None:
-            step_id, _, value = event.choice.rpartition("|")
-            fresh = step_id == turn.state.step and value in shown
-            return [value] if fresh else T("error.stale_choice")
+            pressed = decode(event.choice)
+            if isinstance(pressed, StepAnswer) and pressed.step == turn.state.step and pressed.value in shown:
+                return [pressed.value]
+            return T("error.stale_choice")
         if event.text is None:
             return _count_text("error.pick_option", len(shown))
         text = event.text.strip()
@@ -253,7 +249,7 @@ def _with_notice(result: Result, noticed: Noticed) -> Result:
 def button_value(state: State, value: str) -> str:
     """What a button carries: the question it belongs to and the option, so a press on an
     older message can never be read as an answer to the current question."""
-    return f"{state.step}|{value}"
+    return encode(StepAnswer(state.step or "", value))
 
 
 def _ask_options(step: Ask, ctx: Context) -> tuple[Option, ...]:
@@ -312,7 +308,12 @@ def render(ctx: Context, label: Label) -> str:
 
 
 def _choices(ctx: Context, options: Sequence[Option]) -> tuple[Choice, ...]:
-    return tuple(Choice(o.value, render(ctx, o.label)) for o in options)
+    return tuple(Choice(o.value, render(ctx, o.label), _request(o.value)) for o in options)
+
+
+def _request(value: str) -> Request | None:
+    """The engine's own "share my location" option asks the channel for the location."""
+    return "location" if value == SHARE_LOCATION else None
 
 
 def _replies(ctx: Context, texts: Sequence[Text], choices: tuple[Choice, ...]) -> tuple[Outbound, ...]:

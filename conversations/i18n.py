@@ -16,6 +16,7 @@ from typing import Mapping
 
 from babel.dates import format_date
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 DOMAIN = "messages"
@@ -59,12 +60,19 @@ class Catalogs:
         return template.format(**params)
 
     def _param(self, language: str, value: object) -> object:
-        """Nested Texts render in the same language; a tuple of Texts renders one per line."""
+        """Nested Texts render in the same language; a tuple of Texts renders one per line;
+        whole numbers (counts) are written the language's way."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            return self.number(language, value)
         if isinstance(value, Text):
             return self.render(language, value)
         if isinstance(value, tuple) and all(isinstance(item, Text) for item in value):
             return "\n".join(self.render(language, item) for item in value)
         return value
+
+    def number(self, language: str, value: int) -> str:
+        """A count as people read it: 2,000 in English, 2.000 in German, 2 000 in French."""
+        return format_decimal(value, locale=language if language in self.messages else self.fallback)
 
     def date(self, language: str, day: date | datetime, zone: tzinfo | None = None) -> str:
         """A day as people read it ("December 1, 2026", "1 de diciembre de 2026"); a moment

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal, Mapping
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,28 @@ class Inbound:
     display_name: str | None = None
 
 
+Request = Literal["location"]
+
+
 @dataclass(frozen=True)
 class Choice:
+    """A button: the value it carries (made by conversations/buttons.py) and its label.
+
+    `request` asks the channel for more than a press: "location" is a "share my location"
+    button, which only channels that can send a location show (Telegram's reply keyboard)."""
+
     value: str
     label: str
+    request: Request | None = None
+
+    def to_json(self) -> dict[str, str]:
+        """As the outbox keeps it; "request" only when there is one, as rows always were."""
+        return {"value": self.value, "label": self.label, **({"request": self.request} if self.request else {})}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, str]) -> Choice:
+        request: Request | None = "location" if data.get("request") == "location" else None
+        return cls(data["value"], data["label"], request)
 
 
 @dataclass(frozen=True)

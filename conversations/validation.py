@@ -37,7 +37,7 @@ def text_between(minimum: int, maximum: int) -> Callable[[str], str | Text]:
         if len(text) < minimum:
             return T("error.too_short", minimum=minimum, length=len(text))
         if len(text) > maximum:
-            return T("error.too_long", maximum=f"{maximum:,}", length=f"{len(text):,}")
+            return T("error.too_long", maximum=maximum, length=len(text))
         return text
 
     return validate

@@ -96,7 +96,7 @@ def queue_broadcast(
             "thread_id": Citizen.thread_id,
             "citizen_id": Citizen.id,
             "text": literal(outbound.text),
-            "choices": literal([{"value": c.value, "label": c.label} for c in outbound.choices], OutboxMessage.__table__.c.choices.type),
+            "choices": literal([c.to_json() for c in outbound.choices], OutboxMessage.__table__.c.choices.type),
             "kind": literal("broadcast"),
             "priority": literal(PRIORITIES["broadcast"]),
             "status": literal("pending"),

@@ -42,7 +42,7 @@ def enqueue(
             "thread_id": address.thread_id,
             "citizen_id": citizen_id,
             "text": outbound.text,
-            "choices": [{"value": c.value, "label": c.label} for c in outbound.choices],
+            "choices": [c.to_json() for c in outbound.choices],
             "kind": outbound.kind,
             "priority": PRIORITIES.get(outbound.kind, 1),
             "status": "pending",

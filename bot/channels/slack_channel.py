@@ -25,6 +25,7 @@ from bot.channels.protocol import ChannelError, ChannelHooks
 from bot.config import Settings
 from bot.outbound.delivery import DeliveryWorker
 from bot.outbound.ratelimit import SLACK, Limits
+from conversations import buttons
 from conversations.i18n import T
 from conversations.messages import Address, Choice, Inbound, Outbound
 
@@ -95,7 +96,7 @@ class SlackChannel:
             except SlackApiError as error:  # not worth failing the press for
                 log.info("could not update the pressed message: %s", adapter.error_code(error))
         inbound = press.inbound
-        if inbound.choice == adapter.OPEN_DM:
+        if isinstance(buttons.decode(inbound.choice), buttons.OpenDirectMessage):
             inbound = await self._in_direct_message(inbound.address.user_id, inbound.event_id, "/start")
         await self._handle(await self._with_profile(inbound))
 
@@ -114,7 +115,8 @@ class SlackChannel:
 
     async def _answer_mention(self, mention: adapter.Mention) -> None:
         language, render = self.hooks.default_language, self.hooks.render
-        invite = Outbound(render(language, T("slack.mention")), (Choice(adapter.OPEN_DM, render(language, T("slack.open_dm"))),))
+        open_dm = Choice(buttons.encode(buttons.OpenDirectMessage()), render(language, T("slack.open_dm")))
+        invite = Outbound(render(language, T("slack.mention")), (open_dm,))
         await self.hooks.say(mention.address, invite, mention.event_id)
         self.worker.wake.set()
 

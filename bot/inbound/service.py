@@ -22,6 +22,7 @@ from conversations.effects import (
     Effect,
     GiveConsent,
     NewProblem,
+    Outcome,
     QueueBroadcast,
     Receipt,
     Receipts,
@@ -274,7 +275,7 @@ class ConversationService:
         ref = make_ref(effect.kind, effect.target_id)
         citizen = work.citizen
         if not staff.is_staff(work.session, address=work.address, configured=self.staff):
-            return Receipt(effect.kind, effect.target_id, ref, "failed", "staff only")
+            return Receipt(effect.kind, effect.target_id, ref, Outcome.FAILED, reason="staff only")
         try:
             with work.session.begin_nested():  # a refused change leaves nothing behind
                 changed = status_changes.change_status(
@@ -283,8 +284,9 @@ class ConversationService:
                     now=work.now, notices=self.notices,
                 )  # fmt: skip
         except status_changes.StaffActionError as error:
-            return Receipt(effect.kind, effect.target_id, ref, "failed", str(error))
-        return Receipt(effect.kind, effect.target_id, ref, "noted" if changed.noted_only else "changed", str(changed.notified))
+            return Receipt(effect.kind, effect.target_id, ref, Outcome.FAILED, reason=str(error))
+        outcome = Outcome.NOTED if changed.noted_only else Outcome.CHANGED
+        return Receipt(effect.kind, effect.target_id, ref, outcome, people=changed.notified)
 
     def _create_idea(self, work: _Work, effect: SaveIdea) -> Receipt:
         assert work.citizen.id is not None
@@ -307,7 +309,7 @@ class ConversationService:
             send_after=self.notices.quiet.release(now),
         )
         assert broadcast.id is not None
-        return Receipt("broadcast", broadcast.id, f"B-{broadcast.id}", outcome=f"{broadcast.recipients:,}")
+        return Receipt("broadcast", broadcast.id, f"B-{broadcast.id}", Outcome.QUEUED, people=broadcast.recipients)
 
 
 def _create_problem(session: Session, citizen_id: int, problem: NewProblem, now: datetime) -> int:
@@ -347,7 +349,7 @@ def _add_support(work: _Work, effect: AddSupport) -> Receipt:
         additions.record_additions(
             work.session, kind=effect.kind, id_=effect.target_id, citizen_id=citizen_id, note=note, now=work.now
         )
-    return Receipt(effect.kind, effect.target_id, make_ref(effect.kind, effect.target_id), outcome)
+    return Receipt(effect.kind, effect.target_id, make_ref(effect.kind, effect.target_id), Outcome(outcome))
 
 
 def _create_design_offer(session: Session, citizen_id: int, effect: SaveDesignOffer, now: datetime) -> Receipt:

@@ -9,7 +9,7 @@ from typing import Callable, Mapping, Sequence
 
 from sqlmodel import Session
 
-from conversations.commands import BROADCAST_BUTTON
+from conversations.buttons import BROADCAST_ACTIONS, BroadcastAction, encode
 from conversations.context import FlowSettings
 from conversations.i18n import Catalogs, T
 from conversations.messages import Choice, Outbound
@@ -27,8 +27,8 @@ def message_for(catalogs: Catalogs, text: str, translations: Mapping[str, str]) 
         if to_group:  # a channel gets the news once, without personal buttons
             return Outbound(catalogs.render(language, T("broadcast.group_message", text=text_in_language)), kind="broadcast")
         buttons = tuple(
-            Choice(f"{BROADCAST_BUTTON}{broadcast_id}|{action}", catalogs.render(language, T(f"broadcast.{label}")))
-            for action, label in (("shared", "shared"), ("stop", "stop"))
+            Choice(encode(BroadcastAction(broadcast_id, action)), catalogs.render(language, T(f"broadcast.{action}")))
+            for action in BROADCAST_ACTIONS
         )
         return Outbound(catalogs.render(language, T("broadcast.message", text=text_in_language)), buttons, kind="broadcast")
 

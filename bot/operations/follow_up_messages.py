@@ -9,7 +9,7 @@ from datetime import datetime, tzinfo
 from sqlmodel import Session
 
 from bot.outbound.notices import Notices
-from conversations.commands import CHECK_ANSWERS, FOLLOW_UP_BUTTON
+from conversations.buttons import CHECK_ANSWERS, CheckAnswer, FollowUpAnswer, encode
 from conversations.context import Summary
 from conversations.i18n import T, Text
 from conversations.messages import Choice
@@ -68,14 +68,12 @@ def _check_buttons(summary: Summary, notices: Notices, person: Concerned) -> tup
     """ "Still a problem / Solved / Worse": only problems are asked."""
     if summary.kind != "problem":
         return ()
-    return tuple(
-        Choice(f"{FOLLOW_UP_BUTTON}{summary.ref}|{answer}", notices.render(person, T(f"followup.answer.{answer}")))
-        for answer in CHECK_ANSWERS
-    )
+    labels = {answer: notices.render(person, T(f"followup.answer.{answer}")) for answer in CHECK_ANSWERS}
+    return tuple(Choice(encode(FollowUpAnswer(summary.kind, summary.id, answer)), labels[answer]) for answer in CHECK_ANSWERS)
 
 
 # How a reporter's answer to "Is it still a problem?" reads in the history staff see.
-CHECK_NOTES = {
+CHECK_NOTES: dict[CheckAnswer, str] = {
     "still": "Reporter says it is still a problem",
     "solved": "Reporter says it is solved",
     "worse": "Reporter says it is getting worse",

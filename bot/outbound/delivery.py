@@ -33,7 +33,7 @@ DAY = timedelta(days=1)
 def _queued(row: OutboxMessage) -> Queued:
     assert row.id is not None
     address = Address(row.channel, row.chat_id, row.user_id, row.thread_id)
-    choices = tuple(Choice(c["value"], c["label"]) for c in row.choices)
+    choices = tuple(Choice.from_json(c) for c in row.choices)
     return Queued(row.id, address, Outbound(row.text, choices, row.kind), row.attempts, row.citizen_id)
 
 DEFAULT_CONCURRENCY = 16  # sends in flight at once

@@ -18,14 +18,14 @@ def reach_number(raw: str) -> str | Text:
     """About how many people: one whole number ("40", "about 40", "environ 40", "1.200")."""
     people = validation.whole_number(raw)
     if people is None or not 1 <= people <= MAX_REACH:
-        return T("error.reach_number", maximum=f"{MAX_REACH:,}")
+        return T("error.reach_number", maximum=MAX_REACH)
     return str(people)
 
 
 def _reached(turn: Turn) -> Move:
     people = int(turn.answers["people"])
     effect = RecordReach(int(turn.answers["broadcast_id"]), people)
-    return Move("resume", say=(T("broadcast.reach_thanks", people=f"{people:,}"),), effects=(effect,))
+    return Move("resume", say=(T("broadcast.reach_thanks", people=people),), effects=(effect,))
 
 
 def _audience_options(turn: Turn) -> Options:
@@ -41,7 +41,7 @@ def _confirm_prompt(turn: Turn) -> tuple[Text, ...]:
     topic = _topic(turn)
     size = turn.ctx.lookup.audience_size(topic=topic)
     audience = T("staff.all_diffusers") if topic is None else category_label(turn, topic)
-    return (T("staff.preview", text=turn.answers["text"], audience=audience, size=f"{size:,}"),)
+    return (T("staff.preview", text=turn.answers["text"], audience=audience, size=size),)
 
 
 def _confirmed(turn: Turn) -> Move:
@@ -51,7 +51,7 @@ def _confirmed(turn: Turn) -> Move:
 
 
 def _queued(_turn: Turn, receipts: Receipts) -> Move:
-    say = tuple(T("staff.queued", ref=r.ref, count=r.outcome) for r in receipts.items if r.kind == "broadcast")
+    say = tuple(T("staff.queued", ref=r.ref, count=r.people) for r in receipts.items if r.kind == "broadcast")
     return Move("home.role", say=say)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
+from conversations.buttons import Picked, decode_pick, encode_pick
 from conversations.context import Page, Summary
 from conversations.effects import AddSupport, Additions, Receipts, ScheduleFollowUp
 from conversations.i18n import T, Text
@@ -101,7 +102,11 @@ def summary_steps(
 
 
 def summary_options(page: Page, *, show: Callable[[Summary], Text]) -> tuple[Option, ...]:
-    return tuple(Option(f"{s.kind[0]}:{s.id}", show(s)) for s in page.items)
+    return tuple(submission_option(s.kind, s.id, show(s)) for s in page.items)
+
+
+def submission_option(kind: str, id_: int, label: Label) -> Option:
+    return Option(encode_pick(Picked(kind, id_)), label)
 
 
 def submission_text(turn: Turn, kind: str, id_: int) -> Text | str:
@@ -111,6 +116,14 @@ def submission_text(turn: Turn, kind: str, id_: int) -> Text | str:
     return T("summary.submission", ref=ref, title=found.title) if found else ref
 
 
+def picked(value: str) -> Picked:
+    """The submission an answer picked. Answers are option values the person was shown, so
+    anything else is a mistake in a flow."""
+    found = decode_pick(value)
+    if found is None:
+        raise ValueError(f"not a submission option: {value!r}")
+    return found
+
+
 def picked_id(value: str) -> int:
-    """Option values for submissions are "p:12" / "i:7"."""
-    return int(value.split(":", 1)[1])
+    return picked(value).id

@@ -15,6 +15,7 @@ from conversations.flows.common import (
     category_options,
     picked_id,
     saved_receipt,
+    submission_option,
     summary_steps,
     support_move,
     title_of,
@@ -91,7 +92,8 @@ def _duplicate_prompt(turn: Turn) -> tuple[Text, ...]:
 
 
 def _duplicate_options(turn: Turn) -> Options:
-    same = tuple(Option(f"p:{id_}", T("explorer.same_as", ref=ref)) for id_, ref, _ in turn.answers["duplicates"])
+    duplicates = turn.answers["duplicates"]
+    same = tuple(submission_option("problem", id_, T("explorer.same_as", ref=ref)) for id_, ref, _ in duplicates)
     return Options((*same, Option("different", T("explorer.different"))))
 
 

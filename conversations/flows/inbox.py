@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from conversations import validation
 from conversations.context import Details, HistoryEntry
-from conversations.effects import ChangeStatus, Receipts
-from conversations.flows.common import picked_id, summary_options
+from conversations.effects import ChangeStatus, Outcome, Receipts
+from conversations.flows.common import picked, summary_options
 from conversations.i18n import T, Text
 from conversations.refs import STATUSES, make_ref, parse_ref
 from conversations.steps import Ask, AwaitReceipts, Choose, Move, Option, Options, Step, Turn, flow, says
 
-_KINDS = {"p": "problem", "i": "idea", "d": "design"}
 NOTE_ONLY, BACK = "note_only", "back"
 
 
 def _opened(turn: Turn) -> tuple[str, int]:
-    value = turn.answers["item"]
-    return _KINDS[value.split(":", 1)[0]], picked_id(value)
+    item = picked(turn.answers["item"])
+    return item.kind, item.id
 
 
 def _list_options(turn: Turn) -> Options:
@@ -112,12 +111,12 @@ def _change(turn: Turn) -> Move:
 def _changed(turn: Turn, receipts: Receipts) -> Move:
     say: list[Text] = []
     for receipt in receipts.items:
-        if receipt.outcome == "changed":
-            say.append(T("inbox.changed", ref=receipt.ref, people=receipt.detail))
-        elif receipt.outcome == "noted":
+        if receipt.outcome == Outcome.CHANGED:
+            say.append(T("inbox.changed", ref=receipt.ref, people=receipt.people))
+        elif receipt.outcome == Outcome.NOTED:
             say.append(T("inbox.noted", ref=receipt.ref))
         else:
-            say.append(T("inbox.not_changed", ref=receipt.ref, reason=receipt.detail))
+            say.append(T("inbox.not_changed", ref=receipt.ref, reason=receipt.reason))
     return Move("inbox.open", say=tuple(say), seed={"action": None, "note": None, "original": None})
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 from adapters import slack
+from conversations.buttons import StepAnswer, decode, encode
 from conversations.messages import Address, Choice, Outbound
 from tests.fakes.slack_api import fixture
 
@@ -37,18 +38,25 @@ def test_a_button_press_carries_its_value_and_the_message_to_update() -> None:
     assert slack.chosen(press.message_text, press.label).text == "What would you like to do?\n\n✓ Explorer"
 
 
+def test_a_button_without_a_value_reaches_the_engine_as_nothing_it_made() -> None:
+    payload = fixture("block_actions_payload.json")
+    del payload["actions"][0]["value"]
+    assert decode(slack.pressed(payload).inbound.choice) is None
+
+
 def test_text_is_escaped_so_it_cannot_ping_or_link() -> None:
-    message = slack.to_channel(Outbound("Idea: <!channel> ping & <https://evil.example|click>", (Choice("s|a", "A & B"),)))
+    confirm = Choice(encode(StepAnswer("explorer.confirm", "confirm")), "A & B")
+    message = slack.to_channel(Outbound("Idea: <!channel> ping & <https://evil.example|click>", (confirm,)))
     assert message.blocks[0]["text"]["text"] == "Idea: &lt;!channel&gt; ping &amp; &lt;https://evil.example|click&gt;"
     assert message.text == message.blocks[0]["text"]["text"]
     button = message.blocks[1]["elements"][0]
     assert button["text"] == {"type": "plain_text", "text": "A & B", "emoji": True}  # plain text is not parsed
-    assert (button["value"], button["action_id"]) == ("s|a", "choice-0")
+    assert (decode(button["value"]), button["action_id"]) == (StepAnswer("explorer.confirm", "confirm"), "choice-0")
 
 
 def test_long_texts_and_many_buttons_fit_slacks_limits() -> None:
     text = "\n".join("<&> " * 200 for _ in range(20))
-    choices = tuple(Choice(f"s|{n}", f"Option {n}") for n in range(30))
+    choices = tuple(Choice(encode(StepAnswer("home.role", f"option_{n}")), f"Option {n}") for n in range(30))
     message = slack.to_channel(Outbound(text, choices))
     sections = [b for b in message.blocks if b["type"] == "section"]
     actions = [b for b in message.blocks if b["type"] == "actions"]

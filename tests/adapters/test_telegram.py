@@ -7,6 +7,7 @@ import html
 import pytest
 
 from adapters import telegram
+from conversations.buttons import BroadcastAction, StepAnswer, decode, encode
 from conversations.messages import Address, Choice, Location, Outbound, Photo
 from tests.fakes.telegram_api import fixture
 
@@ -44,10 +45,19 @@ def test_a_button_press_carries_its_value_and_what_to_edit() -> None:
     assert telegram.pressed_text(pressed.message_text, pressed.label) == "What would you like to do?\n\n✓ Explorer"
 
 
-def test_forged_button_data_is_passed_on_as_a_stale_press() -> None:
+@pytest.mark.parametrize("data", ["DROP TABLE", "c:DROP TABLE", "c:bc:1|launch", "", "bc:12|stop"])
+def test_forged_button_data_reaches_the_engine_as_nothing_it_made(data: str) -> None:
     update = fixture("update_callback_query")
-    update["callback_query"]["data"] = "DROP TABLE"
-    assert telegram.to_inbound(update, bot_username="cocreate_bot").inbound.choice == "|"
+    update["callback_query"]["data"] = data
+    assert decode(telegram.to_inbound(update, bot_username="cocreate_bot").inbound.choice) is None
+
+
+def test_our_callback_data_carries_the_buttons_value_unchanged() -> None:
+    update = fixture("update_callback_query")
+    value = encode(BroadcastAction(12, "stop"))
+    update["callback_query"]["data"] = telegram.callback_data(Choice(value, "Stop these updates"))
+    pressed = telegram.to_inbound(update, bot_username="cocreate_bot")
+    assert decode(pressed.inbound.choice) == BroadcastAction(12, "stop")
 
 
 def test_blocking_edits_and_group_chatter_are_told_apart() -> None:
@@ -67,16 +77,17 @@ def test_the_deep_link_start_keeps_its_argument() -> None:
 
 
 def test_user_text_is_escaped_for_html_and_never_breaks_the_message() -> None:
-    outbound = Outbound("Problem: <b>Elm & 4th</b> </pre>", (Choice("explorer.confirm|confirm", "Confirm <ok>"),))
+    value = encode(StepAnswer("explorer.confirm", "confirm"))
+    outbound = Outbound("Problem: <b>Elm & 4th</b> </pre>", (Choice(value, "Confirm <ok>"),))
     (chunk,) = telegram.to_channel(outbound)
     assert chunk.text == "Problem: &lt;b&gt;Elm &amp; 4th&lt;/b&gt; &lt;/pre&gt;"
     button = chunk.reply_markup.to_dict()["inline_keyboard"][0][0]
-    assert button == {"text": "Confirm <ok>", "callback_data": "c:explorer.confirm|confirm"}  # labels are not parsed
+    assert button == {"text": "Confirm <ok>", "callback_data": f"c:{value}"}  # labels are not parsed
 
 
 def test_long_texts_are_split_within_the_limit_with_the_keyboard_last() -> None:
     text = "\n".join(f"line {n} & more" for n in range(600)) + "\n" + "x" * 9000
-    chunks = telegram.to_channel(Outbound(text, (Choice("s|a", "A"),)))
+    chunks = telegram.to_channel(Outbound(text, (Choice(encode(StepAnswer("explorer.confirm", "confirm")), "A"),)))
     assert len(chunks) > 2
     assert all(len(html.unescape(c.text)) <= telegram.MAX_TEXT for c in chunks)
     assert "".join(html.unescape(c.text) for c in chunks).replace("\n", "") == text.replace("\n", "")
@@ -84,7 +95,8 @@ def test_long_texts_are_split_within_the_limit_with_the_keyboard_last() -> None:
 
 
 def test_a_location_question_gets_a_share_location_button() -> None:
-    outbound = Outbound("Where is it?", (Choice("explorer.place|_location", "📍 Share my location"), Choice("explorer.place|_skip", "Skip")))
+    share = Choice(encode(StepAnswer("explorer.place", "_location")), "📍 Share my location", request="location")
+    outbound = Outbound("Where is it?", (share, Choice(encode(StepAnswer("explorer.place", "_skip")), "Skip")))
     markup = telegram.to_channel(outbound)[0].reply_markup.to_dict()
     assert markup["keyboard"] == [[{"text": "📍 Share my location", "request_location": True}], [{"text": "Skip"}]]
     assert markup["one_time_keyboard"] is True

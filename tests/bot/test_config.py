@@ -45,6 +45,8 @@ def test_lists_durations_and_windows_are_read_from_plain_text(monkeypatch: pytes
         ("DEFAULT_LANGUAGE", "it", "DEFAULT_LANGUAGE 'it' must be one of LANGUAGES (en, es, fr, de, pt)"),
         ("LANGUAGES", "en,it", "LANGUAGES: no catalog for it (available: de, en, es, fr, pt)"),
         ("DIGEST_DAY", "someday", "DIGEST_DAY: 'someday' is not a day of the week like mon or friday"),
+        ("CATEGORIES", "roads,street_furniture_and_public_benches", "CATEGORIES: 'street_furniture_and_public_benches' is too long for a button (at most 30 bytes)"),
+        ("CATEGORIES", "roads,_more", "CATEGORIES: '_more' may not start with _ (the bot's own options do)"),
     ],
 )
 def test_a_bad_value_is_explained_naming_its_variable(monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str) -> None:

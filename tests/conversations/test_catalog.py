@@ -12,7 +12,8 @@ from bot.config import DEFAULT_CATEGORIES
 from conversations.flows.designer import HOURS, SKILLS
 from conversations.flows.explorer import AFFECTED
 from conversations.flows.home import LEANINGS, ROLES
-from conversations.commands import CHECK_ANSWERS
+from conversations.buttons import BROADCAST_ACTIONS, CHECK_ANSWERS
+from conversations.effects import Outcome
 from conversations.i18n import load_catalogs, placeholders
 from storage.models import STATUSES
 
@@ -50,14 +51,14 @@ def computed_keys() -> set[str]:
         keys |= {f"explorer.field.{name}", f"explorer.label.{name}"}
     keys |= {f"followup.{kind}.{answer}" for kind in ("thanks", "answer") for answer in CHECK_ANSWERS}
     keys |= {f"digest.{section}" for section in ("problems", "ideas", "changes")}
-    for outcome in ("added", "already", "own"):
+    for outcome in (Outcome.ADDED, Outcome.ALREADY, Outcome.OWN):
         keys.add(f"support.{outcome}")
     for saved in ("explorer.saved", "ideator.saved", "designer.saved"):
         keys |= {saved, f"{saved}.no_followup"}
     for count_key in ("error.pick_option", "error.out_of_range"):
         keys |= {count_key, f"{count_key}.one"}
     keys |= {f"command.{name}" for name in MENU_COMMANDS}
-    keys |= {f"broadcast.{action}" for action in ("shared", "stop")}
+    keys |= {f"broadcast.{action}" for action in BROADCAST_ACTIONS}
     return keys
 
 

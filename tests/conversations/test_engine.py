@@ -9,10 +9,12 @@ from types import MappingProxyType
 
 import pytest
 
-from conversations.context import Summary
+from conversations.buttons import BroadcastAction, StepAnswer, decode, encode
+from conversations.context import Person, Summary
 from conversations.effects import (
     AddSupport,
     Additions,
+    Outcome,
     QueueBroadcast,
     Receipt,
     Receipts,
@@ -25,6 +27,13 @@ from conversations.effects import (
 from conversations.i18n import Catalogs
 from conversations.messages import Location, Photo
 from tests.engine_support import CATALOGS, Conversation, MemoryLookup
+
+
+def option_of(value: str) -> str:
+    """The option a button's value answers with."""
+    pressed = decode(value)
+    assert isinstance(pressed, StepAnswer)
+    return pressed.value
 
 
 def consented(**kwargs: object) -> Conversation:
@@ -105,7 +114,7 @@ def test_a_stale_button_press_gets_the_current_question_again() -> None:
 def test_button_presses_pick_by_value() -> None:
     conversation = at_description()
     conversation.send("A broken bench in the park by the pond")
-    result = conversation.send(choice="explorer.category|parks")
+    result = conversation.send(choice=encode(StepAnswer("explorer.category", "parks")))
     assert result.state.answers["category"] == "parks"
 
 
@@ -118,7 +127,7 @@ def test_a_button_from_another_question_with_the_same_value_is_not_taken_as_an_a
     for answer in ("1", "Design", "Done", "About an hour"):
         conversation.send(answer)
     assert conversation.state.step == "designer.contact" and "yes" in conversation.state.shown
-    result = conversation.send(choice="home.suggest|yes")  # the old "Yes, let's start" pressed again
+    result = conversation.send(choice=encode(StepAnswer("home.suggest", "yes")))  # the old "Yes, let's start" again
     assert text_of(conversation, result).startswith("That button belongs to an earlier question.")
     assert "contact" not in result.state.answers
     assert suggestion.state.step == "designer.pick_idea"
@@ -131,11 +140,11 @@ def test_open_problems_come_five_at_a_time_with_more() -> None:
     conversation = consented(lookup=MemoryLookup(problems=problems))
     conversation.send("Ideator — suggest a solution to a known problem")
     first = conversation.send("Propose an idea").replies[0].choices
-    assert [c.value.split("|")[1] for c in first] == ["p:12", "p:11", "p:10", "p:9", "p:8", "not_listed", "_more"]
+    assert [option_of(c.value) for c in first] == ["p:12", "p:11", "p:10", "p:9", "p:8", "not_listed", "_more"]
     second = conversation.send("More…").replies[0].choices
-    assert [c.value.split("|")[1] for c in second] == ["p:7", "p:6", "p:5", "p:4", "p:3", "not_listed", "_more"]
-    third = conversation.send(choice="ideator.pick_problem|_more").replies[0].choices
-    assert [c.value.split("|")[1] for c in third] == ["p:2", "p:1", "not_listed"]
+    assert [option_of(c.value) for c in second] == ["p:7", "p:6", "p:5", "p:4", "p:3", "not_listed", "_more"]
+    third = conversation.send(choice=encode(StepAnswer("ideator.pick_problem", "_more"))).replies[0].choices
+    assert [option_of(c.value) for c in third] == ["p:2", "p:1", "not_listed"]
     result = conversation.send("1")
     assert result.state.step == "ideator.idea" and result.state.answers["problem_id"] == 2
 
@@ -187,11 +196,14 @@ def test_likely_duplicates_in_the_same_category_are_offered_before_saving() -> N
         conversation.send(answer)
     result = conversation.send("Confirm")
     assert result.effects == ()
-    assert [c.value for c in result.replies[0].choices] == ["explorer.duplicate|p:7", "explorer.duplicate|different"]
+    assert [decode(c.value) for c in result.replies[0].choices] == [
+        StepAnswer("explorer.duplicate", "p:7"),
+        StepAnswer("explorer.duplicate", "different"),
+    ]
     result = conversation.send("Same as P-7 — add my support")
     # What they wrote goes along, into P-7's history.
     assert result.effects == (AddSupport("problem", 7, Additions("There's a big pothole on Main Street near the school gate")),)
-    result = conversation.apply(conversation.engine.step(result.state, Receipts((Receipt("problem", 7, "P-7", "added"),)), conversation.context()))
+    result = conversation.apply(conversation.engine.step(result.state, Receipts((Receipt("problem", 7, "P-7", Outcome.ADDED),)), conversation.context()))
     assert text_of(conversation, result).startswith("Thank you — you now support P-7.")
 
 
@@ -273,7 +285,7 @@ def test_the_engine_imports_no_io_libraries() -> None:
 
 def test_i_shared_it_asks_how_many_then_returns_to_the_question() -> None:
     conversation = at_description()
-    result = conversation.send(choice="bc:12|shared")
+    result = conversation.send(choice=encode(BroadcastAction(12, "shared")))
     assert text_of(conversation, result).startswith("Thank you for passing it on! About how many people")
     assert text_of(conversation, conversation.send("lots")).startswith("Please type a number of people")
     result = conversation.send("about 40")
@@ -286,7 +298,7 @@ def test_i_shared_it_asks_how_many_then_returns_to_the_question() -> None:
 
 def test_stop_these_updates_unsubscribes_in_one_line_and_the_dialog_goes_on() -> None:
     conversation = at_description()
-    result = conversation.send(choice="bc:12|stop")
+    result = conversation.send(choice=encode(BroadcastAction(12, "stop")))
     assert result.effects == (StopUpdates(),)
     assert text_of(conversation, result).startswith("Done — you won't get these updates any more.")
     assert result.state.step == "explorer.description"
@@ -305,8 +317,33 @@ def test_only_staff_can_broadcast_and_only_after_confirming() -> None:
     assert preview.startswith("This will go to All diffusers: 1,234 recipients.")
     result = staff.send("Send")
     assert result.effects == (QueueBroadcast("The library reopens on Monday with longer hours", None),)
-    result = staff.apply(staff.engine.step(result.state, Receipts((Receipt("broadcast", 3, "B-3", "1,234"),)), staff.context()))
+    result = staff.apply(staff.engine.step(result.state, Receipts((Receipt("broadcast", 3, "B-3", Outcome.QUEUED, people=1234),)), staff.context()))
     assert text_of(staff, result).startswith("Queued B-3 for 1,234 recipients.")
+
+
+@pytest.mark.parametrize(
+    ("language", "preview", "queued"),
+    [
+        ("en", "This will go to All diffusers: 1,234 recipients.", "Queued B-3 for 1,234 recipients."),
+        ("de", "Das geht an Alle Verbreiter:innen: 1.234 Empfänger:innen.", "B-3 für 1.234 Empfänger:innen eingereiht."),
+    ],
+)
+def test_staff_read_counts_written_their_languages_way(language: str, preview: str, queued: str) -> None:
+    staff = Conversation(lookup=MemoryLookup(staff=True, audience=1234), person=Person(consented=True, language=language))
+    for answer in ("/broadcast", "The library reopens on Monday with longer hours", "1"):
+        result = staff.send(answer)
+    assert text_of(staff, result).startswith(preview)
+    result = staff.send("1")
+    receipts = Receipts((Receipt("broadcast", 3, "B-3", Outcome.QUEUED, people=1234),))
+    result = staff.apply(staff.engine.step(result.state, receipts, staff.context()))
+    assert text_of(staff, result).startswith(queued)
+
+
+def test_a_too_long_text_is_explained_with_numbers_in_the_persons_language() -> None:
+    conversation = Conversation(person=Person(consented=True, language="de"))
+    conversation.send("/start report")
+    said = text_of(conversation, conversation.send("Loch " * 500))
+    assert said.startswith("Das ist zu lang. Bitte bleib unter 2.000 Zeichen (du hast 2.499 geschrieben).")
 
 
 def test_back_after_supporting_an_idea_never_lands_on_a_silent_step() -> None:
@@ -315,7 +352,7 @@ def test_back_after_supporting_an_idea_never_lands_on_a_silent_step() -> None:
     for answer in ("Ideator — suggest a solution to a known problem", "Support an existing idea"):
         conversation.send(answer)
     supporting = conversation.send("1")
-    receipt = Receipts((Receipt("idea", 3, "I-3", "added"),))
+    receipt = Receipts((Receipt("idea", 3, "I-3", Outcome.ADDED),))
     conversation.apply(conversation.engine.step(supporting.state, receipt, conversation.context()))
     assert conversation.state.step == "home.after"
     result = conversation.send("/back")

@@ -8,11 +8,20 @@ import pytest
 
 from dataclasses import replace
 
+from conversations.buttons import (
+    BROADCAST_ACTIONS,
+    CHECK_ANSWERS,
+    BroadcastAction,
+    FollowUpAnswer,
+    StepAnswer,
+    encode,
+)
 from conversations.context import Summary
 from conversations.effects import (
     AddSupport,
     ChangeStatus,
     QueueBroadcast,
+    Outcome,
     Receipt,
     Receipts,
     SaveDesignOffer,
@@ -44,11 +53,11 @@ def _receipt(effect: object) -> Receipt | None:
     if isinstance(effect, SaveDesignOffer):
         return Receipt("design", 99, "D-99")
     if isinstance(effect, AddSupport):
-        return Receipt(effect.kind, effect.target_id, f"X-{effect.target_id}", "added")
+        return Receipt(effect.kind, effect.target_id, f"X-{effect.target_id}", Outcome.ADDED)
     if isinstance(effect, QueueBroadcast):
-        return Receipt("broadcast", 1, "B-1", "12")
+        return Receipt("broadcast", 1, "B-1", Outcome.QUEUED, people=12)
     if isinstance(effect, ChangeStatus):
-        return Receipt(effect.kind, effect.target_id, f"P-{effect.target_id}", "changed", "2")
+        return Receipt(effect.kind, effect.target_id, f"P-{effect.target_id}", Outcome.CHANGED, people=2)
     return None
 
 INPUTS = [
@@ -56,6 +65,15 @@ INPUTS = [
     "Robert'); DROP TABLE problem;--", "The bench by the pond is broken again", "/start", "/help", "/menu",
     "/role", "/my", "/language", "/privacy", "/cancel", "/back", "/broadcast", "/inbox", "/start report", "/nope", "P-3", "P-4",
     "bad\x00byte", "I agree", "Confirm", "Edit", "Cancel", "about 40",
+]  # fmt: skip
+
+
+# Button values nobody made: malformed, out of range, of another kind, or from an older bot.
+FORGED = [
+    "", "|", "gone", "home.role", "home.role|", "|explorer", "Home.Role|explorer", "c:home.role|explorer",
+    "home.role|explorer|extra", "bc:1|x", "bc:|shared", "bc:0|shared", "bc:01|stop", "bc:²|shared",
+    "bc:99999999999|shared", "bc:1|shared|stop", "fu:P-1|x", "fu:Q-1|still", "fu:P-²|still", "fu:P1|still",
+    "fu:P-1|still\n", "_open_dm", "p:3", "\ud800|\udfff", "x" * 5000, "home.role|" + "x" * 5000,
 ]  # fmt: skip
 
 
@@ -81,18 +99,22 @@ def test_random_conversations_always_get_an_answer(seed: int) -> None:
         conversation.language_candidates = rng.choice(DETECTED)
         roll = rng.random()
         if roll < 0.25 and last.shown:
-            # Press one of the buttons on screen, or an old or forged one.
+            # Press one of the buttons on screen, or one of an older question.
             value = rng.choice([*last.shown, "gone"])
-            result = conversation.send(choice=f"{last.step}|{value}" if rng.random() < 0.9 else f"old.step|{value}")
+            step = str(last.step) if rng.random() < 0.9 else "old.step"
+            result = conversation.send(choice=encode(StepAnswer(step, value)))
         elif roll < 0.3:
             result = conversation.send(location=Location(52.5, 13.4))
         elif roll < 0.35:
             result = conversation.send(photo=Photo("file-id", 1000))
         elif roll < 0.4:
-            result = conversation.send(choice=f"bc:{rng.randint(1, 3)}|{rng.choice(['shared', 'stop', 'x'])}")
+            result = conversation.send(choice=encode(BroadcastAction(rng.randint(1, 3), rng.choice(BROADCAST_ACTIONS))))
         elif roll < 0.41:
-            result = conversation.send(choice=f"fu:P-{rng.randint(1, 9)}|{rng.choice(['still', 'solved', 'worse', 'x'])}")
-        elif roll < 0.42:
+            answer = FollowUpAnswer("problem", rng.randint(1, 9), rng.choice(CHECK_ANSWERS))
+            result = conversation.send(choice=encode(answer))
+        elif roll < 0.44:
+            result = conversation.send(choice=rng.choice(FORGED))
+        elif roll < 0.45:
             result = conversation.send(None)  # a sticker
         else:
             result = conversation.send(rng.choice(INPUTS))

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from conversations.buttons import BroadcastAction, encode
 from conversations.messages import Address, Choice, Outbound
 from storage import broadcasts, citizens, community_groups, staff
 from storage.broadcasts import Audience
@@ -37,7 +38,7 @@ def person(session: Session, name: str, *, role: str = "diffuser", topics: tuple
 def message_for(broadcast_id: int, language: str, to_group: bool) -> Outbound:
     if to_group:
         return Outbound(f"[{language}] group news", kind="broadcast")
-    return Outbound(f"[{language}] news", (Choice(f"bc:{broadcast_id}|shared", "I shared it"),), kind="broadcast")
+    return Outbound(f"[{language}] news", (Choice(encode(BroadcastAction(broadcast_id, "shared")), "I shared it"),), kind="broadcast")
 
 
 def queue(session: Session, audience: Audience) -> int:
@@ -62,7 +63,7 @@ def test_each_person_gets_one_message_however_many_topics_match(db: Engine) -> N
     assert sorted(r.chat_id for r in rows) == ["chat-ana", "chat-bob", "chat-cid"]
     assert {r.chat_id: r.text for r in rows}["chat-bob"] == "[es] news"
     assert [r.citizen_id for r in rows if r.chat_id == "chat-ana"] == [both]
-    assert rows[0].choices == [{"value": f"bc:{broadcast_id}|shared", "label": "I shared it"}]
+    assert rows[0].choices == [{"value": encode(BroadcastAction(broadcast_id, "shared")), "label": "I shared it"}]
     assert {(r.kind, r.priority, r.status) for r in rows} == {("broadcast", 2, "pending")}
 
 
