@@ -244,6 +244,10 @@ class TelegramSender:
         except NetworkError as error:  # includes TimedOut and 5xx answers
             return base.TemporaryError(str(error))
         except TelegramError as error:
+            # A plain TelegramError is an answer that could not be read (a 200 that is not
+            # JSON: a proxy's or an outage's page): the message may not have gone. Temporary.
+            if type(error) is TelegramError:
+                return base.TemporaryError(str(error))
             return base.Failed(str(error))
         return base.Sent()
 

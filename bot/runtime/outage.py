@@ -33,7 +33,10 @@ def cause(error: BaseException) -> str:
     """One line naming the error, without SQL or parameters (they may hold people's words)."""
     original = getattr(error, "orig", None) or error
     text = " ".join(str(original).split())
-    return f"{type(original).__name__}: {text[:300]}" if text else type(original).__name__
+    name = type(original).__name__
+    if not text or text.startswith(name):
+        return text[:300] or name
+    return f"{name}: {text[:300]}"
 
 
 @dataclass
@@ -50,13 +53,17 @@ class Outage:
 
     async def failed(self, error: BaseException | str) -> None:
         """Note a failed try and wait before the next one."""
+        self.note(error)
+        await self.sleep(self.wait())
+
+    def note(self, error: BaseException | str) -> None:
+        """Note a failed try (when someone else decides when to try again)."""
         described = error if isinstance(error, str) else cause(error)
         kind = described.split(":", 1)[0]
         if self._logged_cause is None or kind != self._logged_cause.split(":", 1)[0]:
             self.log.error("%s is failing (%s); trying again with backoff until it works", self.what, described)
             self._logged_cause = described
         self.failures += 1
-        await self.sleep(self.wait())
 
     def succeeded(self) -> None:
         """Note a try that worked; ends an outage (logged) if there was one."""
