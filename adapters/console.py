@@ -7,6 +7,7 @@ import threading
 from dataclasses import dataclass
 from typing import Callable, TextIO
 
+from adapters import text as incoming
 from adapters.base import Queued, SendResult, Sent
 from conversations.messages import Address, Inbound, Outbound
 
@@ -18,8 +19,10 @@ def address_for(name: str) -> Address:
 
 
 def to_inbound(line: str, *, address: Address, event_id: str) -> Inbound:
-    """A typed line, without its line ending; the engine reads numbers and labels."""
-    return Inbound(address, event_id, text=line.rstrip("\r\n"), display_name=address.user_id)
+    """A typed line, without its line ending; the engine reads numbers and labels. Bytes
+    that were not UTF-8 (read with surrogateescape) arrive as control characters, which the
+    engine asks to type again."""
+    return Inbound(address, event_id, text=incoming.typed(line.rstrip("\r\n")), display_name=incoming.shown(address.user_id))
 
 
 def to_channel(outbound: Outbound) -> str:

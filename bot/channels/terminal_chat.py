@@ -12,6 +12,7 @@ import uuid
 from typing import TextIO
 
 from adapters import console
+from adapters import text as incoming
 from bot.channels.protocol import ChannelHooks
 from conversations.i18n import T
 from conversations.messages import Address
@@ -45,7 +46,8 @@ async def chat(hooks: ChannelHooks, *, name: str, stdin: TextIO, stdout: TextIO)
         if line is None:
             break
         if not interactive:
-            write(f"> {line.rstrip()}\n")  # piped input: show what was said, so the output reads as a transcript
+            # Piped input: show what was said, so the output reads as a transcript.
+            write(f"> {incoming.shown(line.rstrip())}\n")
         await say(line)
     write("\n" + await goodbye(hooks, address) + "\n")
 
