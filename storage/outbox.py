@@ -114,7 +114,8 @@ def _first_of_each_chat(channel: str, due: ColumnElement[bool], per_chat: int) -
         .over(partition_by=col(OutboxMessage.chat_id), order_by=(col(OutboxMessage.priority), col(OutboxMessage.id)))
         .label("position")
     )
-    ranked = select_columns(col(OutboxMessage.id).label("id"), position).where(OutboxMessage.channel == channel, due).subquery()
+    ranking = select_columns(col(OutboxMessage.id).label("id"), position).where(col(OutboxMessage.channel) == channel, due)
+    ranked = ranking.subquery()
     return select_columns(ranked.c.id).where(ranked.c.position <= per_chat)
 
 

@@ -232,35 +232,42 @@ class TelegramChannel:
         self.worker.wake.set()
 
     async def handle_posted(self, payload: dict[str, Any]) -> bool:
-        """Handle an update Telegram posted to the webhook; False asks for it again (a 500).
-        As in polling, an update that failed MAX_FAILURES times for another reason than the
-        database is given up: its sender is told and Telegram gets its 200."""
+        """Handle an update Telegram posted to the webhook; False asks for it again (a 500)."""
         update_id = int(payload["update_id"])
         try:
             await self.handle(payload)
         except Exception as error:  # noqa: BLE001 - a 500 makes Telegram deliver the update again
-            if is_database_outage(error):
-                self._database.note(error)
-                return False
-            failures = self._webhook_failures.pop(update_id, 0) + 1
-            if failures < MAX_FAILURES:
-                self._webhook_failures[update_id] = failures
-                while len(self._webhook_failures) > TRACKED_WEBHOOK_FAILURES:
-                    del self._webhook_failures[next(iter(self._webhook_failures))]
-                log.warning("webhook update %s failed (%s); Telegram will send it again", update_id, cause(error))
-                return False
-            log.exception("webhook update %s failed %s times; its sender is told", update_id, failures)
-            try:
-                await self._apologise(payload)
-            except Exception as apology_error:  # noqa: BLE001
-                if is_database_outage(apology_error):
-                    self._webhook_failures[update_id] = failures  # tell them when Telegram sends it again
-                    return False
-                log.exception("could not tell the sender of update %s", update_id)
-            return True
+            return await self._posted_update_failed(payload, update_id, error)
         self._database.succeeded()
         self._webhook_failures.pop(update_id, None)
         return True
+
+    async def _posted_update_failed(self, payload: dict[str, Any], update_id: int, error: Exception) -> bool:
+        """As in polling, an update that failed MAX_FAILURES times for another reason than
+        the database is given up: its sender is told, and Telegram gets its 200 (True).
+        Telegram's redeliveries are the tries, counted here by update_id."""
+        if is_database_outage(error):
+            self._database.note(error)
+            return False
+        failures = self._webhook_failures.pop(update_id, 0) + 1
+        if failures < MAX_FAILURES:
+            self._count_webhook_failure(update_id, failures)
+            log.warning("webhook update %s failed (%s); Telegram will send it again", update_id, cause(error))
+            return False
+        log.exception("webhook update %s failed %s times; its sender is told", update_id, failures)
+        try:
+            await self._apologise(payload)
+        except Exception as apology_error:  # noqa: BLE001 - nothing more can be done for this update
+            if is_database_outage(apology_error):
+                self._count_webhook_failure(update_id, failures)  # told when Telegram sends it again
+                return False
+            log.exception("could not tell the sender of update %s", update_id)
+        return True
+
+    def _count_webhook_failure(self, update_id: int, failures: int) -> None:
+        self._webhook_failures[update_id] = failures
+        while len(self._webhook_failures) > TRACKED_WEBHOOK_FAILURES:  # the oldest go first
+            del self._webhook_failures[next(iter(self._webhook_failures))]
 
     async def serve_webhook(self) -> None:
         """Receive updates on TELEGRAM_WEBHOOK_PORT; register the webhook with its secret."""

@@ -7,6 +7,7 @@ real waits of the worker, measured without sleeping."""
 from __future__ import annotations
 
 import asyncio
+from itertools import pairwise
 from dataclasses import dataclass, field
 
 from sqlmodel import Session
@@ -77,7 +78,7 @@ def test_a_backlog_in_one_chat_does_not_delay_another_chats_reply(app: App) -> N
     # The backlog still goes, all of it, in order, at the per-chat rate (about 1 a second).
     backlog_sent = [(text, when) for chat, text, when in sent if chat == BACKLOG.chat_id]
     assert [text for text, _ in backlog_sent] == backlog
-    gaps = [b - a for (_, a), (_, b) in zip(backlog_sent, backlog_sent[1:])]
+    gaps = [b - a for (_, a), (_, b) in pairwise(backlog_sent)]
     assert min(gaps) >= 1 / TELEGRAM.per_chat - 1e-6
 
 
