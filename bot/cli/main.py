@@ -89,6 +89,9 @@ def run() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every request URL, and Bot API URLs contain the token: keep it quiet.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # It logs every answer that is not JSON, whole, with a traceback: the channel's outage
+    # log says it once (bot/runtime/outage.py).
+    logging.getLogger("telegram.request.BaseRequest").setLevel(logging.CRITICAL)
     with friendly_errors():
         application.run(settings())
 

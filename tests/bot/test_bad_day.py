@@ -283,3 +283,23 @@ def test_delivery_waits_out_postgresql_refusing_connections(postgresql_url: str,
     assert sent == ["one", "two"]
     began, ended = outage_lines(caplog, "the database (delivery on telegram)")
     assert len(began) == 1 and len(ended) == 1
+
+
+def test_cocreate_run_lives_through_pages_that_are_not_json_and_says_so_once(tmp_path: Any, fake: FakeTelegram) -> None:
+    import signal
+
+    from tests.bot.test_run_process import start
+
+    fake.fail_next("getUpdates", Page(), times=2)  # the process really waits its backoff: 1-3 s
+    process = start(tmp_path, fake)
+    try:
+        fake.push(text_update("/start"))
+        fake.wait_for_messages(1, ALICE, timeout=60)
+        assert process.poll() is None  # still serving
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert err.count("is failing") == 1 and "Invalid server response" in err
+    assert err.count("works again after 2 failed tries") == 1
+    assert "Traceback" not in err and "<html>" not in err
