@@ -12,6 +12,7 @@ import string
 import threading
 from typing import Sequence, TextIO
 
+from adapters import text as incoming
 from conversations.messages import Address, Choice, Inbound, Outbound
 
 CHANNEL = "console"
@@ -24,8 +25,10 @@ def address_for(name: str) -> Address:
 
 
 def to_inbound(line: str, *, address: Address, event_id: str) -> Inbound:
-    """A typed line, without its line ending; the engine reads numbers and labels."""
-    return Inbound(address, event_id, text=line.rstrip("\r\n"), display_name=address.user_id)
+    """A typed line, without its line ending; the engine reads numbers and labels. Bytes
+    that were not UTF-8 (read with surrogateescape) arrive as control characters, which the
+    engine asks to type again."""
+    return Inbound(address, event_id, text=incoming.typed(line.rstrip("\r\n")), display_name=incoming.shown(address.user_id))
 
 
 def to_press(value: str, *, address: Address, event_id: str) -> Inbound:

@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters import base
+from adapters import text as incoming
 from conversations.messages import Address, Choice, Inbound, Outbound
 
 CHANNEL = "slack"
@@ -66,7 +67,8 @@ def to_inbound(body: Mapping[str, Any], *, bot_user_id: str | None = None) -> In
         thread = event.get("thread_ts") or event.get("ts")
         return Mention(Address(CHANNEL, event["channel"], user, thread), event_id)
     if event.get("type") == "message" and event.get("channel_type") == "im":
-        return Inbound(Address(CHANNEL, event["channel"], user), event_id, text=unescape(event.get("text") or ""))
+        text = incoming.typed(unescape(event.get("text") or ""))
+        return Inbound(Address(CHANNEL, event["channel"], user), event_id, text=text)
     return None
 
 

@@ -22,6 +22,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from adapters import base
+from adapters import text as incoming
 from conversations.messages import Address, Choice, Inbound, Location, Outbound, Photo
 
 CHANNEL = "telegram"
@@ -69,7 +70,7 @@ def _address(chat: Mapping[str, Any], user: Mapping[str, Any], thread_id: object
 
 def _display_name(user: Mapping[str, Any]) -> str | None:
     name = " ".join(part for part in (user.get("first_name"), user.get("last_name")) if part)
-    return name or user.get("username")
+    return incoming.shown(name or user.get("username"))
 
 
 def to_inbound(update: Mapping[str, Any], *, bot_username: str) -> Translated:
@@ -95,7 +96,7 @@ def to_inbound(update: Mapping[str, Any], *, bot_username: str) -> Translated:
     return Inbound(
         address=_address(chat, user),
         event_id=event_id,
-        text=message.get("text"),
+        text=incoming.typed(message.get("text")),
         location=Location(location["latitude"], location["longitude"]) if location else None,
         # Telegram lists sizes smallest first; keep the largest's file_id and size, not the bytes.
         photo=Photo(photo[-1]["file_id"], photo[-1].get("file_size")) if photo else None,
@@ -244,6 +245,10 @@ class TelegramSender:
         except NetworkError as error:  # includes TimedOut and 5xx answers
             return base.TemporaryError(str(error))
         except TelegramError as error:
+            # A plain TelegramError is an answer that could not be read (a 200 that is not
+            # JSON: a proxy's or an outage's page): the message may not have gone. Temporary.
+            if type(error) is TelegramError:
+                return base.TemporaryError(str(error))
             return base.Failed(str(error))
         return base.Sent()
 

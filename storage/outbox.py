@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 
 from typing import Sequence
 
-from sqlalchemy import func, insert, or_, update
+from sqlalchemy import ColumnElement, Select, func, insert, or_, update
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from conversations.messages import Address, Outbound
@@ -56,9 +57,19 @@ def enqueue(
 
 
 def claim(
-    session: Session, *, channel: str, now: datetime, limit: int, chat_id: str | None = None
+    session: Session,
+    *,
+    channel: str,
+    now: datetime,
+    limit: int,
+    chat_id: str | None = None,
+    per_chat: int | None = None,
 ) -> list[OutboxMessage]:
     """Take the next due rows (best priority first, then oldest) and mark them sending.
+
+    `per_chat` takes at most that many of one chat's rows (its first ones) in this claim:
+    a chat with a backlog of hundreds, which its rate limit drains at about one a second,
+    then gets its turn beside the others instead of ahead of them.
 
     On PostgreSQL, FOR UPDATE SKIP LOCKED lets several workers claim without waiting on
     each other; SQLite's BEGIN IMMEDIATE already makes the claim exclusive.
@@ -81,7 +92,11 @@ def claim(
     statement = select(OutboxMessage).where(OutboxMessage.channel == channel, due)
     if chat_id is not None:
         statement = statement.where(OutboxMessage.chat_id == chat_id)
+    elif per_chat is not None:
+        statement = statement.where(col(OutboxMessage.id).in_(_first_of_each_chat(channel, due, per_chat)))
     statement = statement.order_by(col(OutboxMessage.priority), col(OutboxMessage.id)).limit(limit)
+    # The due condition stays on the locking query too: PostgreSQL checks it again on a row
+    # another worker changed meanwhile.
     rows = list(session.exec(statement.with_for_update(skip_locked=True)))
     for row in rows:
         row.status = "sending"
@@ -89,6 +104,19 @@ def claim(
         row.attempts += 1
         session.add(row)
     return rows
+
+
+def _first_of_each_chat(channel: str, due: ColumnElement[bool], per_chat: int) -> Select[tuple[int]]:
+    """Ids of each chat's first `per_chat` due rows, in the order they are to be sent. (A
+    subquery: PostgreSQL allows no window function in a query that locks rows.)"""
+    position = (
+        func.row_number()
+        .over(partition_by=col(OutboxMessage.chat_id), order_by=(col(OutboxMessage.priority), col(OutboxMessage.id)))
+        .label("position")
+    )
+    ranking = select_columns(col(OutboxMessage.id).label("id"), position).where(col(OutboxMessage.channel) == channel, due)
+    ranked = ranking.subquery()
+    return select_columns(ranked.c.id).where(ranked.c.position <= per_chat)
 
 
 def mark_sent(session: Session, *, message_id: int, now: datetime) -> None:

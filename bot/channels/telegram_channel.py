@@ -6,6 +6,12 @@ Updater confirms an update's offset to Telegram before the handler has finished 
 crash then would lose what the person sent. Here an update is confirmed (the next
 getUpdates offset, or the webhook's 200) only after its transaction committed; a
 redelivered update is dropped by its update_id.
+
+Nothing a bad day brings stops it: an outage of the database or of the Bot API (409, 401,
+an answer that is not JSON, the network) is logged once, waited out with backoff, and ends
+by itself when its cause goes away. An update that fails for another reason (a bug, a
+malformed update) is tried a few times at once, then its sender gets an apology and the
+update is recorded as processed: it never holds up anyone else's.
 """
 
 from __future__ import annotations
@@ -16,13 +22,12 @@ from collections import defaultdict
 import json
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Awaitable, Callable
 from urllib.parse import urlsplit
 
 import tornado.web
-from sqlalchemy.exc import OperationalError
 from telegram import BotCommand, Update
-from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter
+from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from adapters import telegram as adapter
@@ -30,8 +35,9 @@ from bot.channels.protocol import ChannelError, ChannelHooks
 from bot.config import Settings
 from bot.outbound.delivery import DeliveryWorker
 from bot.outbound.ratelimit import TELEGRAM, Limits
+from bot.runtime.outage import FIRST_WAIT, Outage, cause, is_database_outage
 from conversations.i18n import T
-from conversations.messages import Address, Outbound
+from conversations.messages import Address, Inbound, Outbound
 
 log = logging.getLogger(__name__)
 MENU_COMMANDS = ("start", "help", "my", "role", "language", "cancel")
@@ -41,8 +47,8 @@ POLL_TIMEOUT = 30  # seconds getUpdates waits for news (long polling)
 CONNECTIONS = 12
 CONCURRENT_UPDATES = 4
 CONCURRENT_DELIVERIES = 8
-RETRY_DELAY = 2.0  # seconds before handling an update again after a failure (e.g. database down)
 MAX_FAILURES = 3  # tries for an update that fails for another reason than the database
+TRACKED_WEBHOOK_FAILURES = 10_000  # update ids whose failed webhook tries are counted
 
 
 @dataclass
@@ -52,8 +58,17 @@ class TelegramChannel:
     application: Application  # type: ignore[type-arg]
     worker: DeliveryWorker
     poll_timeout: int = POLL_TIMEOUT
-    retry_delay: float = RETRY_DELAY
+    retry_delay: float = FIRST_WAIT  # seconds before the first retry in an outage; doubles up to a minute
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # between tries in an outage (tests move time)
     username: str = field(default="", init=False)
+    _webhook_failures: dict[int, int] = field(default_factory=dict, init=False)  # update_id -> failed tries
+
+    def __post_init__(self) -> None:
+        self._database = Outage("the database (Telegram updates)", log, sleep=self._pause, first_wait=self.retry_delay)
+        self._bot_api = Outage("Telegram's getUpdates", log, sleep=self._pause, first_wait=self.retry_delay)
+
+    async def _pause(self, seconds: float) -> None:
+        await self.sleep(seconds)  # looked up at each wait, so a test may set `sleep` after build()
 
     @classmethod
     def build(cls, settings: Settings, hooks: ChannelHooks, *, limits: Limits = TELEGRAM) -> TelegramChannel:
@@ -125,25 +140,37 @@ class TelegramChannel:
         await self.hooks.say(address, Outbound(text), str(update_id))
 
     async def poll(self) -> None:
-        """Long-poll getUpdates; confirm each update only after it was handled."""
+        """Long-poll getUpdates; confirm each update only after it was handled. Whatever
+        Telegram answers (409: another poller or a webhook; 401; a 5xx; a page that is not
+        JSON) is waited out with backoff, logged once per outage."""
         bot = self.application.bot
-        await bot.delete_webhook()
+        while not await self._bot_api_call(bot.delete_webhook):
+            pass
         offset: int | None = None
         while True:
-            try:
-                updates = await bot.get_updates(
-                    offset=offset, timeout=self.poll_timeout, allowed_updates=list(adapter.ALLOWED_UPDATES)
-                )
-            except RetryAfter as error:
-                await asyncio.sleep(adapter._seconds(error.retry_after))
-                continue
-            except NetworkError as error:
-                log.warning("getUpdates failed, trying again: %s", error)
-                await asyncio.sleep(self.retry_delay)
-                continue
+            updates = await self._bot_api_call(
+                bot.get_updates, offset=offset, timeout=self.poll_timeout, allowed_updates=list(adapter.ALLOWED_UPDATES)
+            )
             if updates:
                 await self._handle_batch([update.to_dict() for update in updates])
                 offset = updates[-1].update_id + 1
+
+    async def _bot_api_call(self, method: Callable[..., Awaitable[Any]], **arguments: Any) -> Any:
+        """The method's answer, or None after a failure (already waited for)."""
+        try:
+            answer = await method(**arguments)
+        except RetryAfter as error:
+            await self.sleep(adapter._seconds(error.retry_after))
+            return None
+        except InvalidToken:
+            # The library's message may repeat the token; never print it.
+            await self._bot_api.failed("InvalidToken: Telegram refused TELEGRAM_BOT_TOKEN (401)")
+            return None
+        except TelegramError as error:
+            await self._bot_api.failed(error)
+            return None
+        self._bot_api.succeeded()
+        return answer
 
     async def _handle_batch(self, payloads: list[dict[str, Any]]) -> None:
         """Different people's updates are handled side by side, each person's in order."""
@@ -161,23 +188,86 @@ class TelegramChannel:
         await asyncio.gather(*(in_order(own) for own in by_sender.values()))
 
     async def _handle_until_done(self, payload: dict[str, Any]) -> None:
-        """Handle an update, retrying while the database is unreachable (nothing is lost);
-        an update that fails for any other reason is retried a few times, then logged and
-        skipped, so that one malformed update cannot stop everyone else's."""
+        """Handle an update, waiting while the database is unusable (nothing is lost). One
+        that fails for any other reason (a bug, a malformed update) is tried again at once,
+        MAX_FAILURES times in all: waiting would not mend it, and would hold up the batch.
+        Each try rolled back, so the person's dialog is still at its last question; then
+        they get an apology and the update is recorded as processed."""
         failures = 0
         while True:
             try:
                 await self.handle(payload)
+                self._database.succeeded()
                 return
-            except OperationalError:
-                log.exception("update %s: database unavailable, trying again", payload.get("update_id"))
-            except Exception:  # noqa: BLE001 - a bug or a malformed update
+            except Exception as error:  # noqa: BLE001 - a bug or a malformed update must not stop the others
+                if is_database_outage(error):
+                    await self._database.failed(error)
+                    continue
                 failures += 1
                 if failures >= MAX_FAILURES:
-                    log.exception("update %s failed %s times; skipped", payload.get("update_id"), failures)
+                    log.exception("update %s failed %s times; its sender is told", payload.get("update_id"), failures)
+                    await self._give_up(payload)
                     return
-                log.exception("update %s failed, trying again", payload.get("update_id"))
-            await asyncio.sleep(self.retry_delay)
+                log.warning("update %s failed (%s); trying again", payload.get("update_id"), cause(error))
+
+    async def _give_up(self, payload: dict[str, Any]) -> None:
+        """Apologise to the sender of an update that cannot be handled, and record it as
+        processed, waiting out a database outage for that."""
+        while True:
+            try:
+                await self._apologise(payload)
+                return
+            except Exception as error:  # noqa: BLE001 - nothing more can be done for this update
+                if not is_database_outage(error):
+                    log.exception("could not tell the sender of update %s", payload.get("update_id"))
+                    return
+                await self._database.failed(error)
+
+    async def _apologise(self, payload: dict[str, Any]) -> None:
+        address = _sender_address(payload, self.username)
+        if address is None:
+            return  # nobody to tell (a malformed update, or someone who blocked the bot)
+        text = self.hooks.render(await self.hooks.language_of(address), T("error.update_failed"))
+        await self.hooks.say(address, Outbound(text), str(payload["update_id"]))
+        self.worker.wake.set()
+
+    async def handle_posted(self, payload: dict[str, Any]) -> bool:
+        """Handle an update Telegram posted to the webhook; False asks for it again (a 500)."""
+        update_id = int(payload["update_id"])
+        try:
+            await self.handle(payload)
+        except Exception as error:  # noqa: BLE001 - a 500 makes Telegram deliver the update again
+            return await self._posted_update_failed(payload, update_id, error)
+        self._database.succeeded()
+        self._webhook_failures.pop(update_id, None)
+        return True
+
+    async def _posted_update_failed(self, payload: dict[str, Any], update_id: int, error: Exception) -> bool:
+        """As in polling, an update that failed MAX_FAILURES times for another reason than
+        the database is given up: its sender is told, and Telegram gets its 200 (True).
+        Telegram's redeliveries are the tries, counted here by update_id."""
+        if is_database_outage(error):
+            self._database.note(error)
+            return False
+        failures = self._webhook_failures.pop(update_id, 0) + 1
+        if failures < MAX_FAILURES:
+            self._count_webhook_failure(update_id, failures)
+            log.warning("webhook update %s failed (%s); Telegram will send it again", update_id, cause(error))
+            return False
+        log.exception("webhook update %s failed %s times; its sender is told", update_id, failures)
+        try:
+            await self._apologise(payload)
+        except Exception as apology_error:  # noqa: BLE001 - nothing more can be done for this update
+            if is_database_outage(apology_error):
+                self._count_webhook_failure(update_id, failures)  # told when Telegram sends it again
+                return False
+            log.exception("could not tell the sender of update %s", update_id)
+        return True
+
+    def _count_webhook_failure(self, update_id: int, failures: int) -> None:
+        self._webhook_failures[update_id] = failures
+        while len(self._webhook_failures) > TRACKED_WEBHOOK_FAILURES:  # the oldest go first
+            del self._webhook_failures[next(iter(self._webhook_failures))]
 
     async def serve_webhook(self) -> None:
         """Receive updates on TELEGRAM_WEBHOOK_PORT; register the webhook with its secret."""
@@ -214,10 +304,17 @@ class _WebhookHandler(tornado.web.RequestHandler):
         except (ValueError, TypeError, KeyError):
             self.set_status(400)
             return
-        try:
-            await self.channel.handle(payload)
-        except Exception:  # noqa: BLE001 - a 500 makes Telegram deliver the update again
-            log.exception("webhook update %s failed", payload.get("update_id"))
-            self.set_status(500)
-            return
-        self.set_status(200)
+        self.set_status(200 if await self.channel.handle_posted(payload) else 500)
+
+
+def _sender_address(payload: dict[str, Any], bot_username: str) -> Address | None:
+    """Where to answer the sender of an update, when it can be told."""
+    try:
+        translated = adapter.to_inbound(payload, bot_username=bot_username)
+    except Exception:  # noqa: BLE001 - a malformed update has no address to answer
+        return None
+    if isinstance(translated, adapter.Pressed):
+        return translated.inbound.address
+    if isinstance(translated, (Inbound, adapter.GroupCall)):
+        return translated.address
+    return None

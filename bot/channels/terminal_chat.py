@@ -26,6 +26,7 @@ from prompt_toolkit.input import create_input
 from prompt_toolkit.output import create_output
 
 from adapters import console
+from adapters import text as incoming
 from adapters.base import Queued, SendResult, Sent
 from bot.channels.protocol import ChannelHooks
 from bot.outbound.ratelimit import UNLIMITED
@@ -113,7 +114,7 @@ async def line_reader(stdin: TextIO, stdout: TextIO, write: Callable[[str], None
             write(PROMPT)
         line = await lines.get()
         if line is not None and not interactive:
-            write(f"{PROMPT}{line.rstrip()}\n")  # piped input: show what was said, so the output reads as a transcript
+            write(f"{PROMPT}{incoming.shown(line.rstrip())}\n")  # piped input: show what was said, so the output reads as a transcript
         return line
 
     return read

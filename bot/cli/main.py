@@ -5,26 +5,31 @@ from __future__ import annotations
 import asyncio
 import csv
 import getpass
+import io
 import json
 import logging
 import os
 import shlex
 import sys
+from contextlib import contextmanager
 from dataclasses import asdict
 from enum import Enum
-from typing import Any, Mapping, Optional
+from typing import Any, Iterator, Mapping, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from adapters import console
+from adapters import text as incoming
 from bot import app as application
 from bot.channels import terminal_chat
 from bot.cli import staff_commands
 from bot.cli.common import fail, friendly_errors, opened_app, settings
+from bot.runtime import outage
 from storage import db, submissions
 from storage.models import STATUSES
 
@@ -52,13 +57,20 @@ def chat(
     as_: Optional[str] = typer.Option(None, "--as", help="Who you are in this chat (default: your login name)."),
 ) -> None:
     """Talk to the bot in this terminal (same engine, same database as the channels)."""
-    with friendly_errors():
-        built = application.build_app(settings())
     name = as_ or getpass.getuser()
+    if incoming.typed(name) != name:
+        fail("--as: the name is not valid UTF-8; use letters the terminal can show")
+    # Bytes that are not UTF-8 reach the adapter as lone surrogates, which it refuses
+    # politely; with the default strict decoding they would end the chat instead.
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="surrogateescape")
+    with friendly_errors(), unusable_database():
+        built = application.build_app(settings())
     hooks = built.channel_hooks()
     command = chat_command(ctx.command_path, as_=as_, environ=os.environ)
     try:
-        asyncio.run(terminal_chat.chat(hooks, name=name, stdin=sys.stdin, stdout=sys.stdout, command=command))
+        with unusable_database():
+            asyncio.run(terminal_chat.chat(hooks, name=name, stdin=sys.stdin, stdout=sys.stdout, command=command))
     except KeyboardInterrupt:  # Ctrl-C while the bot was answering (at the prompt it ends the chat itself)
         print("\n" + asyncio.run(terminal_chat.goodbye(hooks, console.address_for(name), command)))
     finally:
@@ -74,12 +86,25 @@ def chat_command(command_path: str, *, as_: str | None, environ: Mapping[str, st
     return f"{command_path} --as {shlex.quote(as_)}" if as_ else command_path
 
 
+@contextmanager
+def unusable_database() -> Iterator[None]:
+    """A database that cannot be used (locked past the busy timeout, full, not a database
+    at all) ends the chat with one line: what was said before is kept."""
+    try:
+        yield
+    except DBAPIError as error:
+        fail(f"Cannot use the database (DATABASE_URL): {outage.cause(error)}")
+
+
 @app.command()
 def run() -> None:
     """Serve every channel whose credentials are set, with delivery of replies."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every request URL, and Bot API URLs contain the token: keep it quiet.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # It logs every answer that is not JSON, whole, with a traceback: the channel's outage
+    # log says it once (bot/runtime/outage.py).
+    logging.getLogger("telegram.request.BaseRequest").setLevel(logging.CRITICAL)
     with friendly_errors():
         application.run(settings())
 

@@ -1,9 +1,12 @@
 """The delivery worker: the one way messages leave the bot.
 
-It claims due outbox rows for one channel (best priority first), hands each to the
-channel's sender, and records the outcome: sent, retried later (429 retry-after, network
-errors with exponential backoff and jitter), failed with its error, or blocked (the person
-blocked the bot; they get nothing more until they write again).
+It claims due outbox rows for one channel in rounds (best priority first, and only a
+chat's first message or so per round, so that one chat's backlog never holds up another's
+reply), hands each to the channel's sender, and records the outcome: sent, retried later
+(429 retry-after, network errors with exponential backoff and jitter), failed with its
+error, or blocked (the person blocked the bot; they get nothing more until they write again).
+While serving, an outage of the database is waited out: logged once, tried again with
+backoff, and nothing is lost.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,6 +26,7 @@ from sqlmodel import Session
 from adapters.base import Blocked, Queued, RetryAfter, Sender, SendResult, Sent, TemporaryError
 from conversations.messages import Address, Choice, Outbound
 from bot.runtime.election import elected
+from bot.runtime.outage import Outage, is_database_outage
 from bot.outbound.ratelimit import UNLIMITED, Limits, RateLimiter
 from storage import broadcasts, outbox
 from storage.models import OutboxMessage
@@ -55,22 +60,30 @@ class DeliveryWorker:
     blocking: Callable[..., Awaitable[Any]] = asyncio.to_thread
     limits: Limits = UNLIMITED
     daily_broadcast_cap: int = 3  # broadcasts a person gets in 24 hours; more wait their turn
+    # The rate limits' clock and sleep, and the sleep between tries in an outage (tests move time by hand).
+    monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
     def __post_init__(self) -> None:
         self._slots = asyncio.Semaphore(self.concurrency)
-        self._limiter = RateLimiter(self.limits)
+        self._limiter = RateLimiter(self.limits, clock=self.monotonic, sleep=self.sleep)
         if self.limits.overall:
             self.batch_size = min(self.batch_size, self.limits.batch())
+        # Set while run() serves: database work then waits out an outage. drain() called
+        # directly (the terminal chat) fails at once instead, so the person sees why.
+        self._outage: Outage | None = None
 
     async def drain(self, *, chat_id: str | None = None) -> int:
         """Send everything due now (for one chat, or the whole channel); returns how many were handled.
 
         Chats are served side by side (up to `concurrency` sends at once); within a chat,
-        messages go strictly one after another, in the order they were queued."""
+        messages go strictly one after another, in the order they were queued. Each round
+        takes only as many of a chat's messages as its rate limit lets go at once, so a
+        round lasts about a second at most and a new reply waits at most that long."""
         handled = 0
         while not self.stopping.is_set():
             self.wake.clear()  # set again when a reply is committed: it then interrupts broadcasts
-            batch = await self.blocking(self._claim, chat_id)
+            batch = await self._in_database(self._claim, chat_id)
             if not batch:
                 return handled
             by_chat: dict[str, list[Queued]] = defaultdict(list)
@@ -82,20 +95,20 @@ class DeliveryWorker:
 
     async def _send_in_order(self, messages: list[Queued]) -> int:
         for position, message in enumerate(messages):
-            if message.outbound.kind == "broadcast" and await self.blocking(self._defer_over_cap, message):
+            if message.outbound.kind == "broadcast" and await self._in_database(self._defer_over_cap, message):
                 continue
             async with self._slots:
                 # Checked once a slot is free, before taking rate tokens: a reply committed
                 # while this broadcast waited goes first (the next claim takes it), and
                 # shutting down stops here. Unsent rows go back to pending.
                 if self.stopping.is_set() or (message.outbound.kind == "broadcast" and self.wake.is_set()):
-                    await self.blocking(self._release, messages[position:])
+                    await self._in_database(self._release, messages[position:])
                     return position
                 # In a private chat the chat is the person; anything else is a group.
                 group = message.address.chat_id != message.address.user_id
                 await self._limiter.acquire(message.address.chat_id, group=group)
                 result = await self._send(message)
-            await self.blocking(self._record, message, result)
+            await self._in_database(self._record, message, result)
             if isinstance(result, Blocked):
                 return position + 1  # the rest were blocked along with the person: never send them
         return len(messages)
@@ -106,12 +119,28 @@ class DeliveryWorker:
 
         One worker delivers per channel (on PostgreSQL an advisory lock elects it; a second
         one waits as a standby), so the channel's rate limits hold globally, and rows a
-        killed predecessor left claimed are taken back at once."""
+        killed predecessor left claimed are taken back at once.
+
+        An outage of the database (locked, full, restarting) does not end it: it waits with
+        backoff and goes on where it was, or, when the election itself failed, elects anew."""
+        self._outage = outage = Outage(f"the database (delivery on {self.sender.channel})", log, sleep=self._pause)
+        try:
+            while not self.stopping.is_set():
+                try:
+                    await self._lead()
+                except Exception as error:
+                    if not is_database_outage(error) or self.stopping.is_set():
+                        raise
+                    await outage.failed(error)
+        finally:
+            self._outage = None
+
+    async def _lead(self) -> None:
         name = f"delivery:{self.sender.channel}"
         async with elected(self.database, name, stopping=self.stopping, blocking=self.blocking, retry_every=self.poll_interval * 5):
             if self.stopping.is_set():
                 return
-            taken_back = await self.blocking(self._reclaim)
+            taken_back = await self._in_database(self._reclaim)
             if taken_back:
                 log.warning("took back %s %s messages left in flight by a stopped worker", taken_back, self.sender.channel)
             await self._serve()
@@ -123,6 +152,29 @@ class DeliveryWorker:
                 await asyncio.wait_for(self.wake.wait(), timeout=self.poll_interval)
             except TimeoutError:
                 pass
+
+    async def _in_database(self, work: Callable[..., Any], *args: Any) -> Any:
+        """Run database work off the event loop; while serving, wait out an outage of the
+        database (logged once by the outage) and try again, so no outcome is lost."""
+        while True:
+            try:
+                result = await self.blocking(work, *args)
+            except Exception as error:
+                if self._outage is None or self.stopping.is_set() or not is_database_outage(error):
+                    raise
+                await self._outage.failed(error)
+                continue
+            if self._outage is not None:
+                self._outage.succeeded()
+            return result
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, but wake at once when stopping."""
+        pausing = asyncio.ensure_future(self.sleep(seconds))
+        stopping = asyncio.ensure_future(self.stopping.wait())
+        await asyncio.wait({pausing, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        for waiting in (pausing, stopping):
+            waiting.cancel()
 
     def _reclaim(self) -> int:
         with Session(self.database) as session, session.begin():
@@ -160,8 +212,9 @@ class DeliveryWorker:
     def _claim(self, chat_id: str | None) -> list[Queued]:
         with Session(self.database, expire_on_commit=False) as session, session.begin():
             rows = outbox.claim(
-                session, channel=self.sender.channel, now=self.clock(), limit=self.batch_size, chat_id=chat_id
-            )
+                session, channel=self.sender.channel, now=self.clock(), limit=self.batch_size, chat_id=chat_id,
+                per_chat=self.limits.per_round(),
+            )  # fmt: skip
             return [_queued(row) for row in rows]
 
     def _record(self, message: Queued, result: SendResult) -> None:

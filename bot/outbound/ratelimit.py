@@ -28,6 +28,13 @@ class Limits:
         """About a second of sending (a new reply interrupts a batch of broadcasts)."""
         return max(1, int(self.overall)) if self.overall else 50
 
+    def per_round(self) -> int | None:
+        """How many of one chat's messages a delivery round takes: what its bucket lets go
+        without waiting (one, at Telegram's and Slack's rates). None: no per-chat limit."""
+        if self.chat_burst >= 1e6:
+            return None
+        return max(1, int(min(self.chat_burst, self.group_burst if self.per_group else self.chat_burst)))
+
 
 TELEGRAM = Limits(overall=28.5, per_chat=0.95, per_group=20 / 60)
 SLACK = Limits(overall=None, per_chat=0.95)

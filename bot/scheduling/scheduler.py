@@ -31,6 +31,7 @@ from sqlmodel import Session
 from bot.scheduling import jobs
 from bot.config import Settings
 from bot.runtime.election import elected
+from bot.runtime.outage import Outage, is_database_outage
 from bot.outbound.notices import Notices
 from storage import followups
 from storage.followups import Due
@@ -94,13 +95,25 @@ class Scheduler:
     clock: Callable[[], datetime]
     blocking: Callable[..., Awaitable[Any]]
     sweep_every: float = 30.0  # seconds between looks for follow-ups nobody armed
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # between tries while the database is down
 
     def __post_init__(self) -> None:
         self._running: AsyncIOScheduler | None = None  # set while this process leads
         self.leading = asyncio.Event()  # set once leading, with every pending follow-up armed
 
     async def run(self, *, wake_delivery: Callable[[], None] = lambda: None) -> None:
-        """Lead the scheduler (once elected) until the task is cancelled."""
+        """Lead the scheduler (once elected) until the task is cancelled. A database that
+        cannot be used at the start (locked, full, restarting) is waited for with backoff."""
+        outage = Outage("the database (scheduler)", log, sleep=lambda seconds: self.sleep(seconds))
+        while True:
+            try:
+                await self._lead(wake_delivery, outage)
+            except Exception as error:
+                if not is_database_outage(error):
+                    raise
+                await outage.failed(error)
+
+    async def _lead(self, wake_delivery: Callable[[], None], outage: Outage) -> None:
         never = asyncio.Event()  # stopping is by cancelling this task
         async with elected(self.database, "scheduler", stopping=never, blocking=self.blocking):
             scheduler = self._build(wake_delivery)
@@ -109,6 +122,7 @@ class Scheduler:
                 self._running = scheduler
                 await self.blocking(self._arm_all_pending, scheduler)
                 self._add_recurring(scheduler)
+                outage.succeeded()
                 log.info("scheduler started with %s jobs", len(scheduler.get_jobs()))
                 self.leading.set()
                 await never.wait()

@@ -4,7 +4,7 @@ It serves POST <base>/bot<token>/<method> with form-encoded (or JSON) bodies, li
 one: getMe, getUpdates (long polling with offset semantics: an offset confirms every update
 below it), sendMessage, editMessageText, editMessageReplyMarkup, answerCallbackQuery,
 setMyCommands, deleteWebhook and setWebhook. Answers can be scripted per method (429 with
-retry_after, 403, 400). It runs on its own thread and event loop, so tests can drive it
+retry_after, 403, 400, 409, 401, or a 200 whose body is an HTML page). It runs on its own thread and event loop, so tests can drive it
 from synchronous code, from another event loop, or while the bot runs in a subprocess.
 """
 
@@ -34,6 +34,20 @@ def fixture(name: str) -> dict[str, Any]:
     return json.loads((FIXTURES / f"{name}.json").read_text())
 
 
+@dataclass(frozen=True)
+class Page:
+    """A raw answer that is not the Bot API's JSON (what a proxy or an outage serves)."""
+
+    body: str = "<html><body><h1>502 Bad Gateway</h1></body></html>"
+    status: int = 200
+    content_type: str = "text/html"
+
+
+CONFLICT = {"ok": False, "error_code": 409,
+            "description": "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"}  # fmt: skip
+UNAUTHORIZED = {"ok": False, "error_code": 401, "description": "Unauthorized"}
+
+
 @dataclass
 class Call:
     method: str
@@ -47,7 +61,7 @@ class FakeTelegram(Recording):
     delivered: list[dict[str, Any]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
     confirmed_offset: int = 0
-    scripted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    scripted: dict[str, list[dict[str, Any] | Page]] = field(default_factory=dict)
     failing_chats: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Telegram's published limits, enforced with 429s when set (messages per second).
     overall_limit: int | None = None
@@ -106,10 +120,16 @@ class FakeTelegram(Recording):
         with self._changed:
             self.failing_chats[str(chat_id)] = error
 
-    def fail_next(self, method: str, error: dict[str, Any]) -> None:
-        """The next call of `method` gets this error answer (a fixture's shape)."""
+    def fail_next(self, method: str, error: dict[str, Any] | Page, *, times: int = 1) -> None:
+        """The next `times` calls of `method` get this error answer (a fixture's shape, or
+        a Page that is not JSON at all)."""
         with self._changed:
-            self.scripted.setdefault(method, []).append(error)
+            self.scripted.setdefault(method, []).extend([error] * times)
+
+    def scripted_left(self, method: str) -> int:
+        """How many scripted answers for `method` are still to be given."""
+        with self._changed:
+            return len(self.scripted.get(method, []))
 
     def sent(self, chat_id: int | str | None = None) -> list[dict[str, Any]]:
         """Messages delivered (sendMessage calls that were not answered with an error)."""
@@ -129,7 +149,7 @@ class FakeTelegram(Recording):
 
     # -- serving --------------------------------------------------------------------------
 
-    def record(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    def record(self, method: str, params: dict[str, Any]) -> dict[str, Any] | Page | None:
         """Record a call; returns a scripted error answer if one is due."""
         with self._changed:
             self.calls.append(Call(method, params))
@@ -200,6 +220,11 @@ class _Handler(tornado.web.RequestHandler):
             return
         params = _params(self.request)
         error = self.fake.record(method, params)
+        if isinstance(error, Page):
+            self.set_status(error.status)
+            self.set_header("Content-Type", error.content_type)
+            self.write(error.body)
+            return
         if error is not None:
             self._answer(error)
             return
