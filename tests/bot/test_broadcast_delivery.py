@@ -58,8 +58,7 @@ def test_a_reply_overtakes_a_queued_broadcast(app: App, fake: FakeTelegram) -> N
     app.service.handle(Inbound(Address("telegram", str(ALICE), str(ALICE)), "u1", text="/start"))
 
     async def scenario() -> None:
-        async with serving(app) as channel:
-            channel.worker.concurrency = 1
+        async with serving(app, deliveries=1):  # one at a time, so the order sent is the order claimed
             await asyncio.to_thread(fake.wait_for_messages, 31)
 
     asyncio.run(scenario())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 import copy
 import json
 from contextlib import asynccontextmanager
@@ -73,9 +74,12 @@ def with_content(kind: str, user_id: int = ALICE) -> dict[str, Any]:
 
 
 @asynccontextmanager
-async def serving(app: App, *, scheduler: bool = False) -> AsyncIterator[TelegramChannel]:
-    """The Telegram channel receiving and delivering (and the scheduler, when asked)."""
+async def serving(app: App, *, scheduler: bool = False, deliveries: int | None = None) -> AsyncIterator[TelegramChannel]:
+    """The Telegram channel receiving and delivering (and the scheduler, when asked), with
+    `deliveries` sends in flight at once when given."""
     channel = TelegramChannel.build(app.settings, app.channel_hooks(), limits=UNLIMITED)  # the limits have tests of their own
+    if deliveries is not None:  # the worker sizes its slots when it is made
+        channel.worker = replace(channel.worker, concurrency=deliveries)
     channel.poll_timeout = 1
     channel.worker.poll_interval = 0.2
     await channel.start()
