@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, delete, update
 from sqlmodel import Session, col, select
 
 from conversations.messages import Address
@@ -79,6 +79,11 @@ def mark_unreachable(session: Session, *, address: Address) -> None:
 def first_time_seen(session: Session, *, channel: str, event_id: str) -> bool:
     """Record an event id; False when it was processed before (a redelivery)."""
     return insert_or_ignore(session, ProcessedEvent, {"channel": channel, "event_id": event_id})
+
+
+def forget_events_before(session: Session, *, cutoff: datetime) -> None:
+    """Drop event ids processed before `cutoff` (channels stop redelivering long before)."""
+    session.execute(delete(ProcessedEvent).where(col(ProcessedEvent.processed_at) < cutoff))
 
 
 _conversations = Conversation.__table__  # type: ignore[attr-defined]

@@ -23,8 +23,13 @@ DAYS_AGO = {"this week": timedelta(days=2), "last week": timedelta(days=9)}
 
 
 @pytest.fixture
-def app(any_database_url: str):
-    built = build_app(Settings(_env_file=None, database_url=any_database_url), clock=Clock(NOW))
+def clock() -> Clock:
+    return Clock(NOW)
+
+
+@pytest.fixture
+def app(any_database_url: str, clock: Clock):
+    built = build_app(Settings(_env_file=None, database_url=any_database_url), clock=clock)
     yield built
     built.close()
 
@@ -101,22 +106,15 @@ def test_the_digest_goes_once_a_week_even_if_its_job_runs_twice(app: App) -> Non
         person(session, "201", topics=("roads",))
         problem(session, reporter, "Pothole on Main Street", "roads", "this week")
     for _ in range(2):
-        with Session(app.database) as session, session.begin():
-            send_digests(session, now=NOW, notices=app.notices, zone=app.settings.zone)
+        asyncio.run(jobs.weekly_digest(app.scheduler.job_context()))
     with Session(app.database) as session:
         assert len(session.exec(select(OutboxMessage).where(OutboxMessage.kind == "notification")).all()) == 1
-
-
 
 
 def test_processed_event_ids_older_than_a_week_are_pruned(app: App) -> None:
     with Session(app.database) as session, session.begin():
         session.add(ProcessedEvent(channel="telegram", event_id="old", processed_at=NOW - timedelta(days=8)))
         session.add(ProcessedEvent(channel="telegram", event_id="recent", processed_at=NOW - timedelta(days=2)))
-    context = jobs.JobContext(
-        database=app.database, blocking=app.blocking, clock=app.clock, notices=app.notices,
-        zone=app.settings.zone, scheduler=app.scheduler, wake_delivery=lambda: None,
-    )  # fmt: skip
-    asyncio.run(jobs.prune_processed_events()(context))
+    asyncio.run(jobs.prune_processed_events(app.scheduler.job_context()))
     with Session(app.database) as session:
         assert session.exec(select(ProcessedEvent.event_id)).all() == ["recent"]
