@@ -8,7 +8,9 @@ scheduler and adds them again, so nothing is stored or pickled. The state is in 
   rows (storage/followups.py) and queues their messages, like the delivery worker claims
   outbox rows. The rows are the only record of a follow-up, so one that fell due while the
   bot was down goes out at the start, once; even two claimers could not send one twice.
-- the weekly digest and the pruning of processed event ids, on cron triggers.
+- the weekly digest and the pruning of processed event ids, on cron triggers. The digest
+  is marked once per ISO week, so at start it also runs when this week's time has passed:
+  a digest due while the bot was down goes out when it comes back, once.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
 from bot.config import Settings
+from bot.operations.digest import due_this_week
 from bot.outbound.notices import Notices
 from bot.runtime.election import elected
 from bot.scheduling import jobs
@@ -81,4 +84,8 @@ class Scheduler:
         # The first claim right away: follow-ups that fell due while the bot was down go out now.
         scheduler.add_job(jobs.follow_ups, every, next_run_time=datetime.now(zone), id="follow-ups", args=[context])
         scheduler.add_job(jobs.weekly_digest, weekly, id="weekly-digest", args=[context])
+        if due_this_week(self.clock(), day=self.settings.digest_day, at=at, zone=zone):
+            # This week's time has passed, perhaps while the bot was down: the digest goes now
+            # unless it went already (it is marked once per week).
+            scheduler.add_job(jobs.weekly_digest, id="weekly-digest-late", args=[context])
         scheduler.add_job(jobs.prune_processed_events, daily, id="prune-processed-events", args=[context])

@@ -4,7 +4,8 @@ status changes in the topics they follow, nothing when there is nothing, and one
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, select
@@ -12,7 +13,7 @@ from sqlmodel import Session, select
 from bot.scheduling import jobs
 from bot.app import App, build_app
 from bot.config import Settings
-from bot.operations.digest import send_digests
+from bot.operations.digest import due_this_week, send_digests
 from conversations.messages import Address
 from storage import citizens, submissions
 from storage.models import IdeaCreate, OutboxMessage, ProblemCreate, ProcessedEvent, StatusChange
@@ -109,6 +110,43 @@ def test_the_digest_goes_once_a_week_even_if_its_job_runs_twice(app: App) -> Non
         asyncio.run(jobs.weekly_digest(app.scheduler.job_context()))
     with Session(app.database) as session:
         assert len(session.exec(select(OutboxMessage).where(OutboxMessage.kind == "notification")).all()) == 1
+
+
+def test_a_digest_due_while_the_bot_was_down_goes_out_when_it_comes_back(app: App, clock: Clock) -> None:
+    with Session(app.database) as session, session.begin():
+        reporter = person(session, "100")
+        person(session, "201", topics=("roads",))
+        problem(session, reporter, "Pothole on Main Street", "roads", "this week")
+    clock.now = NOW + timedelta(days=1, hours=5)  # Tuesday: Monday's 09:00 passed with no scheduler running
+
+    async def start_the_scheduler() -> None:
+        queued = asyncio.Event()
+        running = asyncio.create_task(app.scheduler.run(wake_delivery=queued.set))
+        try:
+            await asyncio.wait_for(queued.wait(), timeout=30)
+        finally:
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+
+    asyncio.run(start_the_scheduler())
+    assert list(digests(app)) == ["201"]
+
+
+MADRID = ZoneInfo("Europe/Madrid")
+
+
+@pytest.mark.parametrize(
+    ("moment", "zone", "due"),
+    [
+        (datetime(2026, 11, 30, 8, 59, tzinfo=timezone.utc), timezone.utc, False),  # Monday, before 09:00
+        (datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc), timezone.utc, True),
+        (datetime(2026, 12, 6, 23, 59, tzinfo=timezone.utc), timezone.utc, True),  # Sunday: the same week
+        (datetime(2026, 12, 7, 0, 0, tzinfo=timezone.utc), timezone.utc, False),  # the next week
+        (datetime(2026, 11, 30, 8, 30, tzinfo=timezone.utc), MADRID, True),  # 09:30 in Madrid
+    ],
+)
+def test_a_weeks_digest_is_due_from_its_day_and_time_in_the_bots_zone(moment: datetime, zone, due: bool) -> None:
+    assert due_this_week(moment, day="mon", at=time(9, 0), zone=zone) is due
 
 
 def test_processed_event_ids_older_than_a_week_are_pruned(app: App) -> None:
