@@ -67,6 +67,9 @@ def run() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every request URL, and Bot API URLs contain the token: keep it quiet.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # APScheduler logs two lines per job run, every few seconds for the follow-up claim;
+    # its warnings and job errors still show (the jobs log what they queue).
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
     with friendly_errors():
         application.run(settings())
 

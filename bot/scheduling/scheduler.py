@@ -66,9 +66,9 @@ class Scheduler:
                 job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
                 timezone=self.settings.zone,
             )
-            self._add_jobs(scheduler, self.job_context(wake_delivery))
             scheduler.start()
             try:
+                self._add_jobs(scheduler, self.job_context(wake_delivery))
                 log.info("scheduler started with %s jobs", len(scheduler.get_jobs()))
                 self.leading.set()
                 await never.wait()
