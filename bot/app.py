@@ -112,7 +112,6 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
         capabilities=CAPABILITIES,
         staff=settings.staff,
         notices=notices,
-        on_follow_ups=scheduler.arm,
         detect=LanguageDetector(),
     )
     return App(settings, database, catalogs, service, clock, blocking, notices, scheduler)

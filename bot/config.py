@@ -28,15 +28,17 @@ def _split(value: object) -> object:
     return value
 
 
+def parse_duration(value: str) -> timedelta:
+    """ "45s" -> 45 seconds. Units: s, m, h, d."""
+    match = _DURATION.match(value.strip())
+    if match is None:
+        raise ValueError(f"{value.strip()!r} is not a duration like 3d, 12h, 30m or 45s")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
 def parse_durations(value: str) -> tuple[timedelta, ...]:
-    """ "3d,14d" -> (3 days, 14 days). Units: s, m, h, d."""
-    durations = []
-    for part in (p.strip() for p in value.split(",") if p.strip()):
-        match = _DURATION.match(part)
-        if match is None:
-            raise ValueError(f"{part!r} is not a duration like 3d, 12h, 30m or 45s")
-        durations.append(timedelta(**{_UNITS[match.group(2)]: int(match.group(1))}))
-    return tuple(sorted(durations))
+    """ "3d,14d" -> (3 days, 14 days)."""
+    return tuple(sorted(parse_duration(part) for part in value.split(",") if part.strip()))
 
 
 def parse_quiet_hours(value: str) -> tuple[time, time] | None:
@@ -67,6 +69,8 @@ class Settings(BaseSettings):
     slack_port: int = 3000
     staff: CommaList = ()
     followup_after: Annotated[tuple[timedelta, ...], NoDecode] = (timedelta(days=3), timedelta(days=14))
+    # How often the scheduler looks for due follow-ups (and how late one can be at most).
+    followup_check_every: Annotated[timedelta, NoDecode] = timedelta(seconds=5)
     timezone: str = "UTC"
     quiet_hours: Annotated[tuple[time, time] | None, NoDecode] = None
     digest_day: str = "mon"
@@ -96,6 +100,18 @@ class Settings(BaseSettings):
     @classmethod
     def _durations(cls, value: object) -> object:
         return parse_durations(value) if isinstance(value, str) else value
+
+    @field_validator("followup_check_every", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        return parse_duration(value) if isinstance(value, str) else value
+
+    @field_validator("followup_check_every")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be longer than zero, like 5s")
+        return value
 
     @field_validator("quiet_hours", mode="before")
     @classmethod

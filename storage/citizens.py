@@ -100,6 +100,11 @@ def first_time_seen(session: Session, *, channel: str, event_id: str) -> bool:
     return insert_or_ignore(session, ProcessedEvent, {"channel": channel, "event_id": event_id})
 
 
+def forget_events_before(session: Session, *, cutoff: datetime) -> None:
+    """Drop event ids processed before `cutoff` (channels stop redelivering long before)."""
+    session.execute(delete(ProcessedEvent).where(col(ProcessedEvent.processed_at) < cutoff))
+
+
 _conversations = Conversation.__table__  # type: ignore[attr-defined]
 _SAVE_STATE = (
     update(_conversations)
@@ -168,8 +173,3 @@ def diffusers_and_topics(session: Session) -> list[tuple[Concerned, set[str]]]:
 def count_by_role(session: Session) -> dict[str | None, int]:
     """How many people are in each role (None: not chosen yet)."""
     return {role: count for role, count in session.exec(select(Citizen.role, func.count()).group_by(Citizen.role))}
-
-
-def forget_processed_events(session: Session, *, before: datetime) -> None:
-    """Event ids are kept to drop redeliveries; older than channels redeliver, they can go."""
-    session.execute(delete(ProcessedEvent).where(col(ProcessedEvent.processed_at) < before))

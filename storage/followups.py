@@ -1,71 +1,56 @@
 """Follow-ups: the rows behind "you will hear from us on <date>". Written with the submission,
-fired once by the scheduler, cancelled when the submission is closed."""
+claimed once when due (like outbox rows), cancelled when the submission is closed.
+
+Rows move pending -> sent in the transaction that queues their message, or pending ->
+cancelled; a row is never sent twice and never lost to a crash (it stays pending)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Sequence
 
-from dataclasses import dataclass
-
 from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
 from storage.models import FollowUp
 
-
-@dataclass(frozen=True)
-class Due:
-    """A pending follow-up as its timer needs it."""
-
-    id: int
-    due_at: datetime
-
-
-_TABLE = FollowUp.__table__  # type: ignore[attr-defined]
 # Core, built once: every saved submission writes its follow-ups.
-_SCHEDULE = insert(_TABLE).returning(_TABLE.c.id, _TABLE.c.due_at, sort_by_parameter_order=True)
+_SCHEDULE = insert(FollowUp.__table__)  # type: ignore[attr-defined]
 
 
-def schedule(session: Session, *, kind: str, target_id: int, due: Sequence[datetime]) -> list[Due]:
+def schedule(session: Session, *, kind: str, target_id: int, due: Sequence[datetime]) -> None:
     rows = [
-        {"kind": kind, "target_id": target_id, "number": number, "due_at": at, "status": "pending", "armed": False}
+        {"kind": kind, "target_id": target_id, "number": number, "due_at": at, "status": "pending"}
         for number, at in enumerate(due, start=1)
     ]
-    return [Due(id_, at) for id_, at in session.connection().execute(_SCHEDULE, rows)] if rows else []
+    if rows:
+        session.connection().execute(_SCHEDULE, rows)
 
 
-def unarmed(session: Session, *, limit: int = 1000) -> list[Due]:
-    """Pending follow-ups no scheduler job was added for yet (written by another process,
-    or by one that stopped before arming them)."""
-    statement = select(FollowUp.id, FollowUp.due_at).where(FollowUp.status == "pending", col(FollowUp.armed).is_(False))
-    return [Due(id_, at) for id_, at in session.exec(statement.order_by(col(FollowUp.id)).limit(limit))]
+def claim_due(session: Session, *, now: datetime, limit: int) -> list[FollowUp]:
+    """Lock the pending follow-ups due by `now`, oldest first, until the transaction ends.
+
+    On PostgreSQL, FOR UPDATE SKIP LOCKED lets two claimers run at once without taking the
+    same row; SQLite's BEGIN IMMEDIATE already makes the claim exclusive. The caller marks
+    each row sent (`mark_sent`) in this same transaction, with its message."""
+    statement = (
+        select(FollowUp)
+        .where(FollowUp.status == "pending", FollowUp.due_at <= now)
+        .order_by(col(FollowUp.due_at), col(FollowUp.id))
+        .limit(limit)
+    )
+    return list(session.exec(statement.with_for_update(skip_locked=True)))
 
 
-def pending(session: Session) -> list[Due]:
-    statement = select(FollowUp.id, FollowUp.due_at).where(FollowUp.status == "pending").order_by(col(FollowUp.id))
-    return [Due(id_, at) for id_, at in session.exec(statement)]
-
-
-def mark_armed(session: Session, *, ids: Sequence[int]) -> None:
-    if ids:
-        session.execute(update(FollowUp).where(col(FollowUp.id).in_(ids)).values(armed=True))
-
-
-def take(session: Session, *, follow_up_id: int, now: datetime) -> FollowUp | None:
-    """Lock a pending follow-up and mark it sent, or None when it was sent or cancelled
-    already: this is what makes a follow-up fire once even if its job ran twice."""
-    row = session.get(FollowUp, follow_up_id, with_for_update=True)
-    if row is None or row.status != "pending":
-        return None
-    row.status = "sent"
-    row.sent_at = now
-    session.add(row)
-    return row
+def mark_sent(session: Session, *, follow_up: FollowUp, now: datetime) -> None:
+    follow_up.status = "sent"
+    follow_up.sent_at = now
+    session.add(follow_up)
+    session.flush()
 
 
 def cancel_remaining(session: Session, *, kind: str, target_id: int) -> list[int]:
-    """Cancel the follow-ups still to come; returns their ids (their jobs can go too)."""
+    """Cancel the follow-ups still to come; returns their ids."""
     ids = list(
         session.exec(
             select(FollowUp.id).where(FollowUp.kind == kind, FollowUp.target_id == target_id, FollowUp.status == "pending")
@@ -89,4 +74,3 @@ def previous_sent(session: Session, *, kind: str, target_id: int, before: int) -
         FollowUp.kind == kind, FollowUp.target_id == target_id, FollowUp.number < before, FollowUp.status == "sent"
     )
     return session.exec(statement).one()
-

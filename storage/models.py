@@ -234,12 +234,12 @@ class CommunityGroup(SQLModel, table=True):
 class FollowUp(SQLModel, table=True):
     """One scheduled "what happened to it" message about a submission, to its submitter.
 
-    The row is the truth, written in the submission's own transaction; an APScheduler job
-    (id "follow-up:<id>") is the timer that fires it. `armed` says a job was added for it."""
+    Written in the submission's own transaction; once due, the scheduler's claim job takes
+    it (status, due_at: the index it reads) and marks it sent with its message."""
 
     __table_args__ = (
         UniqueConstraint("kind", "target_id", "number"),
-        Index("ix_followup_pending", "status", "armed"),
+        Index("ix_followup_due", "status", "due_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -248,5 +248,4 @@ class FollowUp(SQLModel, table=True):
     number: int  # 1 for the first offset of FOLLOWUP_AFTER, 2 for the second, ...
     due_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     status: str = Field(default="pending", max_length=16)  # pending | sent | cancelled
-    armed: bool = Field(default=False)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

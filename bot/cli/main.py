@@ -105,6 +105,9 @@ def run() -> None:
     # It logs every answer that is not JSON, whole, with a traceback: the channel's outage
     # log says it once (bot/runtime/outage.py).
     logging.getLogger("telegram.request.BaseRequest").setLevel(logging.CRITICAL)
+    # APScheduler logs two lines per job run, every few seconds for the follow-up claim;
+    # its warnings and job errors still show (the jobs log what they queue).
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
     with friendly_errors():
         application.run(settings())
 

@@ -8,7 +8,7 @@ the replies to the outbox. Nothing is sent here: the delivery worker sends after
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Callable, Mapping, Sequence
 
@@ -50,7 +50,6 @@ from bot.outbound.notices import Notices
 from storage import additions, broadcasts, citizens, outbox, staff, submissions
 from storage import followups
 from storage.broadcasts import Audience
-from storage.followups import Due
 from storage.models import Citizen, DesignOfferCreate, IdeaCreate, ProblemCreate
 
 log = logging.getLogger(__name__)
@@ -108,14 +107,13 @@ class SessionLookup:
 
 @dataclass
 class _Work:
-    """What carrying out one event's effects works on, and the follow-ups it scheduled."""
+    """What carrying out one event's effects works on."""
 
     session: Session
     citizen: Citizen
     address: Address
     now: datetime
     language: str  # the person's language for this event (stored, the channel's, or the default)
-    follow_ups: list[Due] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -132,8 +130,6 @@ class ConversationService:
     staff: tuple[str, ...] = ()  # CHANNEL:ID from STAFF; `cocreate staff add` keeps more in the database
     # Which languages a text may be in (bot/language.py); None turns detection off.
     detect: Callable[[str], Sequence[tuple[str, float]]] | None = None
-    # Called after a commit with the follow-ups it scheduled (the scheduler adds their timers).
-    on_follow_ups: Callable[[Sequence[Due]], None] = lambda _rows: None
 
     def handle(self, inbound: Inbound) -> Handled:
         # Detection takes milliseconds: done before the transaction, so no lock waits on it.
@@ -167,7 +163,6 @@ class ConversationService:
                 )  # fmt: skip
             citizens.save_state(session, conversation=conversation, state=state.to_json(), now=now)
             outbox.enqueue(session, address=inbound.address, replies=replies, citizen_id=citizen.id, now=now)
-        self.on_follow_ups(work.follow_ups)
         return Handled(duplicate=False, replies=tuple(replies))
 
     def say(self, address: Address, outbound: Outbound, *, event_id: str) -> bool:
@@ -252,8 +247,8 @@ class ConversationService:
         elif isinstance(effect, SaveDesignOffer):
             return _create_design_offer(session, citizen.id, effect, now)
         elif isinstance(effect, ScheduleFollowUp):
-            rows = followups.schedule(session, kind=effect.kind, target_id=effect.target_id, due=effect.due)
-            work.follow_ups.extend(rows)
+            # The scheduler's claim job sends them when due (bot/scheduling/scheduler.py).
+            followups.schedule(session, kind=effect.kind, target_id=effect.target_id, due=effect.due)
         elif isinstance(effect, RecordCheck):
             note = follow_up_messages.CHECK_NOTES[effect.answer]
             submissions.record_check(

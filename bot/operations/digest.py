@@ -4,10 +4,11 @@ the topics each one follows, ready to pass on. Nobody gets an empty digest."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, time, timedelta, tzinfo
 
 from sqlmodel import Session
 
+from bot.config import WEEKDAYS
 from bot.outbound.notices import Notices
 from conversations.i18n import T, Text
 from conversations.refs import make_ref
@@ -47,6 +48,15 @@ def send_digests(session: Session, *, now: datetime, notices: Notices, zone: tzi
             notices.send(session, to=person, text=T("digest.message", sections=sections), now=now)
             queued += 1
     return queued
+
+
+def due_this_week(now: datetime, *, day: str, at: time, zone: tzinfo) -> bool:
+    """Whether this ISO week's digest time (DIGEST_DAY at DIGEST_TIME in `zone`) has come:
+    the digest is one per ISO week, Monday to Sunday, so one that is due may be sent late."""
+    local = now.astimezone(zone)
+    monday = local.date() - timedelta(days=local.weekday())
+    scheduled = datetime.combine(monday + timedelta(days=WEEKDAYS.index(day)), at, tzinfo=zone)
+    return local >= scheduled
 
 
 def the_week(session: Session, *, since: datetime, until: datetime) -> Week:

@@ -4,6 +4,7 @@ is still there; the answer goes into the problem's history for staff."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, tzinfo
 
 from sqlmodel import Session
@@ -16,22 +17,44 @@ from conversations.messages import Choice
 from conversations.refs import CLOSED_STATUSES, make_ref
 from storage import activity, followups, submissions
 from storage.citizens import Concerned
+from storage.models import FollowUp
 
+log = logging.getLogger(__name__)
 MAX_LISTED_IDEAS = 5
+# Follow-ups claimed per transaction: a bounded pause for others on SQLite's single writer.
+CLAIM_BATCH = 100
 
 
-def send_follow_up(session: Session, *, follow_up_id: int, now: datetime, notices: Notices, zone: tzinfo) -> bool:
-    """Send one follow-up, once; False when there is nothing to send (already sent,
-    cancelled, the submission closed or gone, or its submitter unreachable)."""
-    row = followups.take(session, follow_up_id=follow_up_id, now=now)
-    if row is None:
-        return False
-    summary = submissions.summary_of(session, kind=row.kind, id=row.target_id)
-    submitter = submissions.submitter(session, kind=row.kind, id_=row.target_id)
+def send_due_follow_ups(
+    session: Session, *, now: datetime, notices: Notices, zone: tzinfo, limit: int = CLAIM_BATCH
+) -> int:
+    """Claim the follow-ups due by `now` and queue their messages in this transaction;
+    returns how many were queued. Each row is marked sent with its message, so a crash
+    before commit leaves both undone, and a second claimer skips what this one holds.
+
+    A follow-up that fails (a bug) is rolled back to its savepoint and stays pending for the
+    next claim; the others go out."""
+    queued = 0
+    for follow_up in followups.claim_due(session, now=now, limit=limit):
+        try:
+            with session.begin_nested():
+                queued += send_follow_up(session, follow_up=follow_up, now=now, notices=notices, zone=zone)
+        except Exception:  # a bug: logged, and the row is retried at the next claim
+            log.exception("follow-up %s (%s %s) could not be sent", follow_up.id, follow_up.kind, follow_up.target_id)
+    return queued
+
+
+def send_follow_up(session: Session, *, follow_up: FollowUp, now: datetime, notices: Notices, zone: tzinfo) -> bool:
+    """Mark a claimed follow-up sent and queue its message; False when there is nothing to
+    say (the submission closed or gone, or its submitter unreachable): it counts as sent."""
+    followups.mark_sent(session, follow_up=follow_up, now=now)
+    kind, target_id = follow_up.kind, follow_up.target_id
+    summary = submissions.summary_of(session, kind=kind, id=target_id)
+    submitter = submissions.submitter(session, kind=kind, id_=target_id)
     if summary is None or submitter is None or summary.status in CLOSED_STATUSES:
         return False
-    since = followups.previous_sent(session, kind=row.kind, target_id=row.target_id, before=row.number)
-    next_due = followups.next_due(session, kind=row.kind, target_id=row.target_id)
+    since = followups.previous_sent(session, kind=kind, target_id=target_id, before=follow_up.number)
+    next_due = followups.next_due(session, kind=kind, target_id=target_id)
     if next_due is not None:
         next_check = T("followup.next_check", date=notices.catalogs.date(notices.language_of(submitter), next_due, zone))
     else:
@@ -43,8 +66,8 @@ def send_follow_up(session: Session, *, follow_up_id: int, now: datetime, notice
         "next": next_check,
         "question": T("followup.ask_still") if summary.kind == "problem" else "",
     }
-    moved = activity.stage_moves(session, kind=row.kind, target_id=row.target_id, since=since)
-    if moved or activity.new_links(session, kind=row.kind, target_id=row.target_id, since=since):
+    moved = activity.stage_moves(session, kind=kind, target_id=target_id, since=since)
+    if moved or activity.new_links(session, kind=kind, target_id=target_id, since=since):
         text = T("followup.news", supporters=summary.supporters, linked=_linked(session, summary), **params)
     else:
         text = T("followup.no_news", **params)

@@ -24,7 +24,7 @@ class StatusChanged:
     previous: str
     status: str
     notified: int  # people told about it (0 for a note alone, which only staff see)
-    cancelled_follow_ups: tuple[int, ...] = ()  # their timers, when they fire, find them cancelled
+    cancelled_follow_ups: tuple[int, ...] = ()  # the follow-ups that will no longer be sent
 
     @property
     def noted_only(self) -> bool:

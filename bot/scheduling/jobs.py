@@ -1,27 +1,23 @@
-"""Scheduler jobs. APScheduler keeps each job in the database with its function's name and
-its arguments (pickled), so jobs are module-level functions that take ids only. Each returns
-the work to do as a coroutine function of `JobContext` (database, clock, messages), which
-the scheduler's executor passes at run time (bot/scheduler.py): nothing is found through a
-global."""
+"""Scheduler jobs: coroutine functions of a `JobContext` (database, clock, messages), which
+the scheduler hands them when it adds them (bot/scheduling/scheduler.py). Nothing is pickled
+and nothing is found through a global; tests run a job directly with
+`app.scheduler.job_context()` and an injected clock."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, TypeVar
 
 from sqlalchemy import Engine
-from sqlalchemy import delete
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from bot.operations.digest import send_digests
-from bot.operations.follow_up_messages import send_follow_up
+from bot.operations.follow_up_messages import send_due_follow_ups
 from bot.outbound.notices import Notices
-from storage.models import ProcessedEvent
-
-if TYPE_CHECKING:
-    from bot.scheduling.scheduler import Scheduler
+from bot.runtime.outage import Outage, is_database_outage
+from storage import citizens
 
 log = logging.getLogger(__name__)
 # Channels redeliver an event within minutes (Slack) or a day (Telegram); a week is ample.
@@ -35,56 +31,61 @@ class JobContext:
     clock: Callable[[], datetime]
     notices: Notices
     zone: tzinfo
-    scheduler: Scheduler
     wake_delivery: Callable[[], None]
+    outage: Outage  # the database as the scheduler sees it: logged once per outage
 
 
-Work = Callable[[JobContext], Awaitable[None]]
+T = TypeVar("T")
 
 
-def follow_up(follow_up_id: int) -> Work:
-    async def work(ctx: JobContext) -> None:
-        def run() -> bool:
-            with Session(ctx.database) as session, session.begin():
-                now = ctx.clock()
-                return send_follow_up(session, follow_up_id=follow_up_id, now=now, notices=ctx.notices, zone=ctx.zone)
-
-        if await ctx.blocking(run):
-            ctx.wake_delivery()
-
-    return work
-
-
-def weekly_digest() -> Work:
-    async def work(ctx: JobContext) -> None:
-        def run() -> int:
-            with Session(ctx.database) as session, session.begin():
-                return send_digests(session, now=ctx.clock(), notices=ctx.notices, zone=ctx.zone)
-
-        queued = await ctx.blocking(run)
-        log.info("weekly digest queued for %s diffusers", queued)
-        if queued:
-            ctx.wake_delivery()
-
-    return work
+async def _with_database(ctx: JobContext, run: Callable[[], T]) -> T | None:
+    """Run a job's database work; None when the database cannot be used now (locked, full,
+    restarting): the outage is logged once, and the job's next run tries again."""
+    try:
+        result = await ctx.blocking(run)
+    except Exception as error:
+        if not is_database_outage(error):
+            raise
+        ctx.outage.note(error)
+        return None
+    ctx.outage.succeeded()
+    return result
 
 
-def arm_follow_ups() -> Work:
-    """Add timers for follow-ups other processes wrote (conversation workers, the terminal)."""
+async def follow_ups(ctx: JobContext) -> int:
+    """Send the follow-ups that are due (one claim of at most a batch; the next run takes
+    the rest). Returns how many messages it queued."""
 
-    async def work(ctx: JobContext) -> None:
-        await ctx.blocking(ctx.scheduler.arm_unarmed)
+    def run() -> int:
+        with Session(ctx.database) as session, session.begin():
+            return send_due_follow_ups(session, now=ctx.clock(), notices=ctx.notices, zone=ctx.zone)
 
-    return work
+    queued = await _with_database(ctx, run) or 0
+    if queued:
+        log.info("queued %s follow-ups", queued)
+        ctx.wake_delivery()
+    return queued
 
 
-def prune_processed_events() -> Work:
-    async def work(ctx: JobContext) -> None:
-        def run() -> None:
-            cutoff = ctx.clock() - KEEP_PROCESSED_EVENTS
-            with Session(ctx.database) as session, session.begin():
-                session.execute(delete(ProcessedEvent).where(col(ProcessedEvent.processed_at) < cutoff))
+async def weekly_digest(ctx: JobContext) -> None:
+    """Queue the week's digest; through an outage it waits and tries again (with the
+    outage's backoff), since the next run is a week away."""
 
-        await ctx.blocking(run)
+    def run() -> int:
+        with Session(ctx.database) as session, session.begin():
+            return send_digests(session, now=ctx.clock(), notices=ctx.notices, zone=ctx.zone)
 
-    return work
+    while (queued := await _with_database(ctx, run)) is None:
+        await ctx.outage.sleep(ctx.outage.wait())
+    log.info("weekly digest queued for %s diffusers", queued)
+    if queued:
+        ctx.wake_delivery()
+
+
+async def prune_processed_events(ctx: JobContext) -> None:
+    def run() -> None:
+        cutoff = ctx.clock() - KEEP_PROCESSED_EVENTS
+        with Session(ctx.database) as session, session.begin():
+            citizens.forget_events_before(session, cutoff=cutoff)
+
+    await _with_database(ctx, run)  # missed in an outage: tomorrow's run prunes the same rows

@@ -23,16 +23,10 @@ def render_item(type_: str, obj: object, _autogen_context: object) -> str | bool
     return False
 
 
-def include_object(obj: object, name: str | None, type_: str, reflected: bool, _compare_to: object) -> bool:
-    """APScheduler creates and owns its job table (bot/scheduler.py); migrations leave it be."""
-    return not (type_ == "table" and reflected and name == "apscheduler_jobs")
-
-
 OPTIONS = {
     "target_metadata": target_metadata,
     "render_as_batch": True,
     "render_item": render_item,
-    "include_object": include_object,
 }
 
 

@@ -8,6 +8,7 @@ tasks run), so the backoff is checked without waiting for it."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 import logging
 import sqlite3
 from contextlib import asynccontextmanager, contextmanager
@@ -21,6 +22,7 @@ from sqlmodel import Session, select
 from adapters.base import Queued, Sent
 from adapters.telegram import TelegramSender
 from bot.app import App, build_app
+from bot.scheduling import jobs
 from bot.channels.telegram_channel import TelegramChannel
 from bot.outbound.delivery import DeliveryWorker
 from bot.outbound.ratelimit import UNLIMITED
@@ -28,6 +30,7 @@ from conversations.messages import Address, Outbound
 from storage import outbox
 from storage.citizens import citizen_for
 from storage.models import OutboxMessage
+from tests.bot.test_status_changes import ANA, report
 from tests.bot.test_telegram_channel import ALICE, telegram_settings, text_update
 from tests.conftest import Clock
 from tests.fakes.telegram_api import CONFLICT, UNAUTHORIZED, FakeTelegram, Page
@@ -209,24 +212,23 @@ def test_a_locked_database_holds_updates_and_delivery_until_it_is_free(
     assert outage_lines(caplog, "the database (Telegram updates)")[0]  # the update did meet the outage
 
 
-def test_the_scheduler_waits_for_a_locked_database_and_then_leads(
-    app: App, sqlite_url: str, caplog: pytest.LogCaptureFixture
+def test_the_follow_up_claim_waits_out_a_locked_database_and_then_sends(
+    fake: FakeTelegram, sqlite_url: str, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    waits = RecordedWaits()
-    app.scheduler.sleep = waits
-
-    async def scenario() -> None:
+    app = build_app(telegram_settings(sqlite_url, fake), clock=clock)
+    try:
+        report(app, ANA, "Broken swing in Elm Park playground")
+        clock.now += timedelta(days=3)  # the first follow-up is due
+        context = app.scheduler.job_context()
         with impatient(app.database):
-            task = asyncio.create_task(app.scheduler.run())
             with locked(sqlite_url):
-                await asyncio.wait_for(until(lambda: len(waits.waits) >= 3), 30)
-                assert not task.done() and not app.scheduler.leading.is_set()
-            await asyncio.wait_for(app.scheduler.leading.wait(), 30)
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-
-    asyncio.run(scenario())
+                tries = [asyncio.run(jobs.follow_ups(context)) for _ in range(3)]  # the job's runs meanwhile
+            assert tries == [0, 0, 0]
+            assert asyncio.run(jobs.follow_ups(context)) == 1  # the database is free: it goes out, once
+            assert asyncio.run(jobs.follow_ups(context)) == 0
+    finally:
+        app.close()
     began, ended = outage_lines(caplog, "the database (scheduler)")
     assert len(began) == 1 and "database is locked" in began[0]
     assert len(ended) == 1

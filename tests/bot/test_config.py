@@ -18,17 +18,20 @@ def test_defaults_need_no_configuration() -> None:
     defaults = settings()
     assert defaults.database_url == "sqlite:///cocreate.db"
     assert defaults.followup_after == (timedelta(days=3), timedelta(days=14))
+    assert defaults.followup_check_every == timedelta(seconds=5)
     assert defaults.quiet_hours is None and defaults.telegram_bot_token is None
 
 
 def test_lists_durations_and_windows_are_read_from_plain_text(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FOLLOWUP_AFTER", "14d, 30s,2h")
+    monkeypatch.setenv("FOLLOWUP_CHECK_EVERY", "1m")
     monkeypatch.setenv("CATEGORIES", "roads, noise ,  parks")
     monkeypatch.setenv("QUIET_HOURS", "21:00-08:00")
     monkeypatch.setenv("STAFF", "telegram:12345,slack:U0123")
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "")
     read = Settings(_env_file=None)
     assert read.followup_after == (timedelta(seconds=30), timedelta(hours=2), timedelta(days=14))
+    assert read.followup_check_every == timedelta(minutes=1)
     assert read.categories == ("roads", "noise", "parks")
     assert read.quiet_hours == (time(21, 0), time(8, 0))
     assert read.staff == ("telegram:12345", "slack:U0123")
@@ -39,6 +42,8 @@ def test_lists_durations_and_windows_are_read_from_plain_text(monkeypatch: pytes
     ("variable", "value", "message"),
     [
         ("FOLLOWUP_AFTER", "3 days", "FOLLOWUP_AFTER: '3 days' is not a duration like 3d, 12h, 30m or 45s"),
+        ("FOLLOWUP_CHECK_EVERY", "often", "FOLLOWUP_CHECK_EVERY: 'often' is not a duration like 3d, 12h, 30m or 45s"),
+        ("FOLLOWUP_CHECK_EVERY", "0s", "FOLLOWUP_CHECK_EVERY: must be longer than zero, like 5s"),
         ("QUIET_HOURS", "late", "QUIET_HOURS: 'late' is not a window like 21:00-08:00"),
         ("TIMEZONE", "Mars/Olympus", "TIMEZONE: 'Mars/Olympus' is not a time zone name like Europe/Madrid or UTC"),
         ("STAFF", "12345", "STAFF: '12345' is not CHANNEL:ID (for example telegram:12345 or slack:U0123)"),

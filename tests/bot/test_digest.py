@@ -4,7 +4,8 @@ status changes in the topics they follow, nothing when there is nothing, and one
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, select
@@ -12,7 +13,7 @@ from sqlmodel import Session, select
 from bot.scheduling import jobs
 from bot.app import App, build_app
 from bot.config import Settings
-from bot.operations.digest import send_digests
+from bot.operations.digest import due_this_week, send_digests
 from conversations.messages import Address
 from storage import citizens, submissions
 from storage.models import IdeaCreate, OutboxMessage, ProblemCreate, ProcessedEvent, StatusChange
@@ -23,8 +24,13 @@ DAYS_AGO = {"this week": timedelta(days=2), "last week": timedelta(days=9)}
 
 
 @pytest.fixture
-def app(any_database_url: str):
-    built = build_app(Settings(_env_file=None, database_url=any_database_url), clock=Clock(NOW))
+def clock() -> Clock:
+    return Clock(NOW)
+
+
+@pytest.fixture
+def app(any_database_url: str, clock: Clock):
+    built = build_app(Settings(_env_file=None, database_url=any_database_url), clock=clock)
     yield built
     built.close()
 
@@ -101,22 +107,52 @@ def test_the_digest_goes_once_a_week_even_if_its_job_runs_twice(app: App) -> Non
         person(session, "201", topics=("roads",))
         problem(session, reporter, "Pothole on Main Street", "roads", "this week")
     for _ in range(2):
-        with Session(app.database) as session, session.begin():
-            send_digests(session, now=NOW, notices=app.notices, zone=app.settings.zone)
+        asyncio.run(jobs.weekly_digest(app.scheduler.job_context()))
     with Session(app.database) as session:
         assert len(session.exec(select(OutboxMessage).where(OutboxMessage.kind == "notification")).all()) == 1
 
 
+def test_a_digest_due_while_the_bot_was_down_goes_out_when_it_comes_back(app: App, clock: Clock) -> None:
+    with Session(app.database) as session, session.begin():
+        reporter = person(session, "100")
+        person(session, "201", topics=("roads",))
+        problem(session, reporter, "Pothole on Main Street", "roads", "this week")
+    clock.now = NOW + timedelta(days=1, hours=5)  # Tuesday: Monday's 09:00 passed with no scheduler running
+
+    async def start_the_scheduler() -> None:
+        queued = asyncio.Event()
+        running = asyncio.create_task(app.scheduler.run(wake_delivery=queued.set))
+        try:
+            await asyncio.wait_for(queued.wait(), timeout=30)
+        finally:
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+
+    asyncio.run(start_the_scheduler())
+    assert list(digests(app)) == ["201"]
+
+
+MADRID = ZoneInfo("Europe/Madrid")
+
+
+@pytest.mark.parametrize(
+    ("moment", "zone", "due"),
+    [
+        (datetime(2026, 11, 30, 8, 59, tzinfo=timezone.utc), timezone.utc, False),  # Monday, before 09:00
+        (datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc), timezone.utc, True),
+        (datetime(2026, 12, 6, 23, 59, tzinfo=timezone.utc), timezone.utc, True),  # Sunday: the same week
+        (datetime(2026, 12, 7, 0, 0, tzinfo=timezone.utc), timezone.utc, False),  # the next week
+        (datetime(2026, 11, 30, 8, 30, tzinfo=timezone.utc), MADRID, True),  # 09:30 in Madrid
+    ],
+)
+def test_a_weeks_digest_is_due_from_its_day_and_time_in_the_bots_zone(moment: datetime, zone, due: bool) -> None:
+    assert due_this_week(moment, day="mon", at=time(9, 0), zone=zone) is due
 
 
 def test_processed_event_ids_older_than_a_week_are_pruned(app: App) -> None:
     with Session(app.database) as session, session.begin():
         session.add(ProcessedEvent(channel="telegram", event_id="old", processed_at=NOW - timedelta(days=8)))
         session.add(ProcessedEvent(channel="telegram", event_id="recent", processed_at=NOW - timedelta(days=2)))
-    context = jobs.JobContext(
-        database=app.database, blocking=app.blocking, clock=app.clock, notices=app.notices,
-        zone=app.settings.zone, scheduler=app.scheduler, wake_delivery=lambda: None,
-    )  # fmt: skip
-    asyncio.run(jobs.prune_processed_events()(context))
+    asyncio.run(jobs.prune_processed_events(app.scheduler.job_context()))
     with Session(app.database) as session:
         assert session.exec(select(ProcessedEvent.event_id)).all() == ["recent"]

@@ -5,6 +5,8 @@ buttons can be answered; the goodbye names the command that was run."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import fcntl
 import os
 import re
@@ -23,10 +25,11 @@ from typer.testing import CliRunner
 from bot.app import App
 from bot.cli.main import app as cli
 from bot.operations import broadcasting
-from bot.operations.follow_up_messages import send_follow_up
+from bot.operations.follow_up_messages import send_due_follow_ups
 from storage import broadcasts, submissions
 from storage.broadcasts import Audience
 from tests.transcript import run_chat
+from tests.conftest import Clock
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT = 60.0  # seconds the bot may take to answer on a busy machine; the test moves on as soon as it has
@@ -184,10 +187,11 @@ def test_a_diffuser_answers_a_broadcast_by_its_letter_and_the_reach_is_recorded(
     assert report.reach == 40
 
 
-def test_a_reporter_answers_a_follow_up_by_its_letter_and_numbers_still_answer_the_question(app: App) -> None:
+def test_a_reporter_answers_a_follow_up_by_its_letter_and_numbers_still_answer_the_question(app: App, clock: Clock) -> None:
     run_chat(app, "ana", REPORTER)
+    clock.now += timedelta(days=3)  # FOLLOWUP_AFTER's first offset
     with Session(app.database) as session, session.begin():
-        assert send_follow_up(session, follow_up_id=1, now=app.clock(), notices=app.notices, zone=app.settings.zone)
+        assert send_due_follow_ups(session, now=app.clock(), notices=app.notices, zone=app.settings.zone) == 1
 
     shown = run_chat(app, "ana", ["a", "3"])
 

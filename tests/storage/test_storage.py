@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, text
+from sqlalchemy import Column, Engine, Float, LargeBinary, MetaData, Table, Unicode, inspect, text
 from sqlmodel import Session, SQLModel, select
 
 from conversations.messages import Address, Choice, Outbound
-from storage import citizens, outbox, submissions
-from storage.db import DatabaseError, current_revision, ensure_schema, head_revision
+from storage import citizens, followups, outbox, submissions
+from storage.db import DatabaseError, alembic_config, current_revision, ensure_schema, head_revision, upgrade
 from storage.models import Citizen, OutboxMessage, ProblemCreate
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
@@ -47,6 +48,39 @@ def test_an_existing_schema_is_left_alone_and_a_foreign_database_is_refused(db: 
         connection.execute(text("DELETE FROM alembic_version"))
     with pytest.raises(DatabaseError, match="no migration history"):
         ensure_schema(db)
+
+
+def test_a_database_from_the_armed_timer_scheduler_upgrades_keeping_its_follow_ups(database: Engine) -> None:
+    """Revision 0003 with the job table APScheduler kept there: the app asks for
+    `cocreate db upgrade`, which keeps the pending follow-up and drops the timers."""
+    with database.begin() as connection:
+        config = alembic_config(database)
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+        old_jobs = Table(
+            "apscheduler_jobs", MetaData(), Column("id", Unicode(191), primary_key=True),
+            Column("next_run_time", Float, index=True), Column("job_state", LargeBinary, nullable=False),
+        )  # fmt: skip  # as APScheduler 3's SQLAlchemyJobStore made it
+        old_jobs.create(connection)
+        connection.execute(old_jobs.insert().values(id="follow-up:1", next_run_time=0.0, job_state=b"pickled"))
+        connection.execute(
+            text(
+                "INSERT INTO followup (kind, target_id, number, due_at, status, armed)"
+                " VALUES ('problem', 7, 1, :due, 'pending', :armed)"
+            ),
+            {"due": NOW, "armed": True},
+        )
+    with pytest.raises(DatabaseError, match="run `cocreate db upgrade`"):
+        ensure_schema(database)
+    upgrade(database)  # what `cocreate db upgrade` does
+    ensure_schema(database)
+    assert current_revision(database) == head_revision()
+    assert "apscheduler_jobs" not in inspect(database).get_table_names()
+    with database.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
+    with Session(database) as session, session.begin():
+        (due,) = followups.claim_due(session, now=NOW, limit=10)
+        assert (due.kind, due.target_id, due.status, due.due_at) == ("problem", 7, "pending", NOW)
 
 
 def test_a_citizen_is_created_once_per_channel_identity_with_nothing_but_ids(db: Engine) -> None:
