@@ -13,6 +13,9 @@ CLOSED_STATUSES = ("done", "declined", "duplicate")
 PREFIXES = {"problem": "P", "idea": "I", "design": "D"}
 _KINDS = {prefix: kind for kind, prefix in PREFIXES.items()}
 _REF = re.compile(r"^\s*([PID])\s*-?\s*(\d+)\s*$", re.IGNORECASE)
+# Ids are 64-bit signed integers in the database: a larger number names no submission (and
+# would overflow the driver rather than find nothing).
+MAX_ID = 2**63 - 1
 
 
 def make_ref(kind: str, id_: int) -> str:
@@ -20,8 +23,14 @@ def make_ref(kind: str, id_: int) -> str:
 
 
 def parse_ref(text: str) -> tuple[str, int] | None:
-    """"p-12", "P12" and "P - 12" all mean problem 12; anything else is None."""
+    """"p-12", "P12" and "P - 12" all mean problem 12; anything else is None, and so is a
+    reference beyond any id the database can hold (see `is_ref_shaped` to tell them apart)."""
     match = _REF.match(text)
-    if match is None:
+    if match is None or int(match.group(2)) > MAX_ID:
         return None
     return _KINDS[match.group(1).upper()], int(match.group(2))
+
+
+def is_ref_shaped(text: str) -> bool:
+    """Written like a reference (P-12), whether or not its number can exist."""
+    return _REF.match(text) is not None

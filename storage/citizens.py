@@ -128,3 +128,22 @@ def subscribe(session: Session, *, citizen_id: int, topics: tuple[str, ...], are
         subscription = kept.get(topic) or Subscription(citizen_id=citizen_id, topic=topic)
         subscription.area = area
         session.add(subscription)
+
+
+def who_changed(session: Session, *, changed_by: str) -> str:
+    """A history entry's author as staff read it: "Ana, telegram" for a person with a display
+    name (the channel shows it is a chat, whatever the name says), their identity
+    "telegram:401" otherwise, and "cli:alice" for the command line. `changed_by` is
+    "citizen:<id>", a staff identity "telegram:<id>", or "cli:<user>"."""
+    prefix, _, rest = changed_by.partition(":")
+    if prefix == "citizen" and rest.isdigit():
+        person = session.get(Citizen, int(rest))
+    elif prefix in ("telegram", "slack", "console"):
+        person = session.exec(_CITIZEN, params={"channel": prefix, "user_id": rest}).first()
+    else:
+        return changed_by
+    if person is None:
+        return changed_by
+    if person.display_name:
+        return f"{person.display_name}, {person.channel}"
+    return f"{person.channel}:{person.channel_user_id}"

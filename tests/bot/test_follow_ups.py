@@ -80,7 +80,7 @@ def test_follow_ups_fire_when_due_say_no_news_and_record_the_answer(app_with: Ca
     with Session(app.database) as session:
         details = submissions.details(session, kind="problem", id_=1)
     assert details is not None and details.summary.status == "new"  # staff decide; the answer is on record
-    assert [(e.note, e.by) for e in details.history][-1] == ("Reporter says it is solved", "citizen:1")
+    assert [(e.note, e.by) for e in details.history][-1] == ("Reporter says it is solved", f"telegram:{ANA}")
 
 
 def test_a_follow_up_scheduled_before_a_restart_fires_after_it_once(app_with: Callable[..., App], fake: FakeTelegram) -> None:
