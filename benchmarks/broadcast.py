@@ -74,8 +74,10 @@ def prefill_outbox(app: App, rows: int) -> list[int]:
         return []
     now = datetime.now(timezone.utc)
     people = [
+        # No longer in any audience (another role, and they blocked the bot since): their rows
+        # are only there to be read past by the cap checks.
         {"channel": "telegram", "channel_user_id": str(PAST_PEOPLE + n), "chat_id": str(PAST_PEOPLE + n),
-         "role": "diffuser", "language": "en", "consented_at": now, "unreachable": False, "created_at": now}
+         "role": "explorer", "language": "en", "consented_at": now, "unreachable": True, "created_at": now}
         for n in range(rows // 3 + 1)
     ]  # fmt: skip
     table = OutboxMessage.__table__
