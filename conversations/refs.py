@@ -13,9 +13,10 @@ CLOSED_STATUSES = ("done", "declined", "duplicate")
 PREFIXES = {"problem": "P", "idea": "I", "design": "D"}
 _KINDS = {prefix: kind for kind, prefix in PREFIXES.items()}
 _REF = re.compile(r"^\s*([PID])\s*-?\s*(\d+)\s*$", re.IGNORECASE)
-# Ids are 64-bit signed integers in the database: a larger number names no submission (and
-# would overflow the driver rather than find nothing).
-MAX_ID = 2**63 - 1
+# The largest id the tables can hold: their id columns are INTEGER, 32-bit on PostgreSQL
+# (SQLite's are 64-bit, but never get that far). A larger number names no submission; sent
+# to the database it would overflow the driver or the column rather than find nothing.
+MAX_ID = 2**31 - 1
 
 
 def make_ref(kind: str, id_: int) -> str:
