@@ -22,6 +22,7 @@ from bot.outbound.notices import Notices
 from bot.outbound.quiet import QuietHours
 from bot.outbound.ratelimit import Limits
 from bot.runtime.blocking import Blocking
+from bot.runtime.single_process import sole_runner
 from bot.scheduling.scheduler import Scheduler
 from conversations.context import FlowSettings
 from conversations.engine import FlowEngine
@@ -139,13 +140,14 @@ def run(settings: Settings) -> None:
     """Serve every configured channel until interrupted (Ctrl-C or SIGTERM)."""
     if not configured_channels(settings):
         raise NoChannelConfigured(NO_CHANNEL)
-    app = build_app(settings)
-    try:
-        asyncio.run(serve(app))
-    except KeyboardInterrupt:
-        pass
-    finally:
-        app.close()
+    with sole_runner(settings.database_url):
+        app = build_app(settings)
+        try:
+            asyncio.run(serve(app))
+        except KeyboardInterrupt:
+            pass
+        finally:
+            app.close()
 
 
 async def serve(app: App) -> None:

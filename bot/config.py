@@ -9,15 +9,26 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from conversations.buttons import MAX_VALUE_BYTES
 from conversations.i18n import catalog_languages
+from storage.db import normalize_url
 
 DEFAULT_CATEGORIES = ("roads", "lighting", "waste", "parks", "transport", "safety", "other")
 _DURATION = re.compile(r"^(\d+)\s*([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CHANNEL_ID = re.compile(r"^(console|telegram|slack):\S+$")
+# @BotFather's tokens are the bot's numeric id, a colon and a secret: 123456:ABC-DEF1234ghIkl...
+_TELEGRAM_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+MAX_FOLLOWUP_OFFSETS = 10
+MAX_FOLLOWUP_AFTER = timedelta(days=365)
+SUPPORTED_DATABASES = (
+    "use a SQLite file (sqlite:///cocreate.db) or PostgreSQL "
+    "(postgresql+psycopg://user:password@host:5432/dbname)"
+)
 
 CommaList = Annotated[tuple[str, ...], NoDecode]
 
@@ -37,8 +48,34 @@ def parse_duration(value: str) -> timedelta:
 
 
 def parse_durations(value: str) -> tuple[timedelta, ...]:
-    """ "3d,14d" -> (3 days, 14 days)."""
-    return tuple(sorted(parse_duration(part) for part in value.split(",") if part.strip()))
+    """ "3d,14d" -> (3 days, 14 days). At most 10 offsets of at most a year each: every one
+    becomes a row per submission (and a huge number overflows the date arithmetic)."""
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    if len(parts) > MAX_FOLLOWUP_OFFSETS:
+        raise ValueError(f"{len(parts)} offsets; at most {MAX_FOLLOWUP_OFFSETS}")
+    durations = []
+    for part in parts:
+        match = _DURATION.match(part)
+        if match is not None and int(match.group(1)) > MAX_FOLLOWUP_AFTER / timedelta(**{_UNITS[match.group(2)]: 1}):
+            raise ValueError(f"{part!r} is more than {MAX_FOLLOWUP_AFTER.days} days")
+        durations.append(parse_duration(part))
+    return tuple(sorted(durations))
+
+
+def database_url_problem(url: str) -> str | None:
+    """What is wrong with a DATABASE_URL, or None. Never repeats the URL: it may hold a password."""
+    try:
+        parsed = make_url(normalize_url(url.strip()))
+    except ArgumentError:
+        return f"not a database URL; {SUPPORTED_DATABASES}"
+    if parsed.drivername in ("sqlite", "sqlite+pysqlite"):
+        memory = parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"
+        if memory:
+            return f"an in-memory SQLite database would lose everything at exit; {SUPPORTED_DATABASES}"
+        return None
+    if parsed.drivername == "postgresql+psycopg":
+        return None
+    return f"{parsed.drivername} is not supported; {SUPPORTED_DATABASES}"
 
 
 def parse_quiet_hours(value: str) -> tuple[time, time] | None:
@@ -81,6 +118,14 @@ class Settings(BaseSettings):
 
     _split_lists = field_validator("staff", "languages", "categories", mode="before")(_split)
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        problem = database_url_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value.strip()
+
     @field_validator(
         "telegram_bot_token", "telegram_webhook_url", "telegram_webhook_secret",
         "slack_bot_token", "slack_signing_secret", "slack_app_token", mode="before",
@@ -90,10 +135,35 @@ class Settings(BaseSettings):
         """`TELEGRAM_BOT_TOKEN=` (as copied from .env.example) means not set."""
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _telegram_token(cls, value: SecretStr | None) -> SecretStr | None:
+        # Refused here rather than after a request to Telegram; the value is never repeated.
+        if value is not None and not _TELEGRAM_TOKEN.match(value.get_secret_value().strip()):
+            raise ValueError(
+                "not a bot token; @BotFather gives one like 123456789:AAH...xyz (digits, a colon, the secret)"
+            )
+        return value
+
     @model_validator(mode="after")
     def _default_language_is_offered(self) -> "Settings":
         if self.default_language not in self.languages:
             raise ValueError(f"DEFAULT_LANGUAGE {self.default_language!r} must be one of LANGUAGES ({', '.join(self.languages)})")
+        return self
+
+    @model_validator(mode="after")
+    def _slack_is_complete(self) -> "Settings":
+        """Half a Slack configuration names what is missing (not "no channel is configured")."""
+        receiving = self.slack_signing_secret or self.slack_app_token
+        if self.slack_bot_token and not receiving:
+            raise ValueError(
+                "SLACK_SIGNING_SECRET is missing: SLACK_BOT_TOKEN needs it (HTTP mode), or SLACK_APP_TOKEN (Socket Mode)"
+            )
+        if receiving and not self.slack_bot_token:
+            given = "SLACK_SIGNING_SECRET" if self.slack_signing_secret else "SLACK_APP_TOKEN"
+            raise ValueError(
+                f"SLACK_BOT_TOKEN is missing: {given} is set, and Slack needs the bot token (xoxb-...) too"
+            )
         return self
 
     @field_validator("followup_after", mode="before")

@@ -13,6 +13,8 @@ from typing import Callable
 from conversations.i18n import T, Text
 
 _ALLOWED_CONTROLS = {"\n", "\t"}
+# The longest description a person may write; staff notes (read by the same people) too.
+MAX_DESCRIPTION = 2000
 
 
 def has_control_characters(text: str) -> bool:
@@ -43,7 +45,7 @@ def text_between(minimum: int, maximum: int) -> Callable[[str], str | Text]:
     return validate
 
 
-description = text_between(10, 2000)
+description = text_between(10, MAX_DESCRIPTION)
 short_text = text_between(2, 300)
 
 

@@ -173,3 +173,20 @@ def diffusers_and_topics(session: Session) -> list[tuple[Concerned, set[str]]]:
 def count_by_role(session: Session) -> dict[str | None, int]:
     """How many people are in each role (None: not chosen yet)."""
     return {role: count for role, count in session.exec(select(Citizen.role, func.count()).group_by(Citizen.role))}
+def who_changed(session: Session, *, changed_by: str) -> str:
+    """A history entry's author as staff read it: "Ana, telegram" for a person with a display
+    name (the channel shows it is a chat, whatever the name says), their identity
+    "telegram:401" otherwise, and "cli:alice" for the command line. `changed_by` is
+    "citizen:<id>", a staff identity "telegram:<id>", or "cli:<user>"."""
+    prefix, _, rest = changed_by.partition(":")
+    if prefix == "citizen" and rest.isdigit():
+        person = session.get(Citizen, int(rest))
+    elif prefix in ("telegram", "slack", "console"):
+        person = session.exec(_CITIZEN, params={"channel": prefix, "user_id": rest}).first()
+    else:
+        return changed_by
+    if person is None:
+        return changed_by
+    if person.display_name:
+        return f"{person.display_name}, {person.channel}"
+    return f"{person.channel}:{person.channel_user_id}"

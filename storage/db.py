@@ -8,6 +8,7 @@ PostgreSQL locks the person's conversation row with SELECT ... FOR UPDATE instea
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -33,16 +34,57 @@ def normalize_url(url: str) -> str:
     return url
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite database URL; None for other databases (and in-memory ones)."""
+    parsed = make_url(normalize_url(url))
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return None if parsed.database.startswith("file:") else Path(parsed.database)
+
+
 def create_db_engine(url: str, **options: Any) -> Engine:
     url = normalize_url(url)
     # Errors then show the SQL but not the values: those are people's words and names.
     options.setdefault("hide_parameters", True)
     if make_url(url).get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, **options)
+    path = sqlite_path(url)
+    if path is not None:
+        _create_private(path)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **options)
     event.listen(engine, "connect", _sqlite_on_connect)
+    if path is not None:
+        event.listen(engine, "connect", lambda _connection, _record: _no_more_open_than(path))
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
+
+
+OWNER_ONLY = 0o600  # people's words, names and chat ids: readable by the bot's user alone
+
+
+def _create_private(path: Path) -> None:
+    """Create a new database file readable by its owner only, before SQLite creates it with
+    the umask's (usually world-readable) mode. An existing file keeps the mode it was given."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, OWNER_ONLY))
+    except OSError:
+        pass  # it exists (and keeps its mode), or its folder is missing: SQLite's error says so
+
+
+def _no_more_open_than(path: Path) -> None:
+    """SQLite gives the -wal and -shm files the database file's mode; ones left by an older
+    version (or copied in) may be more open: bring them down to the database's mode."""
+    try:
+        allowed = path.stat().st_mode & 0o777
+    except OSError:
+        return
+    for companion in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            mode = companion.stat().st_mode & 0o777
+            if mode & ~allowed:
+                companion.chmod(mode & allowed)
+        except OSError:
+            pass  # not there (yet), or not ours to change
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -61,11 +103,12 @@ def _sqlite_on_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def alembic_config(engine: Engine | None = None) -> Config:
+def alembic_config() -> Config:
+    """Alembic's configuration, without a URL: the app hands migrations its own connection
+    (see `upgrade`). A URL in the configuration would go through configparser's `%`
+    interpolation, which fails on a password or path with `%` and prints the whole URL."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    if engine is not None:
-        config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
     return config
 
 
@@ -80,7 +123,7 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest migration (what `cocreate db upgrade` does)."""
-    config = alembic_config(engine)
+    config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

@@ -11,6 +11,7 @@ from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from conversations.refs import OPEN_STATUSES, STATUSES  # noqa: F401 - re-exported for storage users
+from conversations.validation import MAX_DESCRIPTION
 from storage.types import UTCDateTime, utcnow
 
 
@@ -59,7 +60,7 @@ class ProcessedEvent(SQLModel, table=True):
 
 
 class ProblemBase(SQLModel):
-    description: str = Field(max_length=2000)
+    description: str = Field(max_length=MAX_DESCRIPTION)
     title: str = Field(max_length=120)
     category: str = Field(max_length=64, index=True)
     language: str = Field(max_length=16)
@@ -83,7 +84,7 @@ class Problem(ProblemBase, table=True):
 
 
 class IdeaBase(SQLModel):
-    description: str = Field(max_length=2000)
+    description: str = Field(max_length=MAX_DESCRIPTION)
     title: str = Field(max_length=120)
     benefit: str = Field(max_length=300)
     language: str = Field(max_length=16)
@@ -153,7 +154,7 @@ class StatusChange(SQLModel, table=True):
     target_id: int
     from_status: str | None = Field(default=None, max_length=16)
     to_status: str = Field(max_length=16)
-    note: str | None = Field(default=None, max_length=2000)
+    note: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
     changed_by: str = Field(max_length=160)
     created_at: datetime = _created()
 
@@ -161,7 +162,12 @@ class StatusChange(SQLModel, table=True):
 class OutboxMessage(SQLModel, table=True):
     """Every outgoing message. Lower priority numbers go first (replies before broadcasts)."""
 
-    __table_args__ = (Index("ix_outbox_due", "status", "channel", "priority", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "channel", "priority", "id"),
+        # The daily broadcast cap asks, before each broadcast message, what this person was
+        # sent in the last 24 hours: without it each check reads the whole outbox.
+        Index("ix_outbox_broadcast_cap", "citizen_id", "kind", "status", "sent_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=32)

@@ -13,6 +13,7 @@ from sqlmodel import Session, SQLModel, col, select
 from conversations.context import Candidate, Details, HistoryEntry, Page, Report, Summary
 from conversations.messages import Location
 from conversations.refs import make_ref
+from storage.citizens import who_changed
 from storage.models import (
     OPEN_STATUSES,
     Citizen,
@@ -216,7 +217,8 @@ def details(session: Session, *, kind: str, id_: int) -> Details | None:
     else:
         description = item.description
     entries = tuple(
-        HistoryEntry(change.created_at, change.from_status, change.to_status, change.note, change.changed_by)
+        HistoryEntry(change.created_at, change.from_status, change.to_status, change.note,
+                     who_changed(session, changed_by=change.changed_by))  # fmt: skip
         for change in history(session, kind=kind, target_id=id_)
     )
     return Details(summary, description, item.language, item.created_at, entries)

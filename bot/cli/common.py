@@ -3,6 +3,8 @@ one clear line and exit status 2 (never a traceback)."""
 
 from __future__ import annotations
 
+import getpass
+import os
 from contextlib import contextmanager
 from typing import Iterator, NoReturn
 
@@ -13,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from bot import app as application
 from bot.channels.protocol import ChannelError
 from bot.config import Settings, describe_error
+from bot.runtime.single_process import AlreadyRunning
 from storage import db
 
 
@@ -23,10 +26,11 @@ def friendly_errors() -> Iterator[None]:
         yield
     except ValidationError as error:
         fail(describe_error(error))
-    except (db.DatabaseError, ChannelError) as error:
+    except (db.DatabaseError, ChannelError, AlreadyRunning) as error:
         fail(str(error))
     except OperationalError as error:
-        fail(f"Cannot use the database (DATABASE_URL): {error.orig}")
+        # One line: the driver's message can span several (psycopg adds a hint on its own line).
+        fail(f"Cannot use the database (DATABASE_URL): {' '.join(str(error.orig).split())}")
 
 
 def fail(message: str) -> NoReturn:
@@ -36,6 +40,14 @@ def fail(message: str) -> NoReturn:
 
 def settings() -> Settings:
     return Settings()
+
+
+def cli_user() -> str:
+    """Who made a change from the command line, as the history keeps it: cli:alice."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no login name and no passwd entry (some containers)
+        return f"cli:uid-{os.getuid()}"
 
 
 @contextmanager

@@ -17,6 +17,7 @@ from enum import Enum
 from typing import Any, Iterator, Mapping, Optional
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -30,11 +31,17 @@ from bot.channels import terminal_chat
 from bot.cli import staff_commands
 from bot.cli.common import fail, friendly_errors, opened_app, settings
 from bot.runtime import outage
+from conversations.visible import for_staff
 from storage import db, submissions
 from storage.models import STATUSES
 
-app = typer.Typer(help="cocreate: a chat bot for co-creating public services with citizens.", no_args_is_help=True)
-db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+# Plain help: Rich markup would eat "[en]" in help texts and label every flag "<bool>".
+HELP_SETTINGS = {"max_content_width": 120}
+app = typer.Typer(
+    help="cocreate: a chat bot for co-creating public services with citizens.",
+    no_args_is_help=True, rich_markup_mode=None, context_settings=HELP_SETTINGS,
+)  # fmt: skip
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(db_app, name="db")
 staff_commands.register(app)
 
@@ -129,7 +136,7 @@ def list_submissions(
     elif format is Format.csv:
         writer = csv.DictWriter(sys.stdout, fieldnames=list(_FIELDS))
         writer.writeheader()
-        writer.writerows(records)
+        writer.writerows({name: _spreadsheet_safe(value) for name, value in record.items()} for record in records)
     else:
         _print_table(records)
 
@@ -143,15 +150,29 @@ def _record(row: submissions.SubmissionRow) -> dict[str, Any]:
     return {name: record[name] for name in _FIELDS}
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP, CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _spreadsheet_safe(value: Any) -> Any:
+    """A leading quote makes a spreadsheet show `=HYPERLINK(...)` as the text it is."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_STARTS) else value
+
+
 def _print_table(records: list[dict[str, Any]]) -> None:
     console = Console()
     if not records:
         console.print("No submissions yet.")
         return
-    table = Table("ref", "title", "category", "status", "supporters", "language", "channel", "created")
+    # No vertical rules and language and channel in one column: in 80 columns the title
+    # keeps room for whole words. Cells wrap between words; a word wider than its column
+    # folds onto the next line rather than being cut off with "…".
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
+    for name in ("ref", "title", "category", "status", "supporters", "from", "created"):
+        table.add_column(name, overflow="fold", no_wrap=name in ("ref", "status", "supporters"))
     for r in records:
-        cells = (r["ref"], r["title"], r["category"] or "", r["status"], str(r["supporters"]),
-                 r["language"], r["channel"], r["created_at"][:16].replace("T", " "))  # fmt: skip
+        cells = (r["ref"], for_staff(r["title"]), r["category"] or "", r["status"], str(r["supporters"]),
+                 f"{r['channel']}, {r['language']}", r["created_at"][:16].replace("T", " "))  # fmt: skip
         # Text() cells: a title like "[bold]x" is shown as typed, never read as Rich markup.
         table.add_row(*(Text(cell) for cell in cells))
     console.print(table)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 import time
 from pathlib import Path
 from typing import Optional
@@ -17,7 +18,7 @@ from sqlmodel import Session
 from bot import app as application
 from bot.operations import broadcasting
 from bot.operations import status_changes
-from bot.cli.common import fail, opened_app
+from bot.cli.common import cli_user, fail, opened_app
 from conversations.i18n import T
 from storage import broadcasts, citizens, community_groups, outbox, staff, submissions
 from storage.broadcasts import Audience
@@ -26,9 +27,10 @@ from storage.models import STATUSES
 ROLES = ("explorer", "ideator", "designer", "diffuser", "any")
 IDENTITY = re.compile(r"^(telegram|slack|console):\S+$")
 
-staff_app = typer.Typer(help="Who may use staff commands in Telegram and Slack.", no_args_is_help=True)
+staff_app = typer.Typer(help="Who may use staff commands in Telegram and Slack.", no_args_is_help=True,
+                        rich_markup_mode=None)  # fmt: skip
 groups_app = typer.Typer(help="Group chats (Slack channels) that get broadcasts on their topics as one post.",
-                         no_args_is_help=True)  # fmt: skip
+                         no_args_is_help=True, rich_markup_mode=None)  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:
@@ -50,7 +52,7 @@ def status(
     with opened_app() as built, Session(built.database) as session, session.begin():
         try:
             changed = status_changes.change_status(
-                session, ref=ref, status=new_status, note=note, by="cli", duplicate_of=of, now=built.clock(),
+                session, ref=ref, status=new_status, note=note, by=cli_user(), duplicate_of=of, now=built.clock(),
                 notices=built.notices,
             )  # fmt: skip
         except status_changes.StaffActionError as error:
@@ -65,7 +67,7 @@ def status(
 def broadcast(
     text: Optional[str] = typer.Argument(None, help="The message in the default language (plain text; a ready-to-forward copy is added)."),
     translations: list[str] = typer.Option([], "--text", metavar="LANG=TEXT", help="The message in another language, e.g. --text es=\"...\" (repeatable)."),
-    texts_file: Optional[Path] = typer.Option(None, "--texts", help="A file with one [language] section per text."),
+    texts_file: Optional[Path] = typer.Option(None, "--texts", help="A file with one [language] section per text: [en], then the text, [es], then its text, ..."),
     role: str = typer.Option("diffuser", help=f"Only people in this role: {', '.join(ROLES)}."),
     topic: Optional[str] = typer.Option(None, help="Only people following this topic (a category)."),
     language: Optional[str] = typer.Option(None, help="Only people using this language."),
@@ -80,6 +82,7 @@ def broadcast(
     audience = Audience(role=None if role == "any" else role, topic=topic, language=language, channel=channel)
     with opened_app() as built:
         flow_settings = built.service.settings
+        _check_audience(audience, flow_settings.categories, flow_settings.languages)
         try:
             texts = broadcasting.texts_from_file(texts_file.read_text(encoding="utf-8")) if texts_file else {}
             texts.update(broadcasting.texts_from_options(translations))
@@ -91,6 +94,21 @@ def broadcast(
         _broadcast(built, default_text, translated, audience, yes=yes, wait=wait)
 
 
+def _check_audience(audience: Audience, categories: tuple[str, ...], languages: tuple[str, ...]) -> None:
+    """An audience nobody can be in is a typo: say so rather than queue for nobody."""
+    for option, value, known in (
+        ("--topic", audience.topic, categories),
+        ("--language", audience.language, languages),
+        ("--channel", audience.channel, tuple(application.CAPABILITIES)),
+    ):
+        if value is not None and value not in known:
+            fail(f"{option} {value!r} is unknown; use one of: {', '.join(known)}")
+
+
+def _people(count: int, one: str = "person", many: str = "people") -> str:
+    return f"{count:,} {one if count == 1 else many}"
+
+
 def _broadcast(
     built: application.App, text: str, translations: dict[str, str], audience: Audience, *, yes: bool, wait: bool
 ) -> None:
@@ -99,26 +117,28 @@ def _broadcast(
     with Session(built.database) as session:
         sizes = broadcasts.audience_size(session, audience=audience, default_language=flow_settings.default_language)
     total = sum(sizes.values())
-    console.print(f"Audience: {total:,} recipients" + ("" if total else " (nobody)"))
+    console.print(f"Audience: {_people(total, 'recipient', 'recipients')}" + ("" if total else " (nobody)"))
     for language, count in sorted(sizes.items()):
         if language == "groups":
-            console.print(f"  {count:,} community group post(s), in {flow_settings.default_language}")
+            posts = _people(count, "community group post", "community group posts")
+            console.print(f"  {posts}, in {flow_settings.default_language}")
         else:
             given = "their translation" if language in translations else f"the {flow_settings.default_language} text"
-            console.print(f"  {language}: {count:,} get {given}")
+            console.print(f"  {language}: {_people(count)} {'gets' if count == 1 else 'get'} {given}")
     preview = built.catalogs.render(flow_settings.default_language, T("broadcast.message", text=text))
     console.print(Text(preview), style="dim")
     if total == 0:
         fail("Nobody matches this audience; nothing was queued.")
-    if not yes and not _confirmed(f"Send to {total:,} recipients?"):
+    if not yes and not _confirmed(f"Send to {_people(total, 'recipient', 'recipients')}?"):
         fail("Not sent; nothing was queued.")
     with Session(built.database) as session, session.begin():
         queued = broadcasting.queue(
-            session, text=text, audience=audience, created_by="cli", now=built.clock(), catalogs=built.catalogs,
+            session, text=text, audience=audience, created_by=cli_user(), now=built.clock(), catalogs=built.catalogs,
             settings=flow_settings, send_after=built.notices.quiet.release(built.clock()), translations=translations,
         )  # fmt: skip
         broadcast_id, recipients = queued.id, queued.recipients
-    console.print(f"Queued B-{broadcast_id} for {recipients:,} recipients. `cocreate run` delivers it.")
+    queued_for = _people(recipients, "recipient", "recipients")
+    console.print(f"Queued B-{broadcast_id} for {queued_for}. `cocreate run` delivers it.")
     if wait:
         _wait_for(built, broadcast_id, recipients, console)
 
@@ -153,13 +173,22 @@ def list_broadcasts() -> None:
     if not found:
         Console().print("No broadcasts yet.")
         return
-    table = Table("ref", "created", "text", "recipients", "sent", "pending", "failed", "blocked", "429s", "reach")
+    table = Table()
+    for name in ("ref", "created", "text", "recipients", "sent", "pending", "failed", "blocked", "429s", "reach"):
+        table.add_column(name, overflow="fold")  # wrapped between words, never cut off with "…"
     for r in found:
-        first_line = r.text.splitlines()[0][:40]
+        first_line = _first_words(r.text, 40)
         table.add_row(*(Text(str(cell)) for cell in (
             f"B-{r.id}", r.created_at.strftime("%Y-%m-%d %H:%M"), first_line, r.recipients, r.sent, r.pending,
             r.failed, r.blocked, r.throttled, r.reach)))  # fmt: skip
     Console().print(table)
+
+
+def _first_words(text: str, width: int) -> str:
+    """The first line, shortened between words (a single overlong word is cut, with "…")."""
+    line = (text.splitlines() or [""])[0]
+    shortened = textwrap.shorten(line, width=width, placeholder=" …")
+    return shortened if shortened.strip(" …") else line[: width - 1] + "…"
 
 
 def stats() -> None:

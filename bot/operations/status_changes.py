@@ -10,7 +10,8 @@ from sqlmodel import Session
 
 from bot.outbound.notices import Notices
 from conversations.i18n import T
-from conversations.refs import CLOSED_STATUSES, STATUSES, make_ref, parse_ref
+from conversations.refs import CLOSED_STATUSES, STATUSES, is_ref_shaped, make_ref, parse_ref
+from conversations.validation import MAX_DESCRIPTION
 from storage import followups, submissions
 
 
@@ -77,6 +78,8 @@ def change_status(
 
 def _checked(ref: str, status: str, note: str | None, duplicate_of: str | None) -> tuple[str, int]:
     parsed = parse_ref(ref)
+    if parsed is None and is_ref_shaped(ref):
+        raise StaffActionError(f"{ref.strip().upper()} does not exist")
     if parsed is None:
         raise StaffActionError(f"{ref!r} is not a reference like P-12, I-7 or D-3")
     kind, id_ = parsed
@@ -84,7 +87,11 @@ def _checked(ref: str, status: str, note: str | None, duplicate_of: str | None) 
         raise StaffActionError(f"{status!r} is not a status; use one of: {', '.join(STATUSES)}")
     if status == "declined" and not (note and note.strip()):
         raise StaffActionError("Declining needs a reason: add --note TEXT (the people concerned will read it)")
+    if note and len(note) > MAX_DESCRIPTION:
+        raise StaffActionError(f"The note is {len(note):,} characters long; notes are at most {MAX_DESCRIPTION:,}")
     original = parse_ref(duplicate_of) if duplicate_of else None
+    if duplicate_of and original is None and is_ref_shaped(duplicate_of):
+        raise StaffActionError(f"{duplicate_of.strip().upper()} does not exist")
     if status == "duplicate" and (original is None or original[0] != kind or original[1] == id_):
         raise StaffActionError(f"Marking a duplicate needs --of with another {kind} reference, e.g. --of {make_ref(kind, 1)}")
     return kind, id_

@@ -10,6 +10,7 @@ from conversations.flows.common import picked, summary_options
 from conversations.i18n import T, Text
 from conversations.refs import STATUSES, make_ref, parse_ref
 from conversations.steps import Ask, AwaitReceipts, Choose, Move, Option, Options, Step, Turn, flow, says
+from conversations.visible import for_staff
 
 NOTE_ONLY, BACK = "note_only", "back"
 
@@ -22,7 +23,7 @@ def _opened(turn: Turn) -> tuple[str, int]:
 def _list_options(turn: Turn) -> Options:
     size = turn.ctx.settings.page_size
     page = turn.ctx.lookup.inbox(offset=int(turn.answers.get("_page:list", 0)) * size, limit=size)
-    show = lambda s: T("inbox.item", ref=s.ref, title=s.title, status=T(f"status.{s.status}"))  # noqa: E731
+    show = lambda s: T("inbox.item", ref=s.ref, title=for_staff(s.title), status=T(f"status.{s.status}"))  # noqa: E731
     return Options(summary_options(page, show=show), page.has_more)
 
 
@@ -35,8 +36,8 @@ def _history_line(turn: Turn, entry: HistoryEntry) -> Text:
     change = T(f"status.{entry.to_status}")
     if entry.from_status is not None and entry.from_status != entry.to_status:
         change = T("inbox.moved", previous=T(f"status.{entry.from_status}"), status=T(f"status.{entry.to_status}"))
-    note = T("inbox.history_note", note=entry.note) if entry.note else ""
-    return T("inbox.history_line", date=when, change=change, by=entry.by, note=note)
+    note = T("inbox.history_note", note=for_staff(entry.note)) if entry.note else ""
+    return T("inbox.history_line", date=when, change=change, by=for_staff(entry.by), note=note)
 
 
 def _details_text(turn: Turn, details: Details) -> Text:
@@ -44,11 +45,11 @@ def _details_text(turn: Turn, details: Details) -> Text:
     return T(
         "inbox.details",
         ref=item.ref,
-        title=item.title,
+        title=for_staff(item.title),
         status=T(f"status.{item.status}"),
         language=details.language,
         supporters=item.supporters,
-        description=details.description,
+        description=for_staff(details.description),
         history=tuple(_history_line(turn, entry) for entry in details.history),
     )
 

@@ -94,7 +94,7 @@ def test_follow_ups_fire_when_due_say_no_news_and_record_the_answer(
     with Session(app.database) as session:
         details = submissions.details(session, kind="problem", id_=1)
     assert details is not None and details.summary.status == "new"  # staff decide; the answer is on record
-    assert [(e.note, e.by) for e in details.history][-1] == ("Reporter says it is solved", "citizen:1")
+    assert [(e.note, e.by) for e in details.history][-1] == ("Reporter says it is solved", f"telegram:{ANA}")
 
 
 def test_a_follow_up_goes_out_when_due_not_before_and_once(app_with: Callable[..., App], clock: Clock) -> None:

@@ -137,8 +137,8 @@ def test_a_broadcast_with_spanish_and_english_texts_reaches_each_person_in_their
         cwd=tmp_path, env=telegram_environment(tmp_path, fake), capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert queued.returncode == 0, queued.stderr
-    assert "en: 2 get the en text" in queued.stdout and "es: 2 get their translation" in queued.stdout
-    assert "de: 1 get the en text" in queued.stdout
+    assert "en: 2 people get the en text" in queued.stdout and "es: 2 people get their translation" in queued.stdout
+    assert "de: 1 person gets the en text" in queued.stdout
 
     async def deliver() -> None:
         async with serving(app):

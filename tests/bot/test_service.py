@@ -120,7 +120,7 @@ def test_what_a_supporter_had_given_goes_into_the_history_of_the_problem_they_su
         found = details(session, kind="problem", id_=problem.id)
     assert found is not None and found.summary.status == "new"  # the stage does not move
     last = found.history[-1]
-    assert (last.from_status, last.to_status, last.by) == ("new", "new", "citizen:2")
+    assert (last.from_status, last.to_status, last.by) == ("new", "new", "telegram:5002")  # who, as staff read it
     assert last.note == (
         "Supporter added: The swing in Elm Park playground is broken, the chain hangs loose; "
         "location: 41.38702, 2.17004; photo: AgACAgQAAxkBAAIB"

@@ -44,12 +44,13 @@ def test_staff_move_a_submission_on_from_the_chat_and_people_are_told(any_databa
         app.close()
     assert refused["text"].startswith("Sorry, that command is only for the city team.")
     assert opened["text"].startswith(f"P-1 — {DESCRIPTION}\nStage: new · language: en · supporters: 1\n\n{DESCRIPTION}")
-    assert "History:\n• " in opened["text"] and "new (citizen:1)" in opened["text"]
+    # Who made each change, by name where the person has one (the reporter wrote without).
+    assert "History:\n• " in opened["text"] and f"new (telegram:{ANA})" in opened["text"]
     labels = [b["text"] for row in opened["reply_markup"]["inline_keyboard"] for b in row]
     assert labels[:2] == ["under review", "accepted"] and "Add a note only" in labels and "new" not in labels
     assert asked["text"].startswith("Add a note the people concerned will read")
     assert done["text"].startswith("Done: P-1 has moved on; people told: 2.")
-    assert f"new → accepted (telegram:{CID}) — “The parks team will replace it in spring”" in done["text"]
+    assert "new → accepted (Alice, telegram) — “The parks team will replace it in spring”" in done["text"]
     (news,) = [m for m in fake.sent(ANA) if "now accepted" in m["text"]]
     assert "“The parks team will replace it in spring”" in news["text"]
 

@@ -54,7 +54,7 @@ def test_a_database_from_the_armed_timer_scheduler_upgrades_keeping_its_follow_u
     """Revision 0003 with the job table APScheduler kept there: the app asks for
     `cocreate db upgrade`, which keeps the pending follow-up and drops the timers."""
     with database.begin() as connection:
-        config = alembic_config(database)
+        config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, "0003")
         old_jobs = Table(
