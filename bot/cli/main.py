@@ -10,7 +10,7 @@ import logging
 import os
 import shlex
 import sys
-from dataclasses import asdict
+from dataclasses import fields
 from enum import Enum
 from typing import Any, Mapping, Optional
 
@@ -25,6 +25,8 @@ from bot import app as application
 from bot.channels import terminal_chat
 from bot.cli import staff_commands
 from bot.cli.common import fail, friendly_errors, opened_app, settings
+from conversations.context import Submitter
+from conversations.refs import make_ref
 from storage import db, submissions
 from storage.models import STATUSES
 
@@ -101,29 +103,70 @@ def list_submissions(
     elif format is Format.csv:
         writer = csv.DictWriter(sys.stdout, fieldnames=list(_FIELDS))
         writer.writeheader()
-        writer.writerows(records)
+        writer.writerows(_csv_row(record) for record in records)
     else:
         _print_table(records)
 
 
-_FIELDS = ("ref", "kind", "title", "description", "category", "status", "language", "channel", "supporters", "created_at")
+_FIELDS = (
+    "ref", "kind", "title", "description", "category", "status", "language", "channel", "supporters", "created_at",
+    "place", "latitude", "longitude", "affected", "photo", "submitter", "for_ref", "skills", "hours", "contact",
+)  # fmt: skip
 
 
 def _record(row: submissions.SubmissionRow) -> dict[str, Any]:
-    record = asdict(row)
-    record["created_at"] = row.created_at.isoformat()
+    """One submission with stable codes, not words: affected "street", skills ["software"],
+    hours "2-4", contact "yes" or "no" (the Designer flow's answers); None where the kind
+    has no such field."""
+    facts, offer = row.facts, row.facts.offer
+    record = {field.name: getattr(row, field.name) for field in fields(row) if field.name != "facts"}
+    record.update(
+        created_at=row.created_at.isoformat(),
+        place=facts.place,
+        latitude=facts.location.latitude if facts.location else None,
+        longitude=facts.location.longitude if facts.location else None,
+        affected=facts.affected,
+        photo=facts.photo,
+        submitter=_submitter(facts.submitter),
+        for_ref=make_ref(*facts.for_item) if facts.for_item else None,
+        skills=list(offer.skills) if offer else None,
+        hours=offer.hours if offer else None,
+        contact=("yes" if offer.contact_ok else "no") if offer else None,
+    )
     return {name: record[name] for name in _FIELDS}
 
 
+def _submitter(person: Submitter | None) -> str | None:
+    """ "Ana (telegram:5001)", or just "telegram:5001" for someone whose app gave no name."""
+    if person is None:
+        return None
+    return f"{person.name} ({person.identity})" if person.name else person.identity
+
+
+def _csv_row(record: dict[str, Any]) -> dict[str, Any]:
+    """A CSV cell holds one value: a list (a design offer's skills) is `;`-joined."""
+    return {name: ";".join(value) if isinstance(value, list) else value for name, value in record.items()}
+
+
+def _where(record: dict[str, Any]) -> str:
+    if record["place"]:
+        return str(record["place"])
+    return f"{record['latitude']}, {record['longitude']}" if record["latitude"] is not None else ""
+
+
 def _print_table(records: list[dict[str, Any]]) -> None:
+    """The columns staff scan first; language, the photo and an offer's terms are in json
+    and csv, and in /inbox."""
     console = Console()
     if not records:
         console.print("No submissions yet.")
         return
-    table = Table("ref", "title", "category", "status", "supporters", "language", "channel", "created")
+    columns = ("ref", "title", "for", "category", "status", "supporters", "where", "affected", "submitter", "created")
+    table = Table(*columns)
     for r in records:
-        cells = (r["ref"], r["title"], r["category"] or "", r["status"], str(r["supporters"]),
-                 r["language"], r["channel"], r["created_at"][:16].replace("T", " "))  # fmt: skip
+        cells = (r["ref"], r["title"], r["for_ref"] or "", r["category"] or "", r["status"], str(r["supporters"]),
+                 _where(r), r["affected"] or "", r["submitter"] or "",
+                 r["created_at"][:16].replace("T", " "))  # fmt: skip
         # Text() cells: a title like "[bold]x" is shown as typed, never read as Rich markup.
         table.add_row(*(Text(cell) for cell in cells))
     console.print(table)
