@@ -78,14 +78,54 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True)
+class Submitter:
+    """Who gave a submission: their identity on the channel, and the name their app showed
+    when they agreed (None when it showed none)."""
+
+    channel: str
+    user_id: str
+    name: str | None = None
+
+    @property
+    def identity(self) -> str:
+        return f"{self.channel}:{self.user_id}"
+
+
+@dataclass(frozen=True)
+class OfferTerms:
+    """What a design offer gives, as the codes the Designer flow chose (skills like
+    "software", hours a week like "2-4"), and whether the city team may contact them."""
+
+    skills: tuple[str, ...]
+    hours: str
+    contact_ok: bool
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What staff need about a submission besides its text; each only where its kind has it
+    (a problem's place, location, affected, photo; what an idea or an offer is for; an
+    offer's terms)."""
+
+    submitter: Submitter | None = None
+    place: str | None = None
+    location: Location | None = None
+    affected: str | None = None  # a code: me, street, neighbourhood, city
+    photo: str | None = None  # the channel's kept reference (a Telegram file_id)
+    for_item: tuple[str, int] | None = None  # (kind, id): an idea's problem, an offer's idea
+    offer: OfferTerms | None = None
+
+
+@dataclass(frozen=True)
 class Details:
     """One submission as staff open it: everything it says, and its history."""
 
     summary: Summary
-    description: str
+    description: str  # empty for a design offer, which says what it gives in `facts.offer`
     language: str
     created_at: datetime
     history: tuple[HistoryEntry, ...]
+    facts: Facts = Facts()
 
 
 @dataclass(frozen=True)

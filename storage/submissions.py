@@ -10,7 +10,7 @@ from typing import Any, Sequence, TypeVar
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, SQLModel, col, select
 
-from conversations.context import Candidate, Details, HistoryEntry, Page, Report, Summary
+from conversations.context import Candidate, Details, Facts, HistoryEntry, Page, Report, Summary
 from conversations.messages import Location
 from conversations.refs import make_ref
 from storage.citizens import who_changed
@@ -28,6 +28,7 @@ from storage.models import (
     Support,
 )
 from storage.citizens import Concerned, as_concerned
+from storage.submission_facts import facts_of
 from storage.types import utcnow
 from storage.upsert import insert_or_ignore
 
@@ -212,16 +213,15 @@ def details(session: Session, *, kind: str, id_: int) -> Details | None:
     item = session.get(TABLES[kind], id_)
     if summary is None or item is None:
         return None
-    if kind == "design":
-        description = f"{', '.join(item.skills)} · {item.hours} h/week · contact: {'yes' if item.contact_ok else 'no'}"
-    else:
-        description = item.description
+    citizen = session.get(Citizen, item.citizen_id)
+    assert citizen is not None  # a submission's citizen is a foreign key
     entries = tuple(
         HistoryEntry(change.created_at, change.from_status, change.to_status, change.note,
                      who_changed(session, changed_by=change.changed_by))  # fmt: skip
         for change in history(session, kind=kind, target_id=id_)
     )
-    return Details(summary, description, item.language, item.created_at, entries)
+    description = "" if kind == "design" else item.description  # an offer's terms are in its facts
+    return Details(summary, description, item.language, item.created_at, entries, facts_of(item, citizen))
 
 
 def status_counts(session: Session, *, kind: str) -> dict[str, int]:
@@ -237,13 +237,14 @@ class SubmissionRow:
     ref: str
     kind: str
     title: str
-    description: str
+    description: str  # empty for a design offer: its terms are in `facts.offer`
     category: str | None
     status: str
     language: str
     channel: str
     supporters: int
     created_at: datetime
+    facts: Facts
 
 
 def list_submissions(session: Session, *, kind: str | None = None, status: str | None = None) -> list[SubmissionRow]:
@@ -255,13 +256,13 @@ def list_submissions(session: Session, *, kind: str | None = None, status: str |
 
 def _rows_of_kind(session: Session, kind: str, status: str | None) -> Sequence[SubmissionRow]:
     table = TABLES[kind]
-    statement = select(table, Citizen.channel, _supporters(kind, table)).join(Citizen, Citizen.id == table.citizen_id)
+    statement = select(table, Citizen, _supporters(kind, table)).join(Citizen, Citizen.id == table.citizen_id)
     if status:
         statement = statement.where(table.status == status)
-    return [_row(session, kind, item, channel, count) for item, channel, count in session.exec(statement)]
+    return [_row(session, kind, item, citizen, count) for item, citizen, count in session.exec(statement)]
 
 
-def _row(session: Session, kind: str, item: Any, channel: str, supporters: int) -> SubmissionRow:
+def _row(session: Session, kind: str, item: Any, citizen: Citizen, supporters: int) -> SubmissionRow:
     if kind == "problem":
         title, description, category = item.title, item.description, item.category
     elif kind == "idea":
@@ -269,9 +270,7 @@ def _row(session: Session, kind: str, item: Any, channel: str, supporters: int) 
         title, description, category = item.title, item.description, problem.category if problem else None
     else:
         idea = session.get(Idea, item.idea_id)
-        title = idea.title if idea else make_ref("idea", item.idea_id)
-        description = f"skills: {', '.join(item.skills)}; hours a week: {item.hours}; contact: {item.contact_ok}"
-        category = None
+        title, description, category = idea.title if idea else make_ref("idea", item.idea_id), "", None
     return SubmissionRow(
         ref=make_ref(kind, item.id),
         kind=kind,
@@ -280,9 +279,10 @@ def _row(session: Session, kind: str, item: Any, channel: str, supporters: int) 
         category=category,
         status=item.status,
         language=item.language,
-        channel=channel,
+        channel=citizen.channel,
         supporters=supporters,
         created_at=item.created_at,
+        facts=facts_of(item, citizen),
     )
 
 

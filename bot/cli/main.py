@@ -12,7 +12,7 @@ import os
 import shlex
 import sys
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import fields
 from enum import Enum
 from typing import Any, Iterator, Mapping, Optional
 
@@ -31,6 +31,8 @@ from bot.channels import terminal_chat
 from bot.cli import staff_commands
 from bot.cli.common import fail, friendly_errors, opened_app, settings
 from bot.runtime import outage
+from conversations.context import Submitter
+from conversations.refs import make_ref
 from conversations.visible import for_staff
 from storage import db, submissions
 from storage.models import STATUSES
@@ -136,17 +138,36 @@ def list_submissions(
     elif format is Format.csv:
         writer = csv.DictWriter(sys.stdout, fieldnames=list(_FIELDS))
         writer.writeheader()
-        writer.writerows({name: _spreadsheet_safe(value) for name, value in record.items()} for record in records)
+        writer.writerows({name: _spreadsheet_safe(value) for name, value in _csv_row(record).items()} for record in records)
     else:
         _print_table(records)
 
 
-_FIELDS = ("ref", "kind", "title", "description", "category", "status", "language", "channel", "supporters", "created_at")
+_FIELDS = (
+    "ref", "kind", "title", "description", "category", "status", "language", "channel", "supporters", "created_at",
+    "place", "latitude", "longitude", "affected", "photo", "submitter", "for_ref", "skills", "hours", "contact",
+)  # fmt: skip
 
 
 def _record(row: submissions.SubmissionRow) -> dict[str, Any]:
-    record = asdict(row)
-    record["created_at"] = row.created_at.isoformat()
+    """One submission with stable codes, not words: affected "street", skills ["software"],
+    hours "2-4", contact "yes" or "no" (the Designer flow's answers); None where the kind
+    has no such field."""
+    facts, offer = row.facts, row.facts.offer
+    record = {field.name: getattr(row, field.name) for field in fields(row) if field.name != "facts"}
+    record.update(
+        created_at=row.created_at.isoformat(),
+        place=facts.place,
+        latitude=facts.location.latitude if facts.location else None,
+        longitude=facts.location.longitude if facts.location else None,
+        affected=facts.affected,
+        photo=facts.photo,
+        submitter=_submitter(facts.submitter),
+        for_ref=make_ref(*facts.for_item) if facts.for_item else None,
+        skills=list(offer.skills) if offer else None,
+        hours=offer.hours if offer else None,
+        contact=("yes" if offer.contact_ok else "no") if offer else None,
+    )
     return {name: record[name] for name in _FIELDS}
 
 
@@ -159,20 +180,50 @@ def _spreadsheet_safe(value: Any) -> Any:
     return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_STARTS) else value
 
 
+def _submitter(person: Submitter | None) -> str | None:
+    """ "Ana (telegram:5001)", or just "telegram:5001" for someone whose app gave no name."""
+    if person is None:
+        return None
+    return f"{person.name} ({person.identity})" if person.name else person.identity
+
+
+def _csv_row(record: dict[str, Any]) -> dict[str, Any]:
+    """A CSV cell holds one value: a list (a design offer's skills) is `;`-joined."""
+    return {name: ";".join(value) if isinstance(value, list) else value for name, value in record.items()}
+
+
+def _for(record: dict[str, Any]) -> str:
+    return f"for {record['for_ref']}" if record["for_ref"] else ""
+
+
+def _affected(record: dict[str, Any]) -> str:
+    return f"affects: {record['affected']}" if record["affected"] else ""
+
+
+def _where(record: dict[str, Any]) -> str:
+    if record["place"]:
+        return str(record["place"])
+    return f"{record['latitude']}, {record['longitude']}" if record["latitude"] is not None else ""
+
+
 def _print_table(records: list[dict[str, Any]]) -> None:
+    """The columns staff scan first; language, the photo and an offer's terms are in json
+    and csv, and in /inbox."""
     console = Console()
     if not records:
         console.print("No submissions yet.")
         return
-    # No vertical rules and language and channel in one column: in 80 columns the title
-    # keeps room for whole words. Cells wrap between words; a word wider than its column
-    # folds onto the next line rather than being cut off with "…".
+    # No vertical rules, and what a submission is for, its category and who is affected on a
+    # second line under its title: in 80 columns every cell keeps whole words. Cells wrap
+    # between words; a word wider than its column folds rather than being cut with "…".
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
-    for name in ("ref", "title", "category", "status", "supporters", "from", "created"):
+    for name in ("ref", "title", "status", "supporters", "where", "submitter", "created"):
         table.add_column(name, overflow="fold", no_wrap=name in ("ref", "status", "supporters"))
     for r in records:
-        cells = (r["ref"], for_staff(r["title"]), r["category"] or "", r["status"], str(r["supporters"]),
-                 f"{r['channel']}, {r['language']}", r["created_at"][:16].replace("T", " "))  # fmt: skip
+        about = " · ".join(part for part in (_for(r), r["category"], _affected(r)) if part)
+        title = for_staff(r["title"]) + (f"\n{about}" if about else "")
+        cells = (r["ref"], title, r["status"], str(r["supporters"]), for_staff(_where(r)),
+                 for_staff(r["submitter"] or ""), r["created_at"][:16].replace("T", " "))  # fmt: skip
         # Text() cells: a title like "[bold]x" is shown as typed, never read as Rich markup.
         table.add_row(*(Text(cell) for cell in cells))
     console.print(table)

@@ -1,12 +1,13 @@
 """The staff inbox (/inbox): the newest submissions waiting for review, one opened with its
-text, language, supporters and history, and buttons that move it on (with a note)."""
+text, language, supporters, where it is, who is affected, its photo, what it is for, who
+sent it and its history, and buttons that move it on (with a note)."""
 
 from __future__ import annotations
 
 from conversations import validation
-from conversations.context import Details, HistoryEntry
+from conversations.context import Details, Facts, HistoryEntry, OfferTerms, Submitter
 from conversations.effects import ChangeStatus, Outcome, Receipts
-from conversations.flows.common import picked, summary_options
+from conversations.flows.common import picked, submission_text, summary_options
 from conversations.i18n import T, Text
 from conversations.refs import STATUSES, make_ref, parse_ref
 from conversations.steps import Ask, AwaitReceipts, Choose, Move, Option, Options, Step, Turn, flow, says
@@ -42,6 +43,7 @@ def _history_line(turn: Turn, entry: HistoryEntry) -> Text:
 
 def _details_text(turn: Turn, details: Details) -> Text:
     item = details.summary
+    offer = details.facts.offer
     return T(
         "inbox.details",
         ref=item.ref,
@@ -49,9 +51,61 @@ def _details_text(turn: Turn, details: Details) -> Text:
         status=T(f"status.{item.status}"),
         language=details.language,
         supporters=item.supporters,
-        description=for_staff(details.description),
+        description=_offer_lines(turn, offer) if offer else for_staff(details.description),
+        facts=_fact_lines(turn, details.facts),
         history=tuple(_history_line(turn, entry) for entry in details.history),
     )
+
+
+def _line(label: Text, value: Text | str) -> Text:
+    return T("summary.line", label=label, value=value)
+
+
+def _fact_lines(turn: Turn, facts: Facts) -> tuple[Text, ...]:
+    """Where, who is affected, the photo, what it is for and who sent it: each line only
+    when the submission has it."""
+    lines: list[Text] = []
+    if facts.place or facts.location:
+        lines.append(_line(T("explorer.label.place"), _place(facts)))
+    if facts.affected:
+        affected = _worded(turn, f"inbox.affected.{facts.affected}", facts.affected)
+        lines.append(_line(T("explorer.label.affected"), affected))
+    if facts.photo:
+        lines.append(_line(T("explorer.label.photo"), T("summary.photo_yes")))
+    if facts.for_item:
+        lines.append(_line(T("inbox.label.for"), submission_text(turn, *facts.for_item)))
+    if facts.submitter:
+        lines.append(_line(T("inbox.label.submitter"), _submitter(facts.submitter)))
+    return tuple(lines)
+
+
+def _place(facts: Facts) -> Text | str:
+    """The place as typed, and a shared location as its coordinates."""
+    where = facts.location
+    if where is None:
+        return facts.place or ""
+    shown = T("summary.location", latitude=f"{where.latitude:.5f}", longitude=f"{where.longitude:.5f}")
+    return T("inbox.place_and_location", place=facts.place, location=shown) if facts.place else shown
+
+
+def _submitter(person: Submitter) -> Text | str:
+    return T("inbox.submitter", name=person.name, identity=person.identity) if person.name else person.identity
+
+
+def _offer_lines(turn: Turn, offer: OfferTerms) -> tuple[Text, ...]:
+    """A design offer's skills, hours and consent to be contacted, in the staff member's words."""
+    skills = [_worded(turn, f"designer.skill.{skill}", skill) for skill in offer.skills]
+    shown = ", ".join(turn.ctx.catalogs.render(turn.language, s) if isinstance(s, Text) else s for s in skills)
+    return (
+        _line(T("inbox.label.skills"), shown or T("summary.none")),
+        _line(T("inbox.label.hours"), _worded(turn, f"designer.hours.{offer.hours}", offer.hours)),
+        _line(T("inbox.label.contact"), T("designer.contact.yes") if offer.contact_ok else T("designer.contact.no")),
+    )
+
+
+def _worded(turn: Turn, key: str, code: str) -> Text | str:
+    """A stored code in words; a code the catalogs do not know (yet) shows as stored."""
+    return T(key) if turn.ctx.catalogs.has(key) else code
 
 
 def _details(turn: Turn) -> Details | None:
