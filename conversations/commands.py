@@ -1,5 +1,5 @@
-"""Commands that work from any step: /start /help /menu /role /my /language /privacy /cancel /back,
-plus the staff ones (/broadcast, /inbox), and the buttons under messages the bot sent first."""
+"""Commands that work from any step: /start /help /menu /role /my /language /privacy /cancel /back
+/stop, plus the staff ones (/broadcast, /inbox), and the buttons under messages the bot sent first."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def _start(engine: FlowEngine, turn: Turn, argument: str) -> Result:
         return engine.go(turn, Move(WELCOME, seed={"start_with": START_TARGETS.get(argument.lower())}))
     target = START_TARGETS.get(argument.lower())
     if target is not None:
-        return engine.go(turn, role_move(target))
+        return engine.go(turn, role_move(turn, target))
     if _in_dialog(turn):
         return engine.ask_again(turn, T("resume.welcome_back"))
     return engine.go(turn, Move("home.role", say=(T("resume.hello"),)))
@@ -76,7 +76,7 @@ def _menu(engine: FlowEngine, turn: Turn, _argument: str) -> Result:
 
 
 def _my(engine: FlowEngine, turn: Turn, _argument: str) -> Result:
-    return engine.ask_again(turn, my_submissions_text(turn))
+    return engine.ask_again(turn, *my_texts(turn))
 
 
 def _cancel(engine: FlowEngine, turn: Turn, _argument: str) -> Result:
@@ -108,12 +108,30 @@ def _broadcast(engine: FlowEngine, turn: Turn, _argument: str) -> Result:
     return engine.go(turn, Move("staff.text"))
 
 
+def _stop(engine: FlowEngine, turn: Turn, _argument: str) -> Result:
+    return _stop_updates(engine, turn)
+
+
+def _stop_updates(engine: FlowEngine, turn: Turn) -> Result:
+    """No more broadcasts until they follow topics again (/stop, "Stop these updates")."""
+    if not turn.ctx.lookup.following().topics:
+        return engine.ask_again(turn, T("broadcast.not_following"))
+    result = engine.ask_again(turn, T("broadcast.stopped"))
+    return replace(result, effects=(*result.effects, StopUpdates()))
+
+
 def broadcast_button(engine: FlowEngine, turn: Turn, pressed: BroadcastAction) -> Result:
     """The buttons under a broadcast work whatever the person is doing: "I shared it" asks
-    how many people (then comes back), "Stop these updates" unsubscribes in one line."""
+    how many people (then comes back), "Stop these updates" unsubscribes in one line. A
+    press counts only for a broadcast sent to the person, once: anyone can forge one."""
     if pressed.action == "stop":
-        result = engine.ask_again(turn, T("broadcast.stopped"))
-        return replace(result, effects=(*result.effects, StopUpdates()))
+        return _stop_updates(engine, turn)
+    lookup = turn.ctx.lookup
+    if not lookup.was_sent(broadcast_id=pressed.broadcast_id):
+        return engine.ask_again(turn, T("broadcast.not_received"))
+    earlier = lookup.reach_reported(broadcast_id=pressed.broadcast_id)
+    if earlier is not None:
+        return engine.ask_again(turn, T("broadcast.reach_already", people=earlier))
     suspended = replace(turn.state, suspended=turn.state.to_json())
     return engine.go(replace(turn, state=suspended), Move("reach.people", seed={"broadcast_id": pressed.broadcast_id}))
 
@@ -138,22 +156,40 @@ def _in_dialog(turn: Turn) -> bool:
     return turn.state.flow not in _HOME_FLOWS
 
 
-def role_move(role: str, *, say: tuple[Text, ...] = ()) -> Move:
-    """Start a role's dialog (and take on the role)."""
+def role_move(turn: Turn, role: str, *, say: tuple[Text, ...] = ()) -> Move:
+    """Start a role's dialog (and take on the role). A diffuser starts with the topics they
+    already follow ticked."""
     first_step = {
         "explorer": "explorer.description",
         "ideator": "ideator.action",
         "designer": "designer.pick_idea",
         "diffuser": "diffuser.topics",
     }[role]
-    return Move(first_step, say=say, effects=(SetRole(role),))
+    seed: dict[str, object] = {}
+    if role == "diffuser":
+        followed = [t for t in turn.ctx.lookup.following().topics if t in turn.ctx.settings.categories]
+        seed = {"topics": followed, "already_following": bool(followed)}
+    return Move(first_step, say=say, effects=(SetRole(role),), seed=seed)
 
 
-def my_submissions_text(turn: Turn) -> Text:
+def my_texts(turn: Turn) -> tuple[Text, ...]:
+    """/my: the person's submissions, then what they follow (if anything)."""
     items = turn.ctx.lookup.my_submissions()
-    if not items:
-        return T("my.none")
-    return T("my.list", items=tuple(_my_item(turn, s) for s in items))
+    listed = T("my.list", items=tuple(_my_item(turn, s) for s in items)) if items else T("my.none")
+    followed = turn.ctx.lookup.following()
+    if not followed.topics:
+        return (listed,)
+    topics = ", ".join(topic_name(turn, t) for t in followed.topics)
+    return listed, T("my.following", topics=topics, area=followed.area or T("diffuser.everywhere"))
+
+
+def topic_name(turn: Turn, topic: str) -> str:
+    """A topic (a category) in the person's language; one added in CATEGORIES as written (as
+    flows.common.category_label says it, which this module cannot import: the flows import it)."""
+    key = f"category.{topic}"
+    if turn.ctx.catalogs.has(key):
+        return turn.ctx.catalogs.render(turn.language, T(key))
+    return topic.replace("_", " ").capitalize()
 
 
 def _my_item(turn: Turn, item: Summary) -> Text:
@@ -182,6 +218,7 @@ _HANDLERS = {
     "my": _my,
     "cancel": _cancel,
     "back": _back,
+    "stop": _stop,
     "language": _language,
     "broadcast": _broadcast,
     "inbox": _inbox,

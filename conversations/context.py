@@ -129,6 +129,15 @@ class Details:
 
 
 @dataclass(frozen=True)
+class Following:
+    """The topics a person follows for broadcasts and digests, and the area they gave (None:
+    the whole city). No topics: they get no broadcasts."""
+
+    topics: tuple[str, ...] = ()
+    area: str | None = None
+
+
+@dataclass(frozen=True)
 class Page:
     items: tuple[Summary, ...]
     has_more: bool
@@ -168,7 +177,20 @@ class Lookup(Protocol):
         ...
 
     def audience_size(self, *, topic: str | None) -> int:
-        """How many diffusers (and community groups) a broadcast on this topic would reach."""
+        """How many people following this topic (any topic when None), and community groups,
+        a broadcast would reach."""
+        ...
+
+    def following(self) -> Following:
+        """What the person follows (their subscriptions)."""
+        ...
+
+    def was_sent(self, *, broadcast_id: int) -> bool:
+        """Whether this broadcast was sent to the person (it may not exist at all)."""
+        ...
+
+    def reach_reported(self, *, broadcast_id: int) -> int | None:
+        """How many people the person said they passed this broadcast on to, if they said."""
         ...
 
 

@@ -97,7 +97,8 @@ class Subscribe:
 
 @dataclass(frozen=True)
 class RecordReach:
-    """A diffuser says about how many people they passed a broadcast on to."""
+    """A diffuser says about how many people they passed a broadcast on to. Counted once per
+    person and broadcast, only for one sent to them: the receipt says how it went."""
 
     broadcast_id: int
     people: int
@@ -105,7 +106,7 @@ class RecordReach:
 
 @dataclass(frozen=True)
 class StopUpdates:
-    """Unsubscribe from every topic (the "Stop these updates" button)."""
+    """Unsubscribe from every topic ("Stop these updates", /stop): no more broadcasts."""
 
 
 @dataclass(frozen=True)
@@ -156,8 +157,8 @@ class Outcome(StrEnum):
     """How an effect turned out, as the flows tell the person."""
 
     SAVED = "saved"  # a new submission
-    ADDED = "added"  # a support counted
-    ALREADY = "already"  # they supported it before
+    ADDED = "added"  # a support counted, or a diffuser's reach
+    ALREADY = "already"  # they supported it before, or told their reach for this broadcast before
     OWN = "own"  # it is their own submission
     CHANGED = "changed"  # a status change, told to the people concerned
     NOTED = "noted"  # a staff note without a status change

@@ -80,6 +80,8 @@ class FlowEngine:
             why = "no longer exists" if current is None else "was waiting for receipts that never came"
             result = self.go(turn, Move("home.role", say=(T("resume.lost"),)))
             return replace(result, errors=(FlowError(state.step, f"the saved step {state.step!r} {why}"),))
+        if current.staff_only and not ctx.lookup.is_staff():
+            return self.go(turn, _no_longer_staff())
         outcome = self._answer(turn, current, event)
         if isinstance(outcome, Text):
             return self.ask_again(turn, outcome)
@@ -119,6 +121,8 @@ class FlowEngine:
         step = self.steps[turn.state.step or ""]
         if isinstance(step, AwaitReceipts):
             return Result(turn.state, _replies(turn.ctx, say, ()), tuple(effects))
+        if step.staff_only and not turn.ctx.lookup.is_staff():
+            return self._chain(turn, _no_longer_staff(), say, effects)
         if isinstance(step, Ask) and step.applies is not None and not step.applies(turn.ctx):
             return self._chain(turn, self._next(turn.state.with_answers(**{step.field: None}), turn, step), say, effects)
         options: tuple[Option, ...] = ()
@@ -230,6 +234,11 @@ class FlowEngine:
         if move.to.split(".", 1)[0] != state.flow:
             return move  # a new flow starts fresh, with only what the move seeds
         return replace(move, seed={**state.answers, **move.seed})
+
+
+def _no_longer_staff() -> Move:
+    """Someone removed from the staff while in a staff dialog is taken out of it, politely."""
+    return Move("home.role", say=(T("staff.no_longer"),))
 
 
 def _with_notice(result: Result, noticed: Noticed) -> Result:

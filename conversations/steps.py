@@ -7,7 +7,7 @@ texts to say, effects to apply, and answers to seed the next flow with).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping, Sequence
 
 from conversations.context import Context
@@ -76,6 +76,7 @@ class Ask:
     accepts_photo: bool = False
     # Passed over (answer None) where it cannot apply, e.g. a photo in the terminal.
     applies: Callable[[Context], bool] | None = None
+    staff_only: bool = False  # see staff_flow
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class Choose:
     multi: bool = False
     paged: bool = False
     when_empty: Callable[[Turn], Move] | None = None
+    staff_only: bool = False  # see staff_flow
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ class AwaitReceipts:
 
     id: str
     on_receipts: Callable[[Turn, Receipts], Move]
+    staff_only: bool = False  # see staff_flow
 
 
 Step = Ask | Choose | AwaitReceipts
@@ -115,3 +118,10 @@ def fixed(*options: Option) -> Callable[[Turn], Options]:
 def flow(name: str, *steps: Step) -> dict[str, Step]:
     """Qualify each step id with the flow name: flow("explorer", Ask("place", ...))."""
     return {f"{name}.{s.id}": s for s in steps}
+
+
+def staff_flow(name: str, *steps: Step) -> dict[str, Step]:
+    """A flow only staff may be in: the engine asks whether the person is staff each time it
+    asks or reads an answer to one of its questions (not only when the dialog begins), and
+    takes someone who no longer is out of it."""
+    return {key: replace(step, staff_only=True) for key, step in flow(name, *steps).items()}

@@ -4,42 +4,75 @@ storage/community_groups.py."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Mapping, Sequence
 
-from sqlalchemy import and_, case, exists, func, insert, literal, or_
+from sqlalchemy import and_, case, exists, func, insert, literal, or_, update
 from sqlmodel import Session, col, select
 
+from conversations.context import Following
 from conversations.messages import Outbound
 from storage.community_groups import groups
 from storage.models import Broadcast, Citizen, CommunityGroup, OutboxMessage, Reach, Subscription
 from storage.outbox import PRIORITIES
+from storage.upsert import insert_or_ignore
 
 
 @dataclass(frozen=True)
 class Audience:
-    """Who a broadcast goes to. Every filter that is set must match."""
+    """Who a broadcast goes to: people who follow at least one topic (their subscriptions
+    decide, whatever role they are in now), have agreed and can be reached. Every filter
+    that is set must match too."""
 
-    role: str | None = "diffuser"
     topic: str | None = None
+    # Words of the area people gave when subscribing, matched whole-word, case- and
+    # accent-insensitively ("penarol" finds "Peñarol Norte"). Community groups have no area.
+    area: str | None = None
     language: str | None = None
     channel: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"role": self.role, "topic": self.topic, "language": self.language, "channel": self.channel}
+        return {"topic": self.topic, "area": self.area, "language": self.language, "channel": self.channel}
 
 
-def _recipients(audience: Audience, default_language: str) -> Any:
-    """People who agreed, can be reached and match the audience; each once, however many of
-    their topics match."""
+def area_words(text: str) -> tuple[str, ...]:
+    """An area as comparable words: without accents, case-folded, split at anything that is
+    not a letter or digit ("Peñarol-Norte " -> ("penarol", "norte"))."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return tuple(re.findall(r"\w+", plain))
+
+
+def _in_area(words: Sequence[str], wanted: Sequence[str]) -> bool:
+    """Whether `wanted` occurs as consecutive whole words in `words`."""
+    return any(tuple(words[i : i + len(wanted)]) == tuple(wanted) for i in range(len(words) - len(wanted) + 1))
+
+
+def _areas_matching(session: Session, area: str) -> list[str]:
+    """The areas people gave that match `area`, as they typed them. Compared in Python:
+    neither SQLite nor a plain PostgreSQL can drop accents, and people give few distinct areas."""
+    wanted = area_words(area)
+    given = session.exec(select(Subscription.area).where(col(Subscription.area).is_not(None)).distinct()).all()
+    return [a for a in given if a is not None and wanted and _in_area(area_words(a), wanted)]
+
+
+def _recipients(session: Session, audience: Audience, default_language: str) -> Any:
+    """People who agreed, can be reached and follow a matching topic (in the area, when one
+    is given); each once, however many of their subscriptions match."""
     language = func.coalesce(Citizen.language, default_language)
-    conditions = [col(Citizen.consented_at).is_not(None), col(Citizen.unreachable).is_(False)]
-    if audience.role:
-        conditions.append(col(Citizen.role) == audience.role)
+    follows = [Subscription.citizen_id == Citizen.id]
     if audience.topic:
-        follows = exists().where(Subscription.citizen_id == Citizen.id, Subscription.topic == audience.topic)
-        conditions.append(follows)
+        follows.append(Subscription.topic == audience.topic)
+    if audience.area:
+        follows.append(col(Subscription.area).in_(_areas_matching(session, audience.area)))
+    conditions = [
+        col(Citizen.consented_at).is_not(None),
+        col(Citizen.unreachable).is_(False),
+        exists().where(*follows),
+    ]
     if audience.language:
         conditions.append(language == audience.language)
     if audience.channel:
@@ -48,6 +81,8 @@ def _recipients(audience: Audience, default_language: str) -> Any:
 
 
 def _groups(session: Session, audience: Audience) -> list[CommunityGroup]:
+    if audience.area:  # a group chat has no area: a broadcast to an area reaches people only
+        return []
     return [
         g
         for g in groups(session)
@@ -57,7 +92,7 @@ def _groups(session: Session, audience: Audience) -> list[CommunityGroup]:
 
 def audience_size(session: Session, *, audience: Audience, default_language: str) -> dict[str, int]:
     """How many people get it, per language, plus "groups" for community group posts."""
-    matching, language = _recipients(audience, default_language)
+    matching, language = _recipients(session, audience, default_language)
     rows = session.exec(select(language, func.count()).where(matching).group_by(language)).all()
     sizes = {str(lang): int(count) for lang, count in rows}
     groups = len(_groups(session, audience)) if audience.language is None else 0
@@ -86,7 +121,7 @@ def queue_broadcast(
     session.add(broadcast)
     session.flush()
     assert broadcast.id is not None
-    matching, language = _recipients(audience, default_language)
+    matching, language = _recipients(session, audience, default_language)
     for lang in languages:
         outbound = message_for(broadcast.id, lang, False)
         columns = {
@@ -177,17 +212,55 @@ def reports(session: Session, *, broadcast_id: int | None = None) -> list[Broadc
     return found
 
 
-def record_reach(session: Session, *, broadcast_id: int, citizen_id: int, people: int) -> None:
-    """A diffuser's latest answer counts (answering twice replaces, never adds up)."""
-    existing = session.exec(select(Reach).where(Reach.broadcast_id == broadcast_id, Reach.citizen_id == citizen_id)).first()
-    reach = existing or Reach(broadcast_id=broadcast_id, citizen_id=citizen_id, people=people)
-    reach.people = people
-    session.add(reach)
+def was_sent(session: Session, *, broadcast_id: int, citizen_id: int) -> bool:
+    """Whether the broadcast was addressed to this person and not held back from them
+    (blocked, or stopped before it went). Whether a message arrived is not always known (a
+    timeout can hide a delivery), so any other row counts."""
+    statement = select(OutboxMessage.id).where(
+        OutboxMessage.broadcast_id == broadcast_id,
+        OutboxMessage.citizen_id == citizen_id,
+        OutboxMessage.status != "blocked",
+    )
+    return session.exec(statement.limit(1)).first() is not None
+
+
+def reach_reported(session: Session, *, broadcast_id: int, citizen_id: int) -> int | None:
+    """How many people this person said they passed the broadcast on to, if they said."""
+    statement = select(Reach.people).where(Reach.broadcast_id == broadcast_id, Reach.citizen_id == citizen_id)
+    return session.exec(statement).first()
+
+
+def record_reach(session: Session, *, broadcast_id: int, citizen_id: int, people: int, now: datetime) -> bool:
+    """A diffuser's answer counts once per broadcast: the first one stands. False when they
+    had answered before. Callers check `was_sent` first (the broadcast must exist)."""
+    values = {"broadcast_id": broadcast_id, "citizen_id": citizen_id, "people": people, "created_at": now}
+    return insert_or_ignore(session, Reach, values)
+
+
+def following(session: Session, *, citizen_id: int) -> Following:
+    """The topics a person follows (in the order they chose them) and the area they gave."""
+    rows = session.exec(
+        select(Subscription.topic, Subscription.area)
+        .where(Subscription.citizen_id == citizen_id)
+        .order_by(col(Subscription.id))
+    ).all()
+    return Following(tuple(topic for topic, _ in rows), next((area for _, area in rows if area), None))
 
 
 def unsubscribe_all(session: Session, *, citizen_id: int) -> None:
+    """Stop every update to this person: no subscriptions means no broadcasts, and those
+    still waiting for them (held by the daily cap or quiet hours) are not sent either."""
     for subscription in session.exec(select(Subscription).where(Subscription.citizen_id == citizen_id)):
         session.delete(subscription)
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.citizen_id) == citizen_id,
+            col(OutboxMessage.kind) == "broadcast",
+            col(OutboxMessage.status) == "pending",
+        )
+        .values(status="blocked", last_error="the person stopped these updates")
+    )
 
 
 def broadcasts_sent_since(session: Session, *, citizen_id: int, since: datetime) -> list[datetime]:

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Sequence
 
-from conversations.context import Candidate, Context, Details, FlowSettings, HistoryEntry, Page, Person, Report, Summary
+from conversations.context import (
+    Candidate, Context, Details, FlowSettings, Following, HistoryEntry, Page, Person, Report, Summary,
+)  # fmt: skip
 from conversations.engine import FlowEngine, Result
 from conversations.flows import all_steps
 from conversations.i18n import load_catalogs
@@ -52,6 +54,20 @@ class MemoryLookup:
 
     def audience_size(self, *, topic: str | None) -> int:
         return self.audience
+
+    # Broadcasts sent to the person, the reach they told per broadcast, what they follow.
+    sent: frozenset[int] = frozenset()
+    reported: dict[int, int] = field(default_factory=dict)
+    followed: Following = field(default_factory=Following)
+
+    def following(self) -> Following:
+        return self.followed
+
+    def was_sent(self, *, broadcast_id: int) -> bool:
+        return broadcast_id in self.sent
+
+    def reach_reported(self, *, broadcast_id: int) -> int | None:
+        return self.reported.get(broadcast_id)
 
     def submission(self, *, kind: str, id: int) -> Summary | None:
         everything = [s for s, _ in self.problems] + self.ideas + self.mine

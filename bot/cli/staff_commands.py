@@ -24,7 +24,6 @@ from storage import broadcasts, citizens, community_groups, outbox, staff, submi
 from storage.broadcasts import Audience
 from storage.models import STATUSES
 
-ROLES = ("explorer", "ideator", "designer", "diffuser", "any")
 IDENTITY = re.compile(r"^(telegram|slack|console):\S+$")
 
 staff_app = typer.Typer(help="Who may use staff commands in Telegram and Slack.", no_args_is_help=True,
@@ -68,18 +67,21 @@ def broadcast(
     text: Optional[str] = typer.Argument(None, help="The message in the default language (plain text; a ready-to-forward copy is added)."),
     translations: list[str] = typer.Option([], "--text", metavar="LANG=TEXT", help="The message in another language, e.g. --text es=\"...\" (repeatable)."),
     texts_file: Optional[Path] = typer.Option(None, "--texts", help="A file with one [language] section per text: [en], then the text, [es], then its text, ..."),
-    role: str = typer.Option("diffuser", help=f"Only people in this role: {', '.join(ROLES)}."),
     topic: Optional[str] = typer.Option(None, help="Only people following this topic (a category)."),
+    area: Optional[str] = typer.Option(None, help="Only people who gave this area when subscribing (whole words; case and accents do not matter)."),
     language: Optional[str] = typer.Option(None, help="Only people using this language."),
     channel: Optional[str] = typer.Option(None, help="Only people on this channel: telegram, slack, console."),
     yes: bool = typer.Option(False, "--yes", help="Send without asking to confirm."),
     wait: bool = typer.Option(False, "--wait", help="Show delivery progress until every message is done."),
+    role: Optional[str] = typer.Option(None, hidden=True),  # gone: kept only to say why
 ) -> None:
-    """Send a message to diffusers (or another audience), in each person's language: shows who
-    gets which language, asks, queues. People without a translation get the default text."""
-    if role not in ROLES:
-        fail(f"--role must be one of: {', '.join(ROLES)}")
-    audience = Audience(role=None if role == "any" else role, topic=topic, language=language, channel=channel)
+    """Send a message to everyone who follows topics (diffusers, whatever role they are in now),
+    in each person's language: shows who gets which language, asks, queues. People without a
+    translation get the default text."""
+    if role is not None:
+        fail("--role is no longer an option: broadcasts go to the people who follow topics, whatever role they "
+             "are in now, and to nobody who stopped them. Narrow with --topic, --area, --language or --channel.")  # fmt: skip
+    audience = Audience(topic=topic, area=area, language=language, channel=channel)
     with opened_app() as built:
         flow_settings = built.service.settings
         _check_audience(audience, flow_settings.categories, flow_settings.languages)

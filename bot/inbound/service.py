@@ -15,7 +15,7 @@ from typing import Callable, Mapping, Sequence
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from conversations.context import Candidate, Context, Details, FlowSettings, Page, Person, Summary
+from conversations.context import Candidate, Context, Details, FlowSettings, Following, Page, Person, Summary
 from conversations.effects import (
     AddSupport,
     ChangeStatus,
@@ -103,6 +103,15 @@ class SessionLookup:
 
     def audience_size(self, *, topic: str | None) -> int:
         return broadcasting.audience_total(self.session, audience=Audience(topic=topic), settings=self.settings)
+
+    def following(self) -> Following:
+        return broadcasts.following(self.session, citizen_id=self.citizen_id)
+
+    def was_sent(self, *, broadcast_id: int) -> bool:
+        return broadcasts.was_sent(self.session, broadcast_id=broadcast_id, citizen_id=self.citizen_id)
+
+    def reach_reported(self, *, broadcast_id: int) -> int | None:
+        return broadcasts.reach_reported(self.session, broadcast_id=broadcast_id, citizen_id=self.citizen_id)
 
 
 @dataclass
@@ -257,11 +266,13 @@ class ConversationService:
         elif isinstance(effect, ChangeStatus):
             return self._change_status(work, effect)
         elif isinstance(effect, RecordReach):
-            broadcasts.record_reach(session, broadcast_id=effect.broadcast_id, citizen_id=citizen.id, people=effect.people)
+            return broadcasting.record_reach(
+                session, broadcast_id=effect.broadcast_id, citizen_id=citizen.id, people=effect.people, now=now
+            )
         elif isinstance(effect, StopUpdates):
             broadcasts.unsubscribe_all(session, citizen_id=citizen.id)
         elif isinstance(effect, QueueBroadcast):
-            return self._queue_broadcast(session, citizen, effect, now)
+            return self._queue_broadcast(work, effect)
         elif isinstance(effect, AddSupport):
             return _add_support(work, effect)
         return None
@@ -292,7 +303,11 @@ class ConversationService:
             )
         return receipt
 
-    def _queue_broadcast(self, session: Session, citizen: Citizen, effect: QueueBroadcast, now: datetime) -> Receipt:
+    def _queue_broadcast(self, work: _Work, effect: QueueBroadcast) -> Receipt:
+        session, citizen, now = work.session, work.citizen, work.now
+        if not staff.is_staff(session, address=work.address, configured=self.staff):
+            # Checked now, not only when the dialog began: staff may be removed meanwhile.
+            return Receipt("broadcast", 0, "", Outcome.FAILED, reason="staff only")
         broadcast = broadcasting.queue(
             session,
             text=effect.text,

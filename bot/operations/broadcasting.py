@@ -1,5 +1,5 @@
 """Queueing a broadcast, from the command line or a staff member's chat: one rendering of
-the message per language, and the buttons diffusers answer with."""
+the message per language, and the buttons diffusers answer with; counting their reach."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from sqlmodel import Session
 
 from conversations.buttons import BROADCAST_ACTIONS, BroadcastAction, encode
 from conversations.context import FlowSettings
+from conversations.effects import Outcome, Receipt
+from conversations.flows.broadcast_dialog import IMPLAUSIBLE, MAX_REACH
 from conversations.i18n import Catalogs, T
 from conversations.messages import Choice, Outbound
 from storage import broadcasts
@@ -120,3 +122,19 @@ def checked_texts(texts: Mapping[str, str], *, settings: FlowSettings) -> tuple[
 def audience_total(session: Session, *, audience: Audience, settings: FlowSettings) -> int:
     return sum(broadcasts.audience_size(session, audience=audience, default_language=settings.default_language).values())
 
+
+
+def record_reach(session: Session, *, broadcast_id: int, citizen_id: int, people: int, now: datetime) -> Receipt:
+    """Count a diffuser's reach once per broadcast, only for a broadcast sent to them and
+    within a plausible number. The engine asked the same before asking how many; asked
+    again here, in the transaction that writes, so nothing else ever reaches the database
+    (a state saved by an older version, a button pressed twice before answering)."""
+    ref = f"B-{broadcast_id}"
+    if not 1 <= people <= MAX_REACH:
+        return Receipt("reach", broadcast_id, ref, Outcome.FAILED, reason=IMPLAUSIBLE)
+    if not broadcasts.was_sent(session, broadcast_id=broadcast_id, citizen_id=citizen_id):
+        return Receipt("reach", broadcast_id, ref, Outcome.FAILED, reason="not sent to them")
+    if broadcasts.record_reach(session, broadcast_id=broadcast_id, citizen_id=citizen_id, people=people, now=now):
+        return Receipt("reach", broadcast_id, ref, Outcome.ADDED, people=people)
+    earlier = broadcasts.reach_reported(session, broadcast_id=broadcast_id, citizen_id=citizen_id)
+    return Receipt("reach", broadcast_id, ref, Outcome.ALREADY, people=earlier or 0)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from conversations import validation
-from conversations.effects import QueueBroadcast, Receipts, RecordReach
+from conversations.effects import Outcome, QueueBroadcast, Receipt, Receipts, RecordReach
 from conversations.flows.common import category_label, category_options
 from conversations.i18n import T, Text
-from conversations.steps import Ask, AwaitReceipts, Choose, Move, Option, Options, Step, Turn, fixed, flow, says
+from conversations.steps import Ask, AwaitReceipts, Choose, Move, Option, Options, Step, Turn, fixed, flow, says, staff_flow
 
 # A diffuser passes a broadcast on to their groups and contacts; more than this is no
 # plausible answer (and would swamp the reach staff see).
 MAX_REACH = 10_000
+IMPLAUSIBLE = "implausible"  # a receipt's reason: the service refused a number beyond MAX_REACH
 ALL_TOPICS = "_all"
 
 
@@ -23,9 +24,24 @@ def reach_number(raw: str) -> str | Text:
 
 
 def _reached(turn: Turn) -> Move:
-    people = int(turn.answers["people"])
-    effect = RecordReach(int(turn.answers["broadcast_id"]), people)
-    return Move("resume", say=(T("broadcast.reach_thanks", people=people),), effects=(effect,))
+    effect = RecordReach(int(turn.answers["broadcast_id"]), int(turn.answers["people"]))
+    return Move("reach.recorded", effects=(effect,))
+
+
+def _reach_said(receipt: Receipt) -> Text:
+    if receipt.outcome == Outcome.ADDED:
+        return T("broadcast.reach_thanks", people=receipt.people)
+    if receipt.outcome == Outcome.ALREADY:
+        return T("broadcast.reach_already", people=receipt.people)
+    return T("broadcast.not_received")
+
+
+def _recorded(_turn: Turn, receipts: Receipts) -> Move:
+    """The service counted the answer, or said why not; then back to where they were."""
+    reach = [r for r in receipts.items if r.kind == "reach"]
+    if any(r.reason == IMPLAUSIBLE for r in reach):
+        return Move("reach.people", say=(T("error.reach_number", maximum=MAX_REACH),))
+    return Move("resume", say=tuple(_reach_said(r) for r in reach))
 
 
 def _audience_options(turn: Turn) -> Options:
@@ -51,8 +67,12 @@ def _confirmed(turn: Turn) -> Move:
 
 
 def _queued(_turn: Turn, receipts: Receipts) -> Move:
-    say = tuple(T("staff.queued", ref=r.ref, count=r.people) for r in receipts.items if r.kind == "broadcast")
-    return Move("home.role", say=say)
+    said = tuple(
+        T("staff.queued", ref=r.ref, count=r.people) if r.outcome == Outcome.QUEUED else T("staff.no_longer")
+        for r in receipts.items
+        if r.kind == "broadcast"
+    )
+    return Move("home.role", say=said)
 
 
 def steps() -> dict[str, Step]:
@@ -60,8 +80,9 @@ def steps() -> dict[str, Step]:
         **flow(
             "reach",
             Ask("people", says(T("broadcast.ask_reach")), field="people", next=_reached, validate=reach_number),
+            AwaitReceipts("recorded", _recorded),
         ),
-        **flow(
+        **staff_flow(
             "staff",
             Ask("text", says(T("staff.ask_text")), field="text", next="staff.audience", validate=validation.description),
             Choose("audience", says(T("staff.ask_audience")), _audience_options, field="audience", next="staff.confirm"),

@@ -15,6 +15,11 @@ def _topics(turn: Turn) -> str:
     return ", ".join(label if isinstance(label, str) else render(turn.language, label) for label in labels)
 
 
+def _ask_topics(turn: Turn) -> tuple[Text, ...]:
+    """Someone who follows topics already sees them ticked, and how to stop altogether."""
+    return (T("diffuser.ask_topics_again") if turn.answers.get("already_following") else T("diffuser.ask_topics"),)
+
+
 def _summary(turn: Turn) -> tuple[Text, ...]:
     return (T("diffuser.summary", topics=_topics(turn), area=turn.answers.get("area") or T("diffuser.everywhere")),)
 
@@ -38,7 +43,7 @@ def steps() -> dict[str, Step]:
         "diffuser",
         Choose(
             "topics",
-            says(T("diffuser.ask_topics")),
+            _ask_topics,
             category_options,
             field="topics",
             next="diffuser.area",

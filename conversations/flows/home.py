@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from babel import Locale
 
-from conversations.commands import my_submissions_text, role_move
+from conversations.commands import my_texts, role_move
 from conversations.effects import GiveConsent, Receipts, SetLanguage
 from conversations.i18n import T, Text
 from conversations.messages import Inbound
@@ -21,7 +21,7 @@ def _agree(turn: Turn) -> Move:
     target = turn.answers.get("start_with")
     consent = GiveConsent(display_name=name)
     if target:
-        move = role_move(target, say=(T("consent.thanks"),))
+        move = role_move(turn, target, say=(T("consent.thanks"),))
         return Move(move.to, say=move.say, effects=(consent, *move.effects))
     return Move("home.role", say=(T("consent.thanks"),), effects=(consent,))
 
@@ -39,7 +39,7 @@ def _role_answer(turn: Turn) -> str | Move:
     role = turn.answers["role"]
     if role == "not_sure":
         return "home.unsure"
-    return role_move(role)
+    return role_move(turn, role)
 
 
 def _suggest_prompt(turn: Turn) -> tuple[Text, ...]:
@@ -49,7 +49,7 @@ def _suggest_prompt(turn: Turn) -> tuple[Text, ...]:
 
 def _suggest_answer(turn: Turn) -> str | Move:
     if turn.answers["accept"] == "yes":
-        return role_move(turn.answers["suggested"])
+        return role_move(turn, turn.answers["suggested"])
     return "home.role"
 
 
@@ -64,9 +64,9 @@ def _after_answer(turn: Turn) -> str | Move:
     pick = turn.answers["next"]
     role = turn.answers.get("role") or turn.ctx.person.role
     if pick == "again" and role in ROLES:
-        return role_move(role)
+        return role_move(turn, role)
     if pick == "my":
-        return Move("home.after", say=(my_submissions_text(turn),), seed={"role": role})
+        return Move("home.after", say=my_texts(turn), seed={"role": role})
     return "home.role"
 
 

@@ -10,7 +10,7 @@ from conversations.effects import ChangeStatus, Outcome, Receipts
 from conversations.flows.common import picked, submission_text, summary_options
 from conversations.i18n import T, Text
 from conversations.refs import STATUSES, make_ref, parse_ref
-from conversations.steps import Ask, AwaitReceipts, Choose, Move, Option, Options, Step, Turn, flow, says
+from conversations.steps import Ask, AwaitReceipts, Choose, Move, Option, Options, Step, Turn, says, staff_flow
 from conversations.visible import for_staff
 
 NOTE_ONLY, BACK = "note_only", "back"
@@ -176,7 +176,7 @@ def _changed(turn: Turn, receipts: Receipts) -> Move:
 
 
 def steps() -> dict[str, Step]:
-    return flow(
+    return staff_flow(
         "inbox",
         Choose("list", says(T("inbox.title")), _list_options, field="item", next="inbox.open", paged=True, when_empty=_empty),
         Choose("open", _open_prompt, _action_options, field="action", next=_on_action),

@@ -10,7 +10,7 @@ from types import MappingProxyType
 import pytest
 
 from conversations.buttons import BroadcastAction, StepAnswer, decode, encode
-from conversations.context import Person, Summary
+from conversations.context import Following, Person, Summary
 from conversations.effects import (
     AddSupport,
     Additions,
@@ -284,12 +284,14 @@ def test_the_engine_imports_no_io_libraries() -> None:
 
 
 def test_i_shared_it_asks_how_many_then_returns_to_the_question() -> None:
-    conversation = at_description()
+    conversation = at_description(lookup=MemoryLookup(sent=frozenset({12})))
     result = conversation.send(choice=encode(BroadcastAction(12, "shared")))
     assert text_of(conversation, result).startswith("Thank you for passing it on! About how many people")
     assert text_of(conversation, conversation.send("lots")).startswith("Please type a number of people")
     result = conversation.send("about 40")
     assert result.effects == (RecordReach(12, 40),)
+    counted = Receipts((Receipt("reach", 12, "B-12", Outcome.ADDED, people=40),))
+    result = conversation.apply(conversation.engine.step(result.state, counted, conversation.context()))
     said = text_of(conversation, result)
     assert said.startswith("Thanks — that's about 40 more people who know.")
     assert said.endswith("What is the problem? Describe it in a few sentences (at least 10 characters).")
@@ -297,7 +299,7 @@ def test_i_shared_it_asks_how_many_then_returns_to_the_question() -> None:
 
 
 def test_stop_these_updates_unsubscribes_in_one_line_and_the_dialog_goes_on() -> None:
-    conversation = at_description()
+    conversation = at_description(lookup=MemoryLookup(followed=Following(("roads",))))
     result = conversation.send(choice=encode(BroadcastAction(12, "stop")))
     assert result.effects == (StopUpdates(),)
     assert text_of(conversation, result).startswith("Done — you won't get these updates any more.")

@@ -22,6 +22,7 @@ from conversations.effects import (
     ChangeStatus,
     QueueBroadcast,
     Outcome,
+    RecordReach,
     Receipt,
     Receipts,
     SaveDesignOffer,
@@ -54,6 +55,8 @@ def _receipt(effect: object) -> Receipt | None:
         return Receipt("design", 99, "D-99")
     if isinstance(effect, AddSupport):
         return Receipt(effect.kind, effect.target_id, f"X-{effect.target_id}", Outcome.ADDED)
+    if isinstance(effect, RecordReach):
+        return Receipt("reach", effect.broadcast_id, f"B-{effect.broadcast_id}", Outcome.ADDED, people=effect.people)
     if isinstance(effect, QueueBroadcast):
         return Receipt("broadcast", 1, "B-1", Outcome.QUEUED, people=12)
     if isinstance(effect, ChangeStatus):
@@ -86,7 +89,7 @@ def world() -> MemoryLookup:
     problems = [(Summary("problem", n, f"P-{n}", f"Problem {n}", "new", supporters=n % 4, category="roads"),
                  f"Problem {n} on Main Street") for n in range(1, 9)]  # fmt: skip
     ideas = [Summary("idea", n, f"I-{n}", f"Idea {n}", "new", supporters=n % 3) for n in range(1, 8)]
-    return MemoryLookup(problems=problems, ideas=ideas, staff=True, audience=12)
+    return MemoryLookup(problems=problems, ideas=ideas, staff=True, audience=12, sent=frozenset({1, 2}))
 
 
 @pytest.mark.parametrize("seed", range(60))

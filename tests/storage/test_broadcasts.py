@@ -56,7 +56,7 @@ def test_each_person_gets_one_message_however_many_topics_match(db: Engine) -> N
         person(session, "cid", topics=("roads",), language=None)  # no language yet: the default
         person(session, "dan", consented=False)
         person(session, "eve", reachable=False)
-        person(session, "fay", role="explorer")
+        person(session, "fay", topics=())  # chose Diffuser, then left: follows nothing
         broadcast_id = queue(session, Audience())
     with Session(db) as session:
         rows = session.exec(select(OutboxMessage).where(OutboxMessage.broadcast_id == broadcast_id)).all()
@@ -86,15 +86,15 @@ def test_topic_language_and_channel_filters_and_groups(db: Engine) -> None:
     assert (report.recipients, report.pending, report.sent) == (3, 3, 0)
 
 
-def test_reach_counts_each_diffusers_latest_answer(db: Engine) -> None:
+def test_reach_counts_each_diffusers_first_answer_once(db: Engine) -> None:
     with Session(db) as session, session.begin():
         ana, bob = person(session, "ana"), person(session, "bob")
         broadcast_id = queue(session, Audience())
-        broadcasts.record_reach(session, broadcast_id=broadcast_id, citizen_id=ana, people=10)
-        broadcasts.record_reach(session, broadcast_id=broadcast_id, citizen_id=ana, people=25)
-        broadcasts.record_reach(session, broadcast_id=broadcast_id, citizen_id=bob, people=5)
+        assert broadcasts.record_reach(session, broadcast_id=broadcast_id, citizen_id=ana, people=10, now=NOW)
+        assert not broadcasts.record_reach(session, broadcast_id=broadcast_id, citizen_id=ana, people=25, now=NOW)
+        assert broadcasts.record_reach(session, broadcast_id=broadcast_id, citizen_id=bob, people=5, now=NOW)
     with Session(db) as session:
-        assert broadcasts.reports(session)[0].reach == 30
+        assert broadcasts.reports(session)[0].reach == 15
 
 
 def test_staff_identities(db: Engine) -> None:
