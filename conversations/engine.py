@@ -27,6 +27,8 @@ RESUME = "resume"  # a Move target: go back to the state put aside by an interru
 # Option values the engine adds itself; flow option values never start with "_".
 MORE, DONE, SKIP, SHARE_LOCATION = "_more", "_done", "_skip", "_location"
 _NUMBERS = re.compile(r"^\s*\d+(\s*[,;\s]\s*\d+)*\s*$")
+# Flows a person may be in before consenting: the welcome, and /language.
+_BEFORE_CONSENT = {"welcome", "settings"}
 
 
 @dataclass(frozen=True)
@@ -75,12 +77,15 @@ class FlowEngine:
         if command is not None:
             return handle_command(self, turn, *command)
         noticed = notice(ctx, event.text)
-        return _with_notice(self._answer_turn(Turn(state, noticed.ctx, event)), noticed)
+        switched = noticed.ctx.person.language != ctx.person.language
+        return _with_notice(self._answer_turn(Turn(state, noticed.ctx, event), switched=switched), noticed)
 
-    def _answer_turn(self, turn: Turn) -> Result:
+    def _answer_turn(self, turn: Turn, *, switched: bool = False) -> Result:
+        """`switched`: the person's language just changed to the one they wrote in, so a
+        question they did not answer is asked again whole, in that language."""
         state, ctx, event = turn.state, turn.ctx, turn.event
         assert isinstance(event, Inbound)
-        if state.step is None or (not ctx.person.consented and state.flow != "welcome"):
+        if state.step is None or (not ctx.person.consented and state.flow not in _BEFORE_CONSENT):
             return self.go(turn, Move(WELCOME))
         current = self.steps.get(state.step)
         if current is None or isinstance(current, AwaitReceipts):
@@ -91,7 +96,7 @@ class FlowEngine:
             return replace(result, errors=(FlowError(state.step, f"the saved step {state.step!r} {why}"),))
         outcome = self._answer(turn, current, event)
         if isinstance(outcome, OptionsAgain):
-            return self._ask(turn, (outcome.say,), (), prompt=False)
+            return self.ask_again(turn) if switched else self._ask(turn, (outcome.say,), (), prompt=False)
         if isinstance(outcome, Text):
             return self.ask_again(turn, outcome)
         return self.go(turn, outcome)
@@ -104,7 +109,8 @@ class FlowEngine:
         if move.to == RESUME and State.from_json(turn.state.suspended).step in self.steps:
             state = State.from_json(turn.state.suspended)
         elif move.to == RESUME:
-            state = _moved_state(turn.state, Move("home.role"), passing=False)
+            start = "home.role" if ctx.person.consented else WELCOME
+            state = _moved_state(turn.state, Move(start), passing=False)
         else:
             state = _moved_state(turn.state, move, passing=self._passes(turn))
         new_turn = Turn(state, ctx, turn.event)
