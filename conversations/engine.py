@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Mapping, Sequence
 
 from conversations.buttons import BroadcastAction, FollowUpAnswer, StepAnswer, decode, encode
+from conversations.choosing import match_typed, normalised
 from conversations.commands import broadcast_button, follow_up_button, handle_command, parse_command
 from conversations.context import Context
 from conversations.effects import Effect, GiveConsent, Receipts, SetLanguage, SetRole
@@ -26,6 +27,16 @@ RESUME = "resume"  # a Move target: go back to the state put aside by an interru
 # Option values the engine adds itself; flow option values never start with "_".
 MORE, DONE, SKIP, SHARE_LOCATION = "_more", "_done", "_skip", "_location"
 _NUMBERS = re.compile(r"^\s*\d+(\s*[,;\s]\s*\d+)*\s*$")
+# Flows a person may be in before consenting: the welcome, and /language.
+_BEFORE_CONSENT = {"welcome", "settings"}
+
+
+@dataclass(frozen=True)
+class OptionsAgain:
+    """An answer that picked none of the options shown: one short line, then the options
+    again (the question itself is still on the screen just above)."""
+
+    say: Text
 
 
 @dataclass(frozen=True)
@@ -66,12 +77,15 @@ class FlowEngine:
         if command is not None:
             return handle_command(self, turn, *command)
         noticed = notice(ctx, event.text)
-        return _with_notice(self._answer_turn(Turn(state, noticed.ctx, event)), noticed)
+        switched = noticed.ctx.person.language != ctx.person.language
+        return _with_notice(self._answer_turn(Turn(state, noticed.ctx, event), switched=switched), noticed)
 
-    def _answer_turn(self, turn: Turn) -> Result:
+    def _answer_turn(self, turn: Turn, *, switched: bool = False) -> Result:
+        """`switched`: the person's language just changed to the one they wrote in, so a
+        question they did not answer is asked again whole, in that language."""
         state, ctx, event = turn.state, turn.ctx, turn.event
         assert isinstance(event, Inbound)
-        if state.step is None or (not ctx.person.consented and state.flow != "welcome"):
+        if state.step is None or (not ctx.person.consented and state.flow not in _BEFORE_CONSENT):
             return self.go(turn, Move(WELCOME))
         current = self.steps.get(state.step)
         if current is None or isinstance(current, AwaitReceipts):
@@ -83,6 +97,8 @@ class FlowEngine:
         if current.staff_only and not ctx.lookup.is_staff():
             return self.go(turn, _no_longer_staff())
         outcome = self._answer(turn, current, event)
+        if isinstance(outcome, OptionsAgain):
+            return self.ask_again(turn) if switched else self._ask(turn, (outcome.say,), (), prompt=False)
         if isinstance(outcome, Text):
             return self.ask_again(turn, outcome)
         return self.go(turn, outcome)
@@ -95,7 +111,8 @@ class FlowEngine:
         if move.to == RESUME and State.from_json(turn.state.suspended).step in self.steps:
             state = State.from_json(turn.state.suspended)
         elif move.to == RESUME:
-            state = _moved_state(turn.state, Move("home.role"), passing=False)
+            start = "home.role" if ctx.person.consented else WELCOME
+            state = _moved_state(turn.state, Move(start), passing=False)
         else:
             state = _moved_state(turn.state, move, passing=self._passes(turn))
         new_turn = Turn(state, ctx, turn.event)
@@ -117,7 +134,9 @@ class FlowEngine:
             return True
         return isinstance(current, Ask) and current.applies is not None and not current.applies(turn.ctx)
 
-    def _ask(self, turn: Turn, say: Sequence[Text], effects: Sequence[Effect]) -> Result:
+    def _ask(self, turn: Turn, say: Sequence[Text], effects: Sequence[Effect], *, prompt: bool = True) -> Result:
+        """Ask the current step's question (`say` first); without `prompt`, only `say` and
+        the options."""
         step = self.steps[turn.state.step or ""]
         if isinstance(step, AwaitReceipts):
             return Result(turn.state, _replies(turn.ctx, say, ()), tuple(effects))
@@ -134,7 +153,7 @@ class FlowEngine:
         else:
             options = _ask_options(step, turn.ctx)
         state = replace(turn.state, shown=tuple(o.value for o in options))
-        texts = (*say, *step.prompt(Turn(state, turn.ctx, turn.event)))
+        texts = (*say, *(step.prompt(Turn(state, turn.ctx, turn.event)) if prompt else ()))
         buttons = tuple(replace(c, value=button_value(state, c.value)) for c in _choices(turn.ctx, options))
         return Result(state, _replies(turn.ctx, texts, buttons), tuple(effects))
 
@@ -144,7 +163,7 @@ class FlowEngine:
 
     # -- answers --------------------------------------------------------------------------
 
-    def _answer(self, turn: Turn, step: Ask | Choose, event: Inbound) -> Move | Text:
+    def _answer(self, turn: Turn, step: Ask | Choose, event: Inbound) -> Move | Text | OptionsAgain:
         if event.text is not None and has_control_characters(event.text):
             return T("error.control_characters")
         if isinstance(step, Choose):
@@ -157,9 +176,9 @@ class FlowEngine:
             value = {"latitude": event.location.latitude, "longitude": event.location.longitude}
         elif event.photo is not None and step.accepts_photo:
             value = {"file_id": event.photo.file_id, "size": event.photo.size}
-        elif (picked := self._picked(turn, event)) == [SKIP] and step.skippable:
+        elif (picked := self._ask_option(turn, event)) == SKIP and step.skippable:
             value = None
-        elif picked == [SHARE_LOCATION]:
+        elif picked == SHARE_LOCATION:
             return T("error.use_location_button")
         elif event.choice is not None:
             return T("error.stale_choice")
@@ -174,9 +193,24 @@ class FlowEngine:
             value = checked
         return self._next(turn.state.with_answers(**{step.field: value}), turn, step)
 
-    def _answer_choice(self, turn: Turn, step: Choose, event: Inbound) -> Move | Text:
-        picked = self._picked(turn, event)
-        if isinstance(picked, Text):
+    def _ask_option(self, turn: Turn, event: Inbound) -> str | None:
+        """The engine's own option (Skip, share my location) a free answer's button press,
+        number or text stands for. Only the whole label counts as text: anything else is
+        the answer."""
+        if event.choice is not None:
+            pressed = decode(event.choice)
+            in_step = isinstance(pressed, StepAnswer) and pressed.step == turn.state.step
+            return pressed.value if in_step and pressed.value in turn.state.shown else None
+        if event.text is None:
+            return None
+        shown, typed = turn.state.shown, event.text.strip()
+        if typed.isdecimal() and typed.isascii() and 1 <= int(typed) <= len(shown):
+            return shown[int(typed) - 1]
+        return next((c.value for c in self._shown_choices(turn) if normalised(c.label) == normalised(typed)), None)
+
+    def _answer_choice(self, turn: Turn, step: Choose, event: Inbound) -> Move | Text | OptionsAgain:
+        picked = self._picked(turn, step, event)
+        if not isinstance(picked, list):
             return picked
         if picked == [MORE]:
             page = int(turn.answers.get(f"_page:{step.id}", 0)) + 1
@@ -187,32 +221,37 @@ class FlowEngine:
         for value in picked:
             if value == DONE:
                 if not selected:
-                    return T("error.pick_at_least_one")
-                return self._next(turn.state, turn, step)
+                    return OptionsAgain(T("error.pick_at_least_one"))
+                return self._next(turn.state.with_answers(**{step.field: selected}), turn, step)
             selected.remove(value) if value in selected else selected.append(value)
         return Move(turn.state.step or "", seed={step.field: selected})
 
-    def _picked(self, turn: Turn, event: Inbound) -> list[str] | Text:
-        """The option values a button press, a number or a label stands for."""
+    def _picked(self, turn: Turn, step: Choose, event: Inbound) -> list[str] | Text | OptionsAgain | Move:
+        """The option values a button press, numbers or typed labels stand for."""
         shown = turn.state.shown
         if event.choice is not None:
             pressed = decode(event.choice)
             if isinstance(pressed, StepAnswer) and pressed.step == turn.state.step and pressed.value in shown:
                 return [pressed.value]
             return T("error.stale_choice")
+        if not shown:
+            # The step was reached without asking (after "No, thanks"): nothing was offered,
+            # so no number or label can pick anything yet. Ask the question itself.
+            return Move(turn.state.step or "")
         if event.text is None:
-            return _count_text("error.pick_option", len(shown))
+            return OptionsAgain(_count_text("error.pick_option", len(shown)))
         text = event.text.strip()
         if not text:
-            return T("error.empty")
+            return OptionsAgain(T("error.empty"))
         if _NUMBERS.match(text):
             numbers = [int(n) for n in re.findall(r"\d+", text)]
             if any(not 1 <= n <= len(shown) for n in numbers):
-                return _count_text("error.out_of_range", len(shown))
+                return OptionsAgain(_count_text("error.out_of_range", len(shown)))
             return [shown[n - 1] for n in numbers]
-        labels = {c.label.casefold(): c.value for c in self._shown_choices(turn)}
-        found = labels.get(text.casefold())
-        return [found] if found is not None else _count_text("error.pick_option", len(shown))
+        found = match_typed(text, self._shown_choices(turn), several=step.multi)
+        if found is None:
+            return OptionsAgain(T("choice.no_match" if turn.ctx.person.consented else "choice.no_match.welcome"))
+        return list(found)
 
     def _shown_choices(self, turn: Turn) -> tuple[Choice, ...]:
         step = self.steps[turn.state.step or ""]

@@ -5,6 +5,9 @@ it is offered, or the default. The first free text of a useful length is checked
 confident, different, offered language is switched to and confirmed in that language; one
 we do not offer is said once, in the current language. A language chosen with /language
 always wins. Short or ambiguous text ("ok", "123", an emoji) never switches anything.
+
+This holds from the first message, before consent too, so the consent text itself comes in
+the person's language: the language is kept with the channel id, nothing personal.
 """
 
 from __future__ import annotations
@@ -44,8 +47,7 @@ def worth_detecting(text: str | None) -> bool:
 def notice(ctx: Context, text: str | None) -> Noticed:
     person = ctx.person
     candidates = ctx.language_candidates
-    # Before consent nothing about the person is kept, their language included.
-    if not person.consented or person.language_settled or not candidates or text is None or not useful(text):
+    if person.language_settled or not candidates or text is None or not useful(text):
         return Noticed(ctx)
     likely = dict(candidates)
     best, probability = candidates[0]

@@ -72,15 +72,14 @@ def language_of(session: Session, *, address: Address) -> str | None:
 
 
 def language_open(session: Session, *, address: Address) -> bool:
-    """Whether a consenting person's language is still to be noticed from their writing
-    (not chosen with /language, not detected before). A read without locks."""
-    statement = select(Citizen.id).where(
-        Citizen.channel == address.channel,
-        Citizen.channel_user_id == address.user_id,
-        col(Citizen.consented_at).is_not(None),
-        col(Citizen.language_source).is_(None),
+    """Whether a person's language is still to be noticed from their writing (not chosen
+    with /language, not detected before), consenting or not; someone never seen before
+    too. A read without locks."""
+    statement = select(Citizen.language_source).where(
+        Citizen.channel == address.channel, Citizen.channel_user_id == address.user_id
     )
-    return session.exec(statement).first() is not None
+    source = session.exec(statement).first()
+    return source is None  # no such person yet, or no language_source so far
 
 
 def citizen_for(session: Session, *, address: Address) -> Citizen:

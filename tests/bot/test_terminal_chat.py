@@ -209,7 +209,7 @@ def test_a_reporter_answers_a_follow_up_by_its_letter_and_numbers_still_answer_t
 def test_replies_print_as_before_and_a_letter_without_a_notice_is_an_answer(app: App) -> None:
     shown = run_chat(app, "bob", ["a"])
     assert "─" not in shown  # no notice, no frame
-    assert "> a\nPlease choose one of the options: type its number (1 to 2) or its name." in shown
+    assert "> a\nI couldn't tell which option you mean — please choose one below, or send /help.\n  1) I agree" in shown
 
 
 # -- the goodbye ------------------------------------------------------------------------------
