@@ -114,6 +114,7 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
         notices=notices,
         on_follow_ups=scheduler.arm,
         detect=LanguageDetector(),
+        web_url=settings.web_url,
     )
     return App(settings, database, catalogs, service, clock, blocking, notices, scheduler)
 
@@ -168,10 +169,13 @@ async def serve(app: App) -> None:
 
     scheduling = asyncio.create_task(app.scheduler.run(wake_delivery=wake_delivery))
     stopped = asyncio.create_task(stop.wait())
+    from bot.web.server import start_console  # the staff console beside the channels (bot/web/)
+
+    console = await start_console(app)
     log.info("serving %s", ", ".join(type(channel).__name__ for channel in channels))
     try:
         done, _ = await asyncio.wait(
-            {*receiving, *delivering, scheduling, stopped}, return_when=asyncio.FIRST_COMPLETED
+            {*receiving, *delivering, scheduling, stopped, console.task}, return_when=asyncio.FIRST_COMPLETED
         )
         for task in done - {stopped}:
             task.result()  # a channel that failed (say, a bad webhook secret) says why
@@ -181,6 +185,7 @@ async def serve(app: App) -> None:
         for channel in channels:
             channel.worker.stop()
         scheduling.cancel()
+        await console.stop()
         await asyncio.gather(*receiving, *delivering, scheduling, return_exceptions=True)
         stopped.cancel()
         for channel in channels:

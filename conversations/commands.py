@@ -1,5 +1,5 @@
 """Commands that work from any step: /start /help /menu /role /my /language /privacy /cancel /back,
-plus the staff ones (/broadcast, /inbox), and the buttons under messages the bot sent first."""
+plus the staff ones (/broadcast, /inbox, /web), and the buttons under messages the bot sent first."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from conversations.effects import RecordCheck, SetRole, StopUpdates
+from conversations.effects import RecordCheck, SendSignInLink, SetRole, StopUpdates
 from conversations.context import Summary
 from conversations.i18n import T, Text
 from conversations.refs import parse_ref
@@ -139,6 +139,15 @@ def _inbox(engine: FlowEngine, turn: Turn, _argument: str) -> Result:
     return engine.go(turn, Move("inbox.list"))
 
 
+def _web(engine: FlowEngine, turn: Turn, _argument: str) -> Result:
+    """A sign-in link to the staff console, sent to this private chat (the service checks
+    again that the person is staff when it makes the link)."""
+    if not turn.ctx.lookup.is_staff():
+        return engine.ask_again(turn, T("staff.refused"))
+    result = engine.ask_again(turn)
+    return replace(result, effects=(SendSignInLink(), *result.effects))
+
+
 def _in_dialog(turn: Turn) -> bool:
     return turn.state.flow not in _HOME_FLOWS
 
@@ -190,6 +199,7 @@ _HANDLERS = {
     "language": _language,
     "broadcast": _broadcast,
     "inbox": _inbox,
+    "web": _web,
 }
 BROADCAST_BUTTON = "bc:"  # button values under broadcasts: "bc:12|shared", "bc:12|stop"
 FOLLOW_UP_BUTTON = "fu:"  # under follow-ups about a problem: "fu:P-12|still", "|solved", "|worse"

@@ -69,6 +69,15 @@ class Details:
 
 
 @dataclass(frozen=True)
+class OpenQuestion:
+    """A question the city team asked the person about one of their submissions, still
+    waiting for the answer (the next free text they write)."""
+
+    id: int
+    ref: str
+
+
+@dataclass(frozen=True)
 class Page:
     items: tuple[Summary, ...]
     has_more: bool
@@ -109,6 +118,10 @@ class Lookup(Protocol):
 
     def audience_size(self, *, topic: str | None) -> int:
         """How many diffusers (and community groups) a broadcast on this topic would reach."""
+        ...
+
+    def open_question(self) -> OpenQuestion | None:
+        """The city team's question to this person still waiting for an answer, if any."""
         ...
 
 

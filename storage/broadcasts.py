@@ -25,9 +25,11 @@ class Audience:
     topic: str | None = None
     language: str | None = None
     channel: str | None = None
+    area: str | None = None  # words in the area people follow (the staff console's audience)
 
     def to_json(self) -> dict[str, Any]:
-        return {"role": self.role, "topic": self.topic, "language": self.language, "channel": self.channel}
+        found = {"role": self.role, "topic": self.topic, "language": self.language, "channel": self.channel}
+        return {**found, "area": self.area} if self.area else found
 
 
 def _recipients(audience: Audience, default_language: str) -> Any:
@@ -44,6 +46,9 @@ def _recipients(audience: Audience, default_language: str) -> Any:
         conditions.append(language == audience.language)
     if audience.channel:
         conditions.append(col(Citizen.channel) == audience.channel)
+    if audience.area:
+        in_area = exists().where(Subscription.citizen_id == Citizen.id, col(Subscription.area).icontains(audience.area, autoescape=True))
+        conditions.append(in_area)
     return and_(*conditions), language
 
 
@@ -52,6 +57,7 @@ def _groups(session: Session, audience: Audience) -> list[CommunityGroup]:
         g
         for g in groups(session)
         if (not audience.topic or audience.topic in g.topics) and (not audience.channel or g.channel == audience.channel)
+        and not audience.area  # a group has no area: an audience in an area reaches people only
     ]
 
 

@@ -53,6 +53,9 @@ class MemoryLookup:
     def audience_size(self, *, topic: str | None) -> int:
         return self.audience
 
+    def open_question(self) -> None:
+        return None
+
     def submission(self, *, kind: str, id: int) -> Summary | None:
         everything = [s for s, _ in self.problems] + self.ideas + self.mine
         return next((s for s in everything if s.kind == kind and s.id == id), None)

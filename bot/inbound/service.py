@@ -15,9 +15,10 @@ from typing import Callable, Mapping, Sequence
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from conversations.context import Context, Details, FlowSettings, Page, Person, Summary
+from conversations.context import Context, Details, FlowSettings, OpenQuestion, Page, Person, Summary
 from conversations.effects import (
     AddSupport,
+    AnswerQuestion,
     ChangeStatus,
     Effect,
     GiveConsent,
@@ -31,13 +32,14 @@ from conversations.effects import (
     SaveIdea,
     SaveProblem,
     ScheduleFollowUp,
+    SendSignInLink,
     SetLanguage,
     SetRole,
     StopUpdates,
     Subscribe,
 )
 from conversations.engine import FlowEngine
-from conversations.i18n import Catalogs
+from conversations.i18n import Catalogs, T
 from conversations.language import worth_detecting
 from conversations.messages import Address, Inbound, Outbound
 from conversations.refs import make_ref
@@ -45,9 +47,10 @@ from conversations.state import State
 from bot.operations import broadcasting
 from bot.operations import follow_up_messages
 from bot.operations import status_changes
+from bot.operations import questions_to_submitters, sign_in
 from bot.outbound.notices import Notices
 from storage import broadcasts, citizens, outbox, staff, submissions
-from storage import followups
+from storage import followups, staff_questions
 from storage.broadcasts import Audience
 from storage.followups import Due
 from storage.models import Citizen, DesignOfferCreate, IdeaCreate, ProblemCreate
@@ -104,6 +107,10 @@ class SessionLookup:
     def audience_size(self, *, topic: str | None) -> int:
         return broadcasting.audience_total(self.session, audience=Audience(topic=topic), settings=self.settings)
 
+    def open_question(self) -> OpenQuestion | None:
+        found = staff_questions.open_question(self.session, citizen_id=self.citizen_id)
+        return OpenQuestion(found.id, make_ref(found.kind, found.target_id)) if found else None
+
 
 @dataclass
 class _Work:
@@ -133,6 +140,8 @@ class ConversationService:
     detect: Callable[[str], Sequence[tuple[str, float]]] | None = None
     # Called after a commit with the follow-ups it scheduled (the scheduler adds their timers).
     on_follow_ups: Callable[[Sequence[Due]], None] = lambda _rows: None
+    # The staff console's public URL, for the sign-in links /web sends (WEB_BASE_URL).
+    web_url: str = "http://127.0.0.1:8080"
 
     def handle(self, inbound: Inbound) -> Handled:
         # Detection takes milliseconds: done before the transaction, so no lock waits on it.
@@ -266,6 +275,12 @@ class ConversationService:
             broadcasts.unsubscribe_all(session, citizen_id=citizen.id)
         elif isinstance(effect, QueueBroadcast):
             return self._queue_broadcast(session, citizen, effect, now)
+        elif isinstance(effect, AnswerQuestion):
+            questions_to_submitters.record_answer(
+                session, question_id=effect.question_id, citizen_id=citizen.id, text=effect.text, now=now
+            )
+        elif isinstance(effect, SendSignInLink):
+            self._send_sign_in_link(work)
         elif isinstance(effect, AddSupport):
             outcome = submissions.add_support(session, citizen_id=citizen.id, kind=effect.kind, target_id=effect.target_id)
             return Receipt(effect.kind, effect.target_id, make_ref(effect.kind, effect.target_id), outcome)
@@ -286,6 +301,17 @@ class ConversationService:
         except status_changes.StaffActionError as error:
             return Receipt(effect.kind, effect.target_id, ref, "failed", str(error))
         return Receipt(effect.kind, effect.target_id, ref, "noted" if changed.noted_only else "changed", str(changed.notified))
+
+    def _send_sign_in_link(self, work: _Work) -> None:
+        """Queue a console sign-in link to this chat, if the person is staff right now."""
+        identity = f"{work.address.channel}:{work.address.user_id}"
+        try:
+            link = sign_in.issue_link(work.session, identity=identity, configured=self.staff, base_url=self.web_url, now=work.now)
+            text = T("web.link", link=link)
+        except sign_in.NotStaff:
+            text = T("staff.refused")
+        reply = Outbound(self.catalogs.render(work.language, text))
+        outbox.enqueue(work.session, address=work.address, replies=[reply], citizen_id=work.citizen.id, now=work.now)
 
     def _create_idea(self, work: _Work, effect: SaveIdea) -> Receipt:
         assert work.citizen.id is not None
