@@ -24,7 +24,7 @@ async def signin_page(request: Request) -> Response:
     if await console.signed_in(request) is not None:
         return RedirectResponse("/", status_code=303)
     signed_out = request.query_params.get("signed_out") == "1"
-    return console.page(request, "signin.html", signed_out=signed_out)
+    return console.page(request, "signin.html", signed_out=signed_out, refused=False)
 
 
 async def link_page(request: Request) -> Response:
