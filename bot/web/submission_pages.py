@@ -69,7 +69,8 @@ async def _act(
     problem = check(form)
     if problem is None:
         try:
-            await console.write(action, make_ref(*parsed), form)
+            ref = make_ref(*parsed)
+            await console.write(lambda session: action(session, ref, form))
         except StaffActionError as error:
             problem = str(error)
     if problem is not None:

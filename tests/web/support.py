@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+from html import unescape
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
@@ -69,5 +70,5 @@ def csrf_of(html: str) -> str:
 
 
 def visible_text(html: str) -> str:
-    """The page's text as a person reads it (tags dropped, entities kept as written)."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+    """The page's text as a person reads it."""
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
