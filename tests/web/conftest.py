@@ -1,0 +1,141 @@
+"""The console served for real on 127.0.0.1 (uvicorn in its own thread and event loop), and
+headless Chromium from Debian's `chromium` package driven by Playwright: one browser per
+test session, a fresh context per test. Without the browser, those tests skip and say why."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, TypeVar
+
+import pytest
+
+from adapters.console import ConsoleSender
+from bot.app import App, build_app
+from bot.outbound.delivery import DeliveryWorker
+from bot.outbound.ratelimit import UNLIMITED
+from bot.web.server import listening_socket, start_console
+from tests.conftest import Clock
+from tests.web.support import console_settings
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
+AXE = Path(__file__).parent / "assets" / "axe.min.js"
+R = TypeVar("R")
+
+
+@dataclass
+class LiveConsole:
+    """The console of an App, served on a free port until stopped."""
+
+    app: App
+    port: int = 0
+    printed: list[str] = field(default_factory=list)  # what delivery to the terminal printed
+    _loop: asyncio.AbstractEventLoop | None = None
+    _stop: asyncio.Event | None = None
+    _worker: DeliveryWorker | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, sock: socket.socket) -> LiveConsole:
+        self.port = sock.getsockname()[1]
+        ready = threading.Event()
+
+        async def serve() -> None:
+            self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+            running = await start_console(self.app, sock=sock)
+            ready.set()
+            await self._stop.wait()
+            if self._worker is not None:
+                self._worker.stop()
+            await running.stop()
+
+        self._thread = threading.Thread(target=lambda: asyncio.run(serve()), name="live-console", daemon=True)
+        self._thread.start()
+        assert ready.wait(30), "the console did not start"
+        return self
+
+    def deliver_to_terminals(self) -> None:
+        """Start delivering console messages (as `cocreate run` would for a channel)."""
+
+        def begin() -> None:
+            hooks = self.app.channel_hooks()
+            self._worker = hooks.delivery_worker(ConsoleSender(self.printed.append), limits=UNLIMITED)
+            self._worker.poll_interval = 0.2
+            asyncio.ensure_future(self._worker.run())
+
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(begin)
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+            self._thread.join(30)
+
+
+def off_thread(function: Callable[..., R], *args: Any) -> R:
+    """Run code that uses its own asyncio loop (the terminal chat) beside Playwright's."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args).result(timeout=120)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium): browser tests skipped")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as error:  # pragma: no cover - the test extra installs it
+        pytest.skip(f"Playwright is not installed ({error}): browser tests skipped")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"), args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def live(sqlite_url: str, clock: Clock) -> Iterator[LiveConsole]:
+    sock = listening_socket("127.0.0.1", 0)  # a free port; sign-in links point at it
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    app = build_app(console_settings(sqlite_url).model_copy(update={"web_base_url": url}), clock=clock)
+    console = LiveConsole(app).start(sock)
+    yield console
+    console.stop()
+    app.close()
+
+
+@pytest.fixture
+def page(browser: Any, live: LiveConsole) -> Iterator[Any]:
+    context = browser.new_context(base_url=live.url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def axe_violations(browser: Any, url: str, cookies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Serious and critical accessibility violations axe-core finds on a page (CSP is
+    bypassed in this context only, to inject axe itself)."""
+    context = browser.new_context(bypass_csp=True)
+    try:
+        context.add_cookies(cookies)
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_load_state("networkidle")
+        page.add_script_tag(path=str(AXE))
+        found = page.evaluate(
+            """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
+                 .map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(" "))}))"""
+        )
+    finally:
+        context.close()
+    return [v for v in found if v["impact"] in ("serious", "critical")]
