@@ -103,9 +103,14 @@ def _search(kind: str, table: Any, title: Any, text: str) -> Any:
     return or_(title.icontains(text, autoescape=True), described.icontains(text, autoescape=True))
 
 
-def _from(kind: str, statement: Any) -> Any:
+def _from(kind: str, statement: Any, filters: InboxFilter | None = None) -> Any:
+    """The joins for a kind's title, category and place; for counting (`filters` given) only
+    those its filters need, so counting everything stays a scan of the status index."""
+    needs_problem = filters is None or bool(filters.category or filters.area)
+    needs_idea = needs_problem or bool(filters and filters.search)
     for target, on in _shape(kind)[4]:
-        statement = statement.join(target, on, isouter=target is not Idea)
+        if (target is Idea and needs_idea) or (target is not Idea and needs_problem):
+            statement = statement.join(target, on, isouter=target is not Idea)
     return statement
 
 
@@ -131,7 +136,7 @@ def _counts(session: Session, kind: str, filters: InboxFilter) -> dict[str, int]
     if conditions is None:
         return {}
     table = TABLES[kind]
-    statement = _from(kind, select(table.status, func.count()).select_from(table)).where(*conditions)
+    statement = _from(kind, select(table.status, func.count()).select_from(table), filters).where(*conditions)
     return {status: count for status, count in session.exec(statement.group_by(table.status))}
 
 

@@ -89,6 +89,7 @@ INBOX_INDEXES = (
     Index("ix_problem_created", Problem.__table__.c.created_at),  # type: ignore[attr-defined]
     Index("ix_problem_status_created", Problem.__table__.c.status, Problem.__table__.c.created_at),  # type: ignore[attr-defined]
     Index("ix_problem_category_created", Problem.__table__.c.category, Problem.__table__.c.created_at),  # type: ignore[attr-defined]
+    Index("ix_problem_category_status", Problem.__table__.c.category, Problem.__table__.c.status),  # type: ignore[attr-defined]
     Index("ix_idea_created", Idea.__table__.c.created_at),  # type: ignore[attr-defined]
     Index("ix_idea_status_created", Idea.__table__.c.status, Idea.__table__.c.created_at),  # type: ignore[attr-defined]
     Index("ix_designoffer_created", DesignOffer.__table__.c.created_at),  # type: ignore[attr-defined]

@@ -82,6 +82,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table('problem', schema=None) as batch_op:
         batch_op.create_index('ix_problem_category_created', ['category', 'created_at'], unique=False)
+        batch_op.create_index('ix_problem_category_status', ['category', 'status'], unique=False)
         batch_op.create_index('ix_problem_created', ['created_at'], unique=False)
         batch_op.create_index('ix_problem_status_created', ['status', 'created_at'], unique=False)
 
@@ -94,6 +95,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_problem_status_created')
         batch_op.drop_index('ix_problem_created')
         batch_op.drop_index('ix_problem_category_created')
+        batch_op.drop_index('ix_problem_category_status')
 
     with op.batch_alter_table('idea', schema=None) as batch_op:
         batch_op.drop_index('ix_idea_status_created')
