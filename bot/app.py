@@ -153,9 +153,16 @@ def run(settings: Settings) -> None:
 async def serve(app: App) -> None:
     """Run the configured channels until SIGTERM or SIGINT, then stop receiving, let the
     messages in flight be recorded, and close."""
+    from bot.web.server import listening_socket, start_console  # the staff console beside the channels (bot/web/)
+
     channels = _channels(app)
-    for channel in channels:
-        await channel.start()
+    web_socket = listening_socket(app.settings.web_host, app.settings.web_port)  # a port in use fails before anything starts
+    try:
+        for channel in channels:
+            await channel.start()
+    except BaseException:
+        web_socket.close()
+        raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGTERM, signal.SIGINT):
@@ -169,9 +176,7 @@ async def serve(app: App) -> None:
 
     scheduling = asyncio.create_task(app.scheduler.run(wake_delivery=wake_delivery))
     stopped = asyncio.create_task(stop.wait())
-    from bot.web.server import start_console  # the staff console beside the channels (bot/web/)
-
-    console = await start_console(app)
+    console = await start_console(app, sock=web_socket)
     log.info("serving %s", ", ".join(type(channel).__name__ for channel in channels))
     try:
         done, _ = await asyncio.wait(
