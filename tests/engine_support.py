@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Sequence
 
-from conversations.context import Context, Details, FlowSettings, HistoryEntry, Page, Person, Summary
+from conversations.context import Context, Details, FlowSettings, HistoryEntry, OpenQuestion, Page, Person, Summary
 from conversations.engine import FlowEngine, Result
 from conversations.flows import all_steps
 from conversations.i18n import load_catalogs
@@ -53,8 +53,10 @@ class MemoryLookup:
     def audience_size(self, *, topic: str | None) -> int:
         return self.audience
 
-    def open_question(self) -> None:
-        return None
+    question: OpenQuestion | None = None  # the city team's question waiting for an answer
+
+    def open_question(self) -> OpenQuestion | None:
+        return self.question
 
     def submission(self, *, kind: str, id: int) -> Summary | None:
         everything = [s for s, _ in self.problems] + self.ideas + self.mine
