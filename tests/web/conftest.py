@@ -9,10 +9,9 @@ import os
 import shutil
 import socket
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Awaitable, Callable, Coroutine, Iterator, TypeVar
 
 import pytest
 
@@ -82,24 +81,52 @@ class LiveConsole:
             self._thread.join(30)
 
 
-def off_thread(function: Callable[..., R], *args: Any) -> R:
-    """Run code that uses its own asyncio loop (the terminal chat) beside Playwright's."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(function, *args).result(timeout=120)
+@dataclass
+class Browser:
+    """Playwright's async API on its own thread and event loop: tests hand it coroutines, and
+    every other test's asyncio.run stays free of its loop (the sync API would leave a running
+    loop behind in the test thread)."""
+
+    loop: asyncio.AbstractEventLoop
+    chromium: Any = None
+
+    def run(self, coroutine: Coroutine[Any, Any, R], timeout: float = 180) -> R:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def with_page(self, live: LiveConsole, scenario: Callable[[Any], Awaitable[R]]) -> R:
+        """Run a scenario on a page of a fresh context pointed at the live console."""
+
+        async def run() -> R:
+            context = await self.chromium.new_context(base_url=live.url, viewport={"width": 1280, "height": 900})
+            context.set_default_timeout(20_000)
+            try:
+                return await scenario(await context.new_page())
+            finally:
+                await context.close()
+
+        return self.run(run())
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
+def browser() -> Iterator[Browser]:
+    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    if executable is None:
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium): browser tests skipped")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.async_api import async_playwright
     except ImportError as error:  # pragma: no cover - the test extra installs it
         pytest.skip(f"Playwright is not installed ({error}): browser tests skipped")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"), args=ARGS)
-        yield launched
-        launched.close()
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="playwright", daemon=True)
+    thread.start()
+    handle = Browser(loop)
+    playwright = handle.run(async_playwright().start())
+    handle.chromium = handle.run(playwright.chromium.launch(executable_path=executable, args=ARGS))
+    yield handle
+    handle.run(handle.chromium.close())
+    handle.run(playwright.stop())
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(30)
 
 
 @pytest.fixture
@@ -113,29 +140,23 @@ def live(sqlite_url: str, clock: Clock) -> Iterator[LiveConsole]:
     app.close()
 
 
-@pytest.fixture
-def page(browser: Any, live: LiveConsole) -> Iterator[Any]:
-    context = browser.new_context(base_url=live.url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    opened = context.new_page()
-    yield opened
-    context.close()
-
-
-def axe_violations(browser: Any, url: str, cookies: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Serious and critical accessibility violations axe-core finds on a page (CSP is
-    bypassed in this context only, to inject axe itself)."""
-    context = browser.new_context(bypass_csp=True)
+async def axe_violations(chromium: Any, urls: dict[str, str], cookies: list[Any]) -> dict[str, list[dict[str, Any]]]:
+    """Serious and critical accessibility violations axe-core finds on each page (name ->
+    URL). CSP is bypassed in this context only, to inject axe itself."""
+    context = await chromium.new_context(bypass_csp=True)
+    found: dict[str, list[dict[str, Any]]] = {}
     try:
-        context.add_cookies(cookies)
-        page = context.new_page()
-        page.goto(url)
-        page.wait_for_load_state("networkidle")
-        page.add_script_tag(path=str(AXE))
-        found = page.evaluate(
-            """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
-                 .map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(" "))}))"""
-        )
+        await context.add_cookies(cookies)
+        page = await context.new_page()
+        for name, url in urls.items():
+            await page.goto(url)
+            await page.wait_for_load_state("networkidle")
+            await page.add_script_tag(path=str(AXE))
+            violations = await page.evaluate(
+                """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
+                     .map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(" "))}))"""
+            )
+            found[name] = [v for v in violations if v["impact"] in ("serious", "critical")]
     finally:
-        context.close()
-    return [v for v in found if v["impact"] in ("serious", "critical")]
+        await context.close()
+    return found
