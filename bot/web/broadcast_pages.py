@@ -58,12 +58,14 @@ async def _form(request: Request) -> dict[str, str]:
     return {key: value for key, value in (await request.form()).items() if isinstance(value, str) and key != "csrf"}
 
 
-def _compose_page(request: Request, console: Console, form: dict[str, str], *, error: str | None = None) -> Response:
+async def _compose_page(request: Request, console: Console, form: dict[str, str], *, error: str | None = None) -> Response:
+    """The form, with how many people its audience reaches now (htmx updates it on change)."""
     settings = console.app.settings
+    sizes = await console.read(broadcasts.audience_size, audience=_audience(form, console), default_language=settings.default_language)
     return console.page(
         request, "broadcast_compose.html", status_code=400 if error else 200, form=form, error=error, roles=ROLES,
         languages=settings.languages, default_language=settings.default_language, categories=settings.categories,
-        channels=tuple(CAPABILITIES),
+        channels=tuple(CAPABILITIES), sizes=sizes, given=_texts(form, console), total=sum(sizes.values()),
     )  # fmt: skip
 
 
@@ -75,7 +77,7 @@ async def broadcast_list(request: Request, console: Console, _who: SignedIn) -> 
 
 @staff_only
 async def compose(request: Request, console: Console, _who: SignedIn) -> Response:
-    return _compose_page(request, console, await _form(request))
+    return await _compose_page(request, console, await _form(request))
 
 
 @staff_only
@@ -95,7 +97,7 @@ async def preview(request: Request, console: Console, _who: SignedIn) -> Respons
     try:
         default_text, translations = broadcasting.checked_texts(_texts(form, console), settings=settings)
     except broadcasting.BroadcastTextError as error:
-        return _compose_page(request, console, form, error=str(error))
+        return await _compose_page(request, console, form, error=str(error))
     sizes = await console.read(broadcasts.audience_size, audience=_audience(form, console), default_language=settings.default_language)
     rendered = {
         lang: console.app.catalogs.render(lang, T("broadcast.message", text=translations.get(lang, default_text)))
@@ -115,7 +117,7 @@ async def send(request: Request, console: Console, who: SignedIn) -> Response:
     try:
         default_text, translations = broadcasting.checked_texts(_texts(form, console), settings=app.service.settings)
     except broadcasting.BroadcastTextError as error:
-        return _compose_page(request, console, form, error=str(error))
+        return await _compose_page(request, console, form, error=str(error))
     audience, now = _audience(form, console), console.now()
 
     def queue(session: Session) -> int | None:
@@ -129,7 +131,7 @@ async def send(request: Request, console: Console, who: SignedIn) -> Response:
 
     broadcast_id = await console.write(queue)
     if broadcast_id is None:
-        return _compose_page(request, console, form, error=console.texts("web.broadcast.nobody"))
+        return await _compose_page(request, console, form, error=console.texts("web.broadcast.nobody"))
     return RedirectResponse(f"/broadcasts/{broadcast_id}", status_code=303)
 
 
