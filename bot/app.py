@@ -114,6 +114,7 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
         staff=settings.staff,
         notices=notices,
         detect=LanguageDetector(),
+        web_url=settings.web_url,
     )
     return App(settings, database, catalogs, service, clock, blocking, notices, scheduler)
 
@@ -153,9 +154,16 @@ def run(settings: Settings) -> None:
 async def serve(app: App) -> None:
     """Run the configured channels until SIGTERM or SIGINT, then stop receiving, let the
     messages in flight be recorded, and close."""
+    from bot.web.server import listening_socket, start_console  # the staff console beside the channels (bot/web/)
+
     channels = _channels(app)
-    for channel in channels:
-        await channel.start()
+    web_socket = listening_socket(app.settings.web_host, app.settings.web_port)  # a port in use fails before anything starts
+    try:
+        for channel in channels:
+            await channel.start()
+    except BaseException:
+        web_socket.close()
+        raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGTERM, signal.SIGINT):
@@ -169,10 +177,11 @@ async def serve(app: App) -> None:
 
     scheduling = asyncio.create_task(app.scheduler.run(wake_delivery=wake_delivery))
     stopped = asyncio.create_task(stop.wait())
+    console = await start_console(app, sock=web_socket)
     log.info("serving %s", ", ".join(type(channel).__name__ for channel in channels))
     try:
         done, _ = await asyncio.wait(
-            {*receiving, *delivering, scheduling, stopped}, return_when=asyncio.FIRST_COMPLETED
+            {*receiving, *delivering, scheduling, stopped, console.task}, return_when=asyncio.FIRST_COMPLETED
         )
         for task in done - {stopped}:
             task.result()  # a channel that failed (say, a bad webhook secret) says why
@@ -182,6 +191,7 @@ async def serve(app: App) -> None:
         for channel in channels:
             channel.worker.stop()
         scheduling.cancel()
+        await console.stop()
         await asyncio.gather(*receiving, *delivering, scheduling, return_exceptions=True)
         stopped.cancel()
         for channel in channels:

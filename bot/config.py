@@ -115,6 +115,12 @@ class Settings(BaseSettings):
     default_language: str = "en"
     languages: CommaList = ("en", "es", "fr", "de", "pt")
     categories: CommaList = DEFAULT_CATEGORIES
+    # The staff console (bot/web/): where it listens, the public URL used in sign-in links
+    # (default http://WEB_HOST:WEB_PORT), and a tile server for its maps (none: a blank map).
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    web_base_url: str | None = None
+    map_tiles_url: str | None = None
 
     _split_lists = field_validator("staff", "languages", "categories", mode="before")(_split)
 
@@ -240,6 +246,28 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @field_validator("web_base_url", "map_tiles_url", mode="before")
+    @classmethod
+    def _web_url(cls, value: object) -> object:
+        """Empty means unset; otherwise an http(s) URL (a tile URL keeps its {z}/{x}/{y})."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        if isinstance(value, str) and not re.match(r"^https?://[^/\s]+", value.strip()):
+            raise ValueError(f"{value!r} is not an http:// or https:// URL")
+        return value.strip().rstrip("/") if isinstance(value, str) else value
+
+    @field_validator("web_port")
+    @classmethod
+    def _port(cls, value: int) -> int:
+        if not 0 < value < 65536:
+            raise ValueError(f"{value} is not a TCP port (1-65535)")
+        return value
+
+    @property
+    def web_url(self) -> str:
+        """The console's public URL, without a trailing slash."""
+        return self.web_base_url or f"http://{self.web_host}:{self.web_port}"
 
 
 def describe_error(error: ValidationError) -> str:

@@ -1,5 +1,5 @@
 """Commands that work from any step: /start /help /menu /role /my /language /privacy /cancel /back
-/stop, plus the staff ones (/broadcast, /inbox), and the buttons under messages the bot sent first."""
+/stop, plus the staff ones (/broadcast, /inbox, /web), and the buttons under messages the bot sent first."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from conversations.buttons import BroadcastAction, FollowUpAnswer
-from conversations.effects import RecordCheck, SetRole, StopUpdates
+from conversations.effects import RecordCheck, SendSignInLink, SetRole, StopUpdates
 from conversations.context import Summary
 from conversations.i18n import T, Text
 from conversations.refs import make_ref
@@ -152,6 +152,15 @@ def _inbox(engine: FlowEngine, turn: Turn, _argument: str) -> Result:
     return engine.go(turn, Move("inbox.list"))
 
 
+def _web(engine: FlowEngine, turn: Turn, _argument: str) -> Result:
+    """A sign-in link to the staff console, sent to this private chat (the service checks
+    again that the person is staff when it makes the link)."""
+    if not turn.ctx.lookup.is_staff():
+        return engine.ask_again(turn, T("staff.refused"))
+    result = engine.ask_again(turn)
+    return replace(result, effects=(SendSignInLink(), *result.effects))
+
+
 def _in_dialog(turn: Turn) -> bool:
     return turn.state.flow not in _HOME_FLOWS
 
@@ -222,4 +231,5 @@ _HANDLERS = {
     "language": _language,
     "broadcast": _broadcast,
     "inbox": _inbox,
+    "web": _web,
 }

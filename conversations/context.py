@@ -138,6 +138,15 @@ class Following:
 
 
 @dataclass(frozen=True)
+class OpenQuestion:
+    """A question the city team asked the person about one of their submissions, still
+    waiting for the answer (the next free text they write)."""
+
+    id: int
+    ref: str
+
+
+@dataclass(frozen=True)
 class Page:
     items: tuple[Summary, ...]
     has_more: bool
@@ -191,6 +200,10 @@ class Lookup(Protocol):
 
     def reach_reported(self, *, broadcast_id: int) -> int | None:
         """How many people the person said they passed this broadcast on to, if they said."""
+        ...
+
+    def open_question(self) -> OpenQuestion | None:
+        """The city team's question to this person still waiting for an answer, if any."""
         ...
 
 

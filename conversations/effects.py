@@ -146,10 +146,24 @@ class RecordCheck:
     answer: CheckAnswer
 
 
+@dataclass(frozen=True)
+class AnswerQuestion:
+    """The person's answer to the city team's question; it goes into the submission's history."""
+
+    question_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class SendSignInLink:
+    """Staff asked for a link to the staff console (/web): it goes to their private chat."""
+
+
 Effect = (
     GiveConsent | SetRole | SetLanguage | SaveProblem | SaveIdea | SaveDesignOffer
     | AddSupport | Subscribe | RecordReach | StopUpdates | QueueBroadcast
     | ScheduleFollowUp | ChangeStatus | RecordCheck
+    | AnswerQuestion | SendSignInLink
 )
 
 

@@ -18,6 +18,7 @@ from conversations.context import Context
 from conversations.effects import Effect, GiveConsent, Receipts, SetLanguage, SetRole
 from conversations.i18n import T, Text
 from conversations.language import Noticed, notice
+from conversations.answers import answer_question
 from conversations.messages import Choice, Inbound, Outbound, Request
 from conversations.state import WELCOME, State
 from conversations.steps import Ask, AwaitReceipts, Choose, Label, Move, Option, Step, Turn
@@ -76,6 +77,9 @@ class FlowEngine:
         command = parse_command(event.text)
         if command is not None:
             return handle_command(self, turn, *command)
+        question = ctx.lookup.open_question() if event.text is not None and ctx.person.consented else None
+        if question is not None and event.text is not None:
+            return answer_question(self, turn, question, event.text)
         noticed = notice(ctx, event.text)
         switched = noticed.ctx.person.language != ctx.person.language
         return _with_notice(self._answer_turn(Turn(state, noticed.ctx, event), switched=switched), noticed)

@@ -255,3 +255,7 @@ class FollowUp(SQLModel, table=True):
     due_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     status: str = Field(default="pending", max_length=16)  # pending | sent | cancelled
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# The staff console's tables (and its inbox indexes) register with the same metadata.
+import storage.console_models  # noqa: E402,F401

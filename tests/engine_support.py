@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Sequence
 
 from conversations.context import (
-    Candidate, Context, Details, FlowSettings, Following, HistoryEntry, Page, Person, Report, Summary,
+    Candidate, Context, Details, FlowSettings, Following, HistoryEntry, OpenQuestion, Page, Person, Report, Summary,
 )  # fmt: skip
 from conversations.engine import FlowEngine, Result
 from conversations.flows import all_steps
@@ -68,6 +68,10 @@ class MemoryLookup:
 
     def reach_reported(self, *, broadcast_id: int) -> int | None:
         return self.reported.get(broadcast_id)
+    question: OpenQuestion | None = None  # the city team's question waiting for an answer
+
+    def open_question(self) -> OpenQuestion | None:
+        return self.question
 
     def submission(self, *, kind: str, id: int) -> Summary | None:
         everything = [s for s, _ in self.problems] + self.ideas + self.mine

@@ -34,7 +34,7 @@ PROFILE_TTL = 3600.0  # seconds a users.info answer is reused
 # `/cocreate WORD` in Slack (which keeps other slash commands to itself) -> our chat command.
 SLASH_TEXT = {"": "/start", "report": "/start report", "idea": "/start idea", "design": "/start design",
               "follow": "/start follow", "my": "/my", "help": "/help", "language": "/language",
-              "inbox": "/inbox", "broadcast": "/broadcast"}  # fmt: skip
+              "inbox": "/inbox", "broadcast": "/broadcast", "web": "/web"}  # fmt: skip
 
 
 @dataclass

@@ -121,6 +121,16 @@ def run() -> None:
         application.run(settings())
 
 
+@app.command()
+def web() -> None:
+    """Serve the staff console alone (`cocreate run` serves it beside the channels)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot.web.server import run_console  # the web stack is imported only where it is served
+
+    with friendly_errors():
+        run_console(settings())
+
+
 @app.command("submissions")
 def list_submissions(
     kind: Optional[Kind] = typer.Option(None, help="Only this kind."),

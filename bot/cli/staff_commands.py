@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from bot import app as application
 from bot.operations import broadcasting
-from bot.operations import status_changes
+from bot.operations import sign_in, status_changes
 from bot.cli.common import cli_user, fail, opened_app
 from conversations.i18n import T
 from storage import broadcasts, citizens, community_groups, outbox, staff, submissions
@@ -230,6 +230,20 @@ def staff_remove(identity: str = typer.Argument(..., help="CHANNEL:ID")) -> None
     with opened_app() as built, Session(built.database) as session, session.begin():
         removed = staff.remove_staff(session, address=identity)
     typer.echo(f"{identity} is no longer staff." if removed else f"{identity} was not staff (in the database).")
+
+
+@staff_app.command("link")
+def staff_link(identity: str = typer.Argument(..., help="CHANNEL:ID of a staff member, e.g. telegram:12345")) -> None:
+    """Print a one-time sign-in link to the staff console (it works once, for 15 minutes)."""
+    _identity(identity)
+    with opened_app() as built, Session(built.database) as session, session.begin():
+        try:
+            link = sign_in.issue_link(
+                session, identity=identity, configured=built.settings.staff, base_url=built.settings.web_url, now=built.clock()
+            )
+        except sign_in.NotStaff as error:
+            fail(str(error))
+    typer.echo(link)
 
 
 @staff_app.command("list")

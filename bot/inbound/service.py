@@ -15,9 +15,10 @@ from typing import Callable, Mapping, Sequence
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from conversations.context import Candidate, Context, Details, FlowSettings, Following, Page, Person, Summary
+from conversations.context import Candidate, Context, Details, FlowSettings, Following, OpenQuestion, Page, Person, Summary
 from conversations.effects import (
     AddSupport,
+    AnswerQuestion,
     ChangeStatus,
     Effect,
     GiveConsent,
@@ -32,13 +33,14 @@ from conversations.effects import (
     SaveIdea,
     SaveProblem,
     ScheduleFollowUp,
+    SendSignInLink,
     SetLanguage,
     SetRole,
     StopUpdates,
     Subscribe,
 )
 from conversations.engine import FlowEngine
-from conversations.i18n import Catalogs
+from conversations.i18n import Catalogs, T
 from conversations.language import worth_detecting
 from conversations.messages import Address, Inbound, Outbound
 from conversations.refs import make_ref
@@ -46,9 +48,10 @@ from conversations.state import State
 from bot.operations import broadcasting
 from bot.operations import follow_up_messages
 from bot.operations import status_changes
+from bot.operations import questions_to_submitters, sign_in
 from bot.outbound.notices import Notices
 from storage import additions, broadcasts, citizens, outbox, staff, submissions
-from storage import followups
+from storage import followups, staff_questions
 from storage.broadcasts import Audience
 from storage.models import Citizen, DesignOfferCreate, IdeaCreate, ProblemCreate
 
@@ -113,6 +116,10 @@ class SessionLookup:
     def reach_reported(self, *, broadcast_id: int) -> int | None:
         return broadcasts.reach_reported(self.session, broadcast_id=broadcast_id, citizen_id=self.citizen_id)
 
+    def open_question(self) -> OpenQuestion | None:
+        found = staff_questions.open_question(self.session, citizen_id=self.citizen_id)
+        return OpenQuestion(found.id, make_ref(found.kind, found.target_id)) if found else None
+
 
 @dataclass
 class _Work:
@@ -139,6 +146,8 @@ class ConversationService:
     staff: tuple[str, ...] = ()  # CHANNEL:ID from STAFF; `cocreate staff add` keeps more in the database
     # Which languages a text may be in (bot/language.py); None turns detection off.
     detect: Callable[[str], Sequence[tuple[str, float]]] | None = None
+    # The staff console's public URL, for the sign-in links /web sends (WEB_BASE_URL).
+    web_url: str = "http://127.0.0.1:8080"
 
     def handle(self, inbound: Inbound) -> Handled:
         # Detection takes milliseconds: done before the transaction, so no lock waits on it.
@@ -273,6 +282,12 @@ class ConversationService:
             broadcasts.unsubscribe_all(session, citizen_id=citizen.id)
         elif isinstance(effect, QueueBroadcast):
             return self._queue_broadcast(work, effect)
+        elif isinstance(effect, AnswerQuestion):
+            questions_to_submitters.record_answer(
+                work.session, question_id=effect.question_id, citizen_id=citizen.id, text=effect.text, now=now
+            )
+        elif isinstance(effect, SendSignInLink):
+            self._send_sign_in_link(work)
         elif isinstance(effect, AddSupport):
             return _add_support(work, effect)
         return None
@@ -293,6 +308,17 @@ class ConversationService:
             return Receipt(effect.kind, effect.target_id, ref, Outcome.FAILED, reason=str(error))
         outcome = Outcome.NOTED if changed.noted_only else Outcome.CHANGED
         return Receipt(effect.kind, effect.target_id, ref, outcome, people=changed.notified)
+
+    def _send_sign_in_link(self, work: _Work) -> None:
+        """Queue a console sign-in link to this chat, if the person is staff right now."""
+        identity = f"{work.address.channel}:{work.address.user_id}"
+        try:
+            link = sign_in.issue_link(work.session, identity=identity, configured=self.staff, base_url=self.web_url, now=work.now)
+            text = T("web.link", link=link)
+        except sign_in.NotStaff:
+            text = T("staff.refused")
+        reply = Outbound(self.catalogs.render(work.language, text))
+        outbox.enqueue(work.session, address=work.address, replies=[reply], citizen_id=work.citizen.id, now=work.now)
 
     def _create_idea(self, work: _Work, effect: SaveIdea) -> Receipt:
         assert work.citizen.id is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,15 @@ ALICE = 111111
 def environment(tmp_path: Path, **variables: str) -> dict[str, str]:
     """This machine's environment without any channel credentials, plus these variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_"))}
-    return {**env, "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "PYTHONPATH": str(ROOT), **variables}
+    # The staff console is served beside the channels: on a free port, so runs never collide.
+    web = {"WEB_PORT": str(free_port())}
+    return {**env, "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "PYTHONPATH": str(ROOT), **web, **variables}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def telegram_environment(tmp_path: Path, fake: FakeTelegram, token: str = TOKEN) -> dict[str, str]:

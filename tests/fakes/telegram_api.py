@@ -74,6 +74,7 @@ class FakeTelegram(Recording):
     next_message_id: int = 100
     webhook_url: str = ""
     port: int = 0
+    files: dict[str, bytes] = field(default_factory=dict)  # file_id -> content, for getFile and downloads
 
     # -- running --------------------------------------------------------------------------
 
@@ -86,7 +87,8 @@ class FakeTelegram(Recording):
             loop = asyncio.new_event_loop()
             asyncio.set_event_loop(loop)
             self._loop = loop
-            server = tornado.httpserver.HTTPServer(tornado.web.Application([(r"/bot([^/]+)/(\w+)", _Handler, {"fake": self})]))
+            routes = [(r"/bot([^/]+)/(\w+)", _Handler, {"fake": self}), (r"/file/bot([^/]+)/photos/(.+)", _FileHandler, {"fake": self})]
+            server = tornado.httpserver.HTTPServer(tornado.web.Application(routes))
             server.add_sockets(sockets)
             loop.call_soon(ready.set)
             loop.run_forever()
@@ -231,6 +233,9 @@ class _Handler(tornado.web.RequestHandler):
         if method == "getUpdates":
             await self._get_updates(params)
             return
+        if method == "getFile" and params.get("file_id") not in self.fake.files:
+            self._answer({"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"})
+            return
         self._answer({"ok": True, "result": self._result(method, params)})
 
     def _result(self, method: str, params: dict[str, Any]) -> Any:
@@ -238,6 +243,10 @@ class _Handler(tornado.web.RequestHandler):
             return fixture("response_getMe")["result"]
         if method in {"sendMessage", "editMessageText", "editMessageReplyMarkup"}:
             return self.fake.message(method, params)
+        if method == "getFile":
+            file_id = params["file_id"]
+            size = len(self.fake.files[file_id])
+            return {"file_id": file_id, "file_unique_id": f"u{file_id[-6:]}", "file_size": size, "file_path": f"photos/{file_id}"}
         if method == "setWebhook":
             self.fake.webhook_url = params.get("url", "")
         if method == "deleteWebhook":
@@ -259,3 +268,18 @@ class _Handler(tornado.web.RequestHandler):
         self.set_status(200 if body.get("ok") else int(body.get("error_code", 400)))
         self.set_header("Content-Type", "application/json")
         self.write(json.dumps(body))
+
+
+class _FileHandler(tornado.web.RequestHandler):
+    """Downloads of files getFile described, as https://api.telegram.org/file/bot<token>/<path>."""
+
+    def initialize(self, fake: FakeTelegram) -> None:
+        self.fake = fake
+
+    def get(self, token: str, file_id: str) -> None:
+        self.fake.record("downloadFile", {"file_id": file_id})
+        if token != self.fake.token or file_id not in self.fake.files:
+            self.set_status(404)
+            return
+        self.set_header("Content-Type", "application/octet-stream")
+        self.write(self.fake.files[file_id])

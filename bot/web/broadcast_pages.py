@@ -1,0 +1,161 @@
+"""Broadcasts: compose a text per language, choose the audience, see who gets which language,
+confirm, and watch delivery (sent, pending, failed, blocked, 429s, reach) update live. Queued
+by bot/operations/broadcasting.py, as `cocreate broadcast` and /broadcast do."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from sqlmodel import Session
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from bot.app import CAPABILITIES
+from bot.operations import broadcasting
+from bot.web.console import Console, SignedIn, staff_only
+from conversations.i18n import T
+from storage import broadcasts
+from storage.broadcasts import Audience, BroadcastReport
+
+def routes() -> list[Route]:
+    return [
+        Route("/broadcasts", broadcast_list),
+        Route("/broadcasts/new", compose, methods=["GET", "POST"]),
+        Route("/broadcasts/audience", audience_size, methods=["POST"]),
+        Route("/broadcasts/preview", preview, methods=["POST"]),
+        Route("/broadcasts/send", send, methods=["POST"]),
+        Route("/broadcasts/{id:int}", progress_page),
+        Route("/broadcasts/{id:int}/progress", progress_fragment),
+        Route("/api/broadcasts/{id:int}", progress_json),
+    ]
+
+
+def _audience(form: dict[str, str], console: Console) -> Audience:
+    """The audience a form describes (everyone who follows topics, narrowed by what is set);
+    values that are not offered count as "any"."""
+    settings = console.app.settings
+    return Audience(
+        topic=form.get("topic") if form.get("topic") in settings.categories else None,
+        language=form.get("language") if form.get("language") in settings.languages else None,
+        channel=form.get("channel") if form.get("channel") in CAPABILITIES else None,
+        area=form.get("area", "").strip()[:100] or None,
+    )
+
+
+def _texts(form: dict[str, str], console: Console) -> dict[str, str]:
+    return {lang: form.get(f"text_{lang}", "") for lang in console.app.settings.languages if form.get(f"text_{lang}", "").strip()}
+
+
+async def _form(request: Request) -> dict[str, str]:
+    if request.method != "POST":
+        return {}
+    return {key: value for key, value in (await request.form()).items() if isinstance(value, str) and key != "csrf"}
+
+
+async def _compose_page(request: Request, console: Console, form: dict[str, str], *, error: str | None = None) -> Response:
+    """The form, with how many people its audience reaches now (htmx updates it on change)."""
+    settings = console.app.settings
+    sizes = await console.read(broadcasts.audience_size, audience=_audience(form, console), default_language=settings.default_language)
+    return console.page(
+        request, "broadcast_compose.html", status_code=400 if error else 200, form=form, error=error,
+        languages=settings.languages, default_language=settings.default_language, categories=settings.categories,
+        channels=tuple(CAPABILITIES), sizes=sizes, given=_texts(form, console), total=sum(sizes.values()),
+    )  # fmt: skip
+
+
+@staff_only
+async def broadcast_list(request: Request, console: Console, _who: SignedIn) -> Response:
+    found = await console.read(broadcasts.reports)
+    return console.page(request, "broadcasts.html", reports=list(reversed(found)))
+
+
+@staff_only
+async def compose(request: Request, console: Console, _who: SignedIn) -> Response:
+    return await _compose_page(request, console, await _form(request))
+
+
+@staff_only
+async def audience_size(request: Request, console: Console, _who: SignedIn) -> Response:
+    """How many people the audience being composed reaches, per language (an htmx fragment)."""
+    form = await _form(request)
+    sizes = await console.read(
+        broadcasts.audience_size, audience=_audience(form, console), default_language=console.app.settings.default_language
+    )
+    return console.page(request, "_audience.html", sizes=sizes, given=_texts(form, console), total=sum(sizes.values()))
+
+
+@staff_only
+async def preview(request: Request, console: Console, _who: SignedIn) -> Response:
+    form = await _form(request)
+    settings = console.app.service.settings
+    try:
+        default_text, translations = broadcasting.checked_texts(_texts(form, console), settings=settings)
+    except broadcasting.BroadcastTextError as error:
+        return await _compose_page(request, console, form, error=str(error))
+    sizes = await console.read(broadcasts.audience_size, audience=_audience(form, console), default_language=settings.default_language)
+    rendered = {
+        lang: console.app.catalogs.render(lang, T("broadcast.message", text=translations.get(lang, default_text)))
+        for lang in sizes
+        if lang != "groups"
+    }
+    return console.page(
+        request, "broadcast_confirm.html", form=form, sizes=sizes, total=sum(sizes.values()), given=translations,
+        rendered=rendered, default_language=settings.default_language, audience=_audience(form, console),
+    )  # fmt: skip
+
+
+@staff_only
+async def send(request: Request, console: Console, who: SignedIn) -> Response:
+    form = await _form(request)
+    app = console.app
+    try:
+        default_text, translations = broadcasting.checked_texts(_texts(form, console), settings=app.service.settings)
+    except broadcasting.BroadcastTextError as error:
+        return await _compose_page(request, console, form, error=str(error))
+    audience, now = _audience(form, console), console.now()
+
+    def queue(session: Session) -> int | None:
+        if broadcasting.audience_total(session, audience=audience, settings=app.service.settings) == 0:
+            return None
+        queued = broadcasting.queue(
+            session, text=default_text, audience=audience, created_by=who.identity, now=now, catalogs=app.catalogs,
+            settings=app.service.settings, send_after=app.notices.quiet.release(now), translations=translations,
+        )  # fmt: skip
+        return queued.id
+
+    broadcast_id = await console.write(queue)
+    if broadcast_id is None:
+        return await _compose_page(request, console, form, error=console.texts("web.broadcast.nobody"))
+    return RedirectResponse(f"/broadcasts/{broadcast_id}", status_code=303)
+
+
+async def _report(console: Console, broadcast_id: int) -> BroadcastReport | None:
+    found = await console.read(broadcasts.reports, broadcast_id=broadcast_id)
+    return found[0] if found else None
+
+
+def _not_found(request: Request, console: Console) -> Response:
+    return console.page(request, "error.html", status_code=404, message=console.texts("web.error.no_broadcast"))
+
+
+@staff_only
+async def progress_page(request: Request, console: Console, _who: SignedIn) -> Response:
+    report = await _report(console, request.path_params["id"])
+    return console.page(request, "broadcast.html", report=report) if report else _not_found(request, console)
+
+
+@staff_only
+async def progress_fragment(request: Request, console: Console, _who: SignedIn) -> Response:
+    report = await _report(console, request.path_params["id"])
+    return console.page(request, "_progress.html", report=report) if report else _not_found(request, console)
+
+
+@staff_only
+async def progress_json(request: Request, console: Console, _who: SignedIn) -> Response:
+    report = await _report(console, request.path_params["id"])
+    if report is None:
+        return JSONResponse({"error": "no such broadcast"}, status_code=404)
+    body: dict[str, Any] = {**asdict(report), "created_at": report.created_at.isoformat(), "done": report.pending == 0}
+    return JSONResponse(body)

@@ -1,0 +1,204 @@
+"""What staff do in the console, and what citizens in the terminal chat see of it: the inbox
+and its filters, a submission's page, status changes, merges, internal notes, questions and
+their answers, broadcasts, people and groups, insights."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from datetime import timedelta
+from typing import Any, Iterator
+
+import httpx
+import pytest
+from sqlmodel import Session
+
+from bot.app import App, build_app
+from storage import broadcasts, community_groups, staff, submissions
+from tests.conftest import Clock
+from tests.web.support import client, console_settings, csrf_of, follow, report, signed_in, terminal, visible_text
+
+XSS = "Lamp <img src=x onerror=alert(1)> flickers all night long"
+LIGHT = "The streetlight on Elm Street is out since Monday"
+BINS = "Overflowing bins behind the market every weekend"
+
+
+@pytest.fixture
+def app(any_database_url: str, clock: Clock) -> Iterator[App]:
+    built = build_app(console_settings(any_database_url), clock=clock)
+    yield built
+    built.close()
+
+
+def staff_session(app: App, *requests: tuple[str, str, dict[str, Any] | None]) -> list[httpx.Response]:
+    """Sign in, then make these requests in order: (method, path, form). A form gets the
+    CSRF token of the page fetched before it."""
+
+    async def scenario() -> list[httpx.Response]:
+        answers: list[httpx.Response] = []
+        async with client(app) as http:
+            await signed_in(http, app)
+            token = csrf_of((await http.get("/people")).text)
+            for method, path, form in requests:
+                data = {"csrf": token, **form} if form is not None else None
+                answers.append(await (http.post(path, data=data) if method == "POST" else http.get(path)))
+        return answers
+
+    return asyncio.run(scenario())
+
+
+def status_of(app: App, kind: str, id_: int) -> str:
+    with Session(app.database) as session:
+        found = submissions.summary_of(session, kind=kind, id=id_)
+    assert found is not None
+    return found.status
+
+
+def test_the_inbox_lists_terminal_submissions_newest_first_with_filters_and_counts(app: App, clock: Clock) -> None:
+    report(app, "ana", LIGHT, category="2")
+    clock.now += timedelta(hours=1)
+    report(app, "bob", BINS, category="3", place="Market square")
+    clock.now += timedelta(days=4)  # both were promised news after 3 days
+    staff_session(app, ("POST", "/submissions/P-2/status", {"status": "under_review"}))
+    inbox, lighting, market, by_ref, overdue, waiting, api = staff_session(
+        app, ("GET", "/", None), ("GET", "/?category=lighting", None), ("GET", "/?area=market", None),
+        ("GET", "/?q=p-2", None), ("GET", "/?overdue=1", None), ("GET", "/?status=new", None), ("GET", "/api/inbox?q=bins", None),
+    )  # fmt: skip
+    text = visible_text(inbox.text)
+    assert text.index("P-2 Overflowing bins") < text.index("P-1 The streetlight")
+    assert "All 2 new 1 under review 1 accepted 0" in text
+    assert "Market square" in text and "Waste and cleanliness" in text and "4 d" in text
+    assert '"/submissions/P-1"' in lighting.text and '"/submissions/P-2"' not in lighting.text
+    assert '"/submissions/P-2"' in market.text and '"/submissions/P-1"' not in market.text
+    assert '"/submissions/P-2"' in by_ref.text and '"/submissions/P-1"' not in by_ref.text
+    assert '"/submissions/P-1"' in overdue.text and '"/submissions/P-2"' not in overdue.text  # P-2 moved on
+    assert "1 submissions match" in visible_text(waiting.text) and '"/submissions/P-2"' not in waiting.text
+    assert [row["ref"] for row in api.json()["rows"]] == ["P-2"]
+
+
+def test_citizen_text_is_shown_as_typed_and_never_runs(app: App) -> None:
+    report(app, "ana", XSS)
+    inbox, page = staff_session(app, ("GET", "/", None), ("GET", "/submissions/P-1", None))
+    for html in (inbox.text, page.text):
+        assert "<img src=x" not in html
+        assert "Lamp &lt;img src=x onerror=alert(1)&gt; flickers" in html
+
+
+def test_a_status_change_with_a_note_reaches_the_citizen_in_their_chat(app: App) -> None:
+    report(app, "ana", LIGHT)
+    changed, page = staff_session(
+        app,
+        ("POST", "/submissions/P-1/status", {"status": "accepted", "note": "A crew goes out on Thursday"}),
+        ("GET", "/submissions/P-1", None),
+    )
+    assert changed.status_code == 303 and changed.headers["location"] == "/submissions/P-1?done=status#history"
+    heard = terminal(app, "ana")
+    assert f"News about P-1 — {LIGHT}: it is now accepted." in heard and "A crew goes out on Thursday" in heard
+    assert "new → accepted console:boss A crew goes out on Thursday" in visible_text(page.text)
+
+
+def test_declining_without_a_reason_is_explained_and_nothing_changes(app: App) -> None:
+    report(app, "ana", LIGHT)
+    (refused,) = staff_session(app, ("POST", "/submissions/P-1/status", {"status": "declined", "note": " "}))
+    assert refused.status_code == 400 and "Declining needs a reason" in visible_text(refused.text)
+    assert status_of(app, "problem", 1) == "new"
+
+
+def test_merging_a_duplicate_moves_its_people_to_the_original(app: App) -> None:
+    report(app, "ana", LIGHT)
+    report(app, "bob", "Broken lamp on Oak Avenue near the school")
+    merged, wrong = staff_session(
+        app,
+        ("POST", "/submissions/P-2/merge", {"original": "p1", "note": "Same lamp as P-1"}),
+        ("POST", "/submissions/P-1/merge", {"original": "I-4"}),
+    )
+    assert merged.status_code == 303 and status_of(app, "problem", 2) == "duplicate"
+    with Session(app.database) as session:
+        assert submissions.summary_of(session, kind="problem", id=1).supporters == 1  # type: ignore[union-attr]
+    assert "it is now duplicate" in terminal(app, "bob")
+    assert wrong.status_code == 400 and "needs --of with another problem" in visible_text(wrong.text)
+
+
+def test_an_internal_note_is_kept_in_the_history_and_nobody_is_told(app: App) -> None:
+    report(app, "ana", LIGHT)
+    before = terminal(app, "ana")
+    noted, page = staff_session(
+        app, ("POST", "/submissions/P-1/note", {"note": "Lamp is on the council's list"}), ("GET", "/submissions/P-1", None)
+    )
+    assert noted.status_code == 303 and "note console:boss Lamp is on the council's list" in visible_text(page.text)
+    after = terminal(app, "ana")
+    assert "council" not in before + after and status_of(app, "problem", 1) == "new"
+
+
+def test_a_question_reaches_the_submitter_and_their_next_text_comes_back(app: App) -> None:
+    report(app, "ana", LIGHT)
+    asked, = staff_session(app, ("POST", "/submissions/P-1/question", {"question": "Which lamp post number is it?"}))
+    assert asked.status_code == 303
+    conversation = terminal(app, "ana", "Number 14, by the bakery", "1")
+    assert f"The city team has a question about P-1 — {LIGHT}:\n“Which lamp post number is it?”" in conversation
+    thanks = conversation.index("Thank you: your answer is attached to P-1")
+    # The bot goes on with what she was doing: the question she was at is asked again, and
+    # her next text is an answer to it, not to the city team.
+    assert conversation[thanks:].startswith("Thank you: your answer is attached to P-1, and the city team will see it.\n\nWhat would you like to do?")
+    assert "at least 10 characters" in conversation[conversation.index("> 1", thanks):]
+    (page,) = staff_session(app, ("GET", "/submissions/P-1", None))
+    text = visible_text(page.text)
+    assert "Answer, " in text and "Number 14, by the bakery" in text
+    assert "Answer from the submitter: Number 14, by the bakery" in text
+
+
+def test_a_broadcast_shows_who_gets_which_language_then_queues_once_confirmed(app: App) -> None:
+    follow(app, "eve")
+    follow(app, "luis")
+    terminal(app, "luis", "/language", "2")  # Español
+    texts = {"text_en": "Line 7 starts on Monday", "text_es": "La línea 7 empieza el lunes", "topic": "lighting", "role": "diffuser"}
+    preview, sent = staff_session(app, ("POST", "/broadcasts/preview", texts), ("POST", "/broadcasts/send", texts))
+    shown = visible_text(preview.text)
+    assert "2 recipients." in shown and "en 1 the en text" in shown and "es 1 their translation" in shown
+    assert "Send to 2 recipients" in shown
+    assert sent.status_code == 303 and sent.headers["location"] == "/broadcasts/1"
+    with Session(app.database) as session:
+        (report_,) = broadcasts.reports(session)
+    assert (report_.recipients, report_.pending, report_.sent) == (2, 2, 0)
+    (progress,) = staff_session(app, ("GET", "/api/broadcasts/1", None))
+    assert progress.json()["recipients"] == 2 and progress.json()["done"] is False
+    assert "La línea 7 empieza el lunes" in terminal(app, "luis")
+
+
+def test_a_broadcast_without_a_text_in_the_default_language_is_refused(app: App) -> None:
+    (refused,) = staff_session(app, ("POST", "/broadcasts/preview", {"text_es": "Solo en español"}))
+    assert refused.status_code == 400 and "a text in the default language (en) is needed" in visible_text(refused.text)
+
+
+def test_staff_and_community_groups_are_added_and_removed_as_with_the_command_line(app: App) -> None:
+    added, bad, group, page = staff_session(
+        app,
+        ("POST", "/people/staff", {"identity": "telegram:12345"}),
+        ("POST", "/people/staff", {"identity": "12345"}),
+        ("POST", "/people/groups", {"identity": "slack:C0123", "topic": ["roads", "parks"]}),
+        ("GET", "/people", None),
+    )
+    assert added.status_code == 303 and bad.status_code == 400 and "is not CHANNEL:ID" in visible_text(bad.text)
+    with Session(app.database) as session:
+        assert staff.staff_list(session) == ["telegram:12345"]
+        (saved,) = community_groups.groups(session)
+    assert (saved.chat_id, saved.topics) == ("C0123", ["roads", "parks"])
+    assert "slack:C0123 — roads, parks" in visible_text(page.text)
+
+
+def test_insights_have_tables_and_csv_downloads(app: App) -> None:
+    report(app, "ana", LIGHT)
+    report(app, "bob", "=HYPERLINK(\"http://x\") is written on the bus stop")
+    page, funnel, top = staff_session(
+        app, ("GET", "/insights", None), ("GET", "/insights/funnel.csv", None), ("GET", "/insights/top.csv", None)
+    )
+    text = visible_text(page.text)
+    for title in ("Submissions per week by category", "Status funnel", "Median days to first response and to done",
+                  "Supporters per category", "Diffusers' reach per broadcast", "Languages used"):  # fmt: skip
+        assert title in text
+    assert page.text.count("<svg") >= 3 and page.text.count("<table") == page.text.count("<svg")  # each chart has its table
+    rows = list(csv.reader(io.StringIO(funnel.text)))
+    assert rows[0] == ["Status", "Submissions"] and ["new", "2"] in rows
+    assert funnel.headers["content-disposition"] == 'attachment; filename="cocreate-funnel.csv"'
+    assert top.status_code == 200
