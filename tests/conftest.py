@@ -5,8 +5,9 @@ a fresh PostgreSQL database created for it and dropped after."""
 from __future__ import annotations
 
 import os
+from collections import Counter
 from datetime import datetime, timezone
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 from sqlalchemy import Engine
@@ -75,3 +76,18 @@ def app(settings: Settings, clock: Clock) -> Iterator[App]:
     built = build_app(settings, clock=clock)
     yield built
     built.close()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Each skip reason once, with how many tests it skipped (instead of a line per test)."""
+    reasons = Counter(_skip_reason(report) for report in terminalreporter.stats.get("skipped", []))
+    if reasons:
+        terminalreporter.write_sep("=", "skipped")
+        for reason, count in reasons.most_common():
+            terminalreporter.write_line(f"{count} skipped: {reason}")
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    return reason.removeprefix("Skipped: ")
