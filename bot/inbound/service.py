@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Mapping, Sequence, assert_never
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -61,13 +61,23 @@ MAX_STEPS_PER_EVENT = 4
 
 
 @dataclass(frozen=True)
+class CarriedOut:
+    """An effect the engine asked for, carried out, and its receipt when it has one."""
+
+    effect: Effect
+    receipt: Receipt | None = None
+
+
+@dataclass(frozen=True)
 class Handled:
     """What handling one inbound event did: `duplicate` when its event id was seen before,
-    and the replies it queued (already in the outbox; returned for callers that want to
-    look, such as the benchmark)."""
+    the replies it queued (already in the outbox) and the effects it carried out, in order
+    (both returned for callers that want to look, such as the benchmark and the golden
+    transcripts)."""
 
     duplicate: bool
     replies: tuple[Outbound, ...] = ()
+    effects: tuple[CarriedOut, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -160,7 +170,8 @@ class ConversationService:
                 return Handled(duplicate=True)
             state = State.from_json(conversation.state)
             event: Inbound | Receipts = inbound
-            replies = []
+            replies: list[Outbound] = []
+            done: list[CarriedOut] = []
             context = self._context(session, citizen, inbound, now, candidates)
             work = _Work(session, citizen, inbound.address, now, context.person.language)
             for _ in range(MAX_STEPS_PER_EVENT):
@@ -169,7 +180,9 @@ class ConversationService:
                     log.error("event %s: flow error at step %s: %s", inbound.event_id, error.step, error.detail)
                 state = result.state
                 replies.extend(result.replies)
-                receipts = self._apply(work, result.effects)
+                carried_out = [CarriedOut(effect, self._carry_out(work, effect)) for effect in result.effects]
+                done.extend(carried_out)
+                receipts = tuple(c.receipt for c in carried_out if c.receipt is not None)
                 if not receipts:
                     break
                 event = Receipts(receipts)
@@ -181,7 +194,7 @@ class ConversationService:
                 )  # fmt: skip
             citizens.save_state(session, conversation=conversation, state=state.to_json(), now=now)
             outbox.enqueue(session, address=inbound.address, replies=replies, citizen_id=citizen.id, now=now)
-        return Handled(duplicate=False, replies=tuple(replies))
+        return Handled(duplicate=False, replies=tuple(replies), effects=tuple(done))
 
     def say(self, address: Address, outbound: Outbound, *, event_id: str) -> bool:
         """Queue a message the bot sends on its own in answer to a channel event (once per
@@ -237,15 +250,7 @@ class ConversationService:
         language = (locale_hint or "").replace("_", "-").split("-")[0].lower()
         return language if language in self.settings.languages else None
 
-    def _apply(self, work: _Work, effects: Sequence[Effect]) -> tuple[Receipt, ...]:
-        receipts: list[Receipt] = []
-        for effect in effects:
-            receipt = self._apply_one(work, effect)
-            if receipt is not None:
-                receipts.append(receipt)
-        return tuple(receipts)
-
-    def _apply_one(self, work: _Work, effect: Effect) -> Receipt | None:
+    def _carry_out(self, work: _Work, effect: Effect) -> Receipt | None:
         session, citizen, now = work.session, work.citizen, work.now
         assert citizen.id is not None
         if isinstance(effect, GiveConsent):
@@ -290,6 +295,8 @@ class ConversationService:
             self._send_sign_in_link(work)
         elif isinstance(effect, AddSupport):
             return _add_support(work, effect)
+        else:
+            assert_never(effect)  # an effect nobody carries out would be lost: fail loudly (and in mypy)
         return None
 
     def _change_status(self, work: _Work, effect: ChangeStatus) -> Receipt:
