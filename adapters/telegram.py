@@ -23,10 +23,10 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, Re
 
 from adapters import base
 from adapters import text as incoming
-from conversations.messages import Address, Choice, Inbound, Location, Outbound, Photo
+from conversations.messages import MAX_MESSAGE_TEXT, Address, Choice, Inbound, Location, Outbound, Photo, split_text
 
 CHANNEL = "telegram"
-MAX_TEXT = 4096  # characters of a message after entity parsing
+MAX_TEXT = MAX_MESSAGE_TEXT  # characters of a message after entity parsing
 MAX_CALLBACK_DATA = 64  # bytes
 # Callback data is "c:" + the button's value (conversations/buttons.py makes and reads it).
 CALLBACK_PREFIX = "c:"
@@ -191,23 +191,10 @@ def to_channel(outbound: Outbound) -> list[Chunk]:
 
 
 def split_escaped(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Escape for HTML, then split at line ends (or anywhere, for an overlong line) so that
-    each part stays within the limit once Telegram has parsed the entities back."""
-    parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        candidate = line if not current else f"{current}\n{line}"
-        if len(candidate) <= limit:
-            current = candidate
-            continue
-        if current:
-            parts.append(current)
-        while len(line) > limit:
-            parts.append(line[:limit])
-            line = line[limit:]
-        current = line
-    parts.append(current)
-    return [html.escape(part, quote=False) for part in parts if part] or [""]
+    """Split at line ends (or anywhere, for an overlong line) so that each part stays within
+    the limit once Telegram has parsed the entities back, then escape for HTML. The outbox
+    already queues a long message as parts; this only guards the limit."""
+    return [html.escape(part, quote=False) for part in split_text(text, limit)]
 
 
 def pressed_text(message_text: str | None, label: str | None) -> str | None:

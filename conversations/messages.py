@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, Mapping
 
 
@@ -80,3 +80,38 @@ class Outbound:
     text: str
     choices: tuple[Choice, ...] = field(default=())
     kind: str = "reply"
+
+
+# The longest text one message may carry on any of our channels: Telegram's 4,096 characters
+# (counted after it parses the HTML entities back, so the plain text is what counts).
+MAX_MESSAGE_TEXT = 4096
+
+
+def split_text(text: str, limit: int = MAX_MESSAGE_TEXT) -> list[str]:
+    """The text in parts of at most `limit` characters, split at line ends (or anywhere,
+    for an overlong line)."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        candidate = line if not current else f"{current}\n{line}"
+        if len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            parts.append(current)
+        while len(line) > limit:
+            parts.append(line[:limit])
+            line = line[limit:]
+        current = line
+    parts.append(current)
+    return [part for part in parts if part] or [""]
+
+
+def in_parts(outbound: Outbound, limit: int = MAX_MESSAGE_TEXT) -> tuple[Outbound, ...]:
+    """A message too long for one, as consecutive messages; the choices go with the last.
+    Each part is queued as its own outbox row, so a part that went out is never sent again
+    when a later one has to be retried (say, after a 429)."""
+    if len(outbound.text) <= limit:
+        return (outbound,)
+    *first, last = split_text(outbound.text, limit)
+    return (*(replace(outbound, text=part, choices=()) for part in first), replace(outbound, text=last))

@@ -47,6 +47,10 @@ def text_between(minimum: int, maximum: int) -> Callable[[str], str | Text]:
 
 description = text_between(10, MAX_DESCRIPTION)
 short_text = text_between(2, 300)
+# A broadcast carries its text twice (the news, then the ready-to-forward copy): at most this
+# much keeps the whole message within one Telegram message (4,096 characters).
+MAX_BROADCAST_TEXT = 1_900
+broadcast_text = text_between(10, MAX_BROADCAST_TEXT)
 
 
 # Words that make a count approximate ("about 40"), in the languages of the catalogs. They

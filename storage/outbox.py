@@ -10,11 +10,12 @@ from datetime import datetime, timedelta
 
 from typing import Sequence
 
-from sqlalchemy import ColumnElement, Select, func, insert, or_, update
+from sqlalchemy import ColumnElement, Select, exists, func, insert, or_, update
+from sqlalchemy.orm import aliased
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
-from conversations.messages import Address, Outbound
+from conversations.messages import Address, Outbound, in_parts
 from storage.models import Citizen, OutboxMessage
 
 PRIORITIES = {"reply": 0, "notification": 1, "broadcast": 2}
@@ -31,8 +32,9 @@ def enqueue(
     now: datetime,
     not_before: datetime | None = None,
 ) -> None:
-    """Queue replies for one address, in order. A Core INSERT: this runs for every message.
-    `not_before` holds a message the bot starts itself until quiet hours end."""
+    """Queue replies for one address, in order; one too long for a single message is queued
+    as its parts, a row each. A Core INSERT: this runs for every message. `not_before` holds
+    a message the bot starts itself until quiet hours end."""
     if not replies:
         return
     rows = [
@@ -51,7 +53,8 @@ def enqueue(
             "next_attempt_at": max(now, not_before) if not_before else now,
             "created_at": now,
         }
-        for outbound in replies
+        for reply in replies
+        for outbound in in_parts(reply)
     ]
     session.connection().execute(_ENQUEUE, rows)
 
@@ -88,7 +91,7 @@ def claim(
     due = or_(
         (col(OutboxMessage.status) == "pending") & (col(OutboxMessage.next_attempt_at) <= now),
         (col(OutboxMessage.status) == "sending") & (col(OutboxMessage.claimed_at) <= now - CLAIM_LEASE),
-    )
+    ) & ~_waits_behind_an_earlier_one(now)
     statement = select(OutboxMessage).where(OutboxMessage.channel == channel, due)
     if chat_id is not None:
         statement = statement.where(OutboxMessage.chat_id == chat_id)
@@ -104,6 +107,23 @@ def claim(
         row.attempts += 1
         session.add(row)
     return rows
+
+
+def _waits_behind_an_earlier_one(now: datetime) -> ColumnElement[bool]:
+    """A chat's messages of one priority go in order: one waits while an earlier one is
+    still to be retried (a 429, a network error) or on the wire, so the parts of a long
+    message never arrive out of order."""
+    earlier = aliased(OutboxMessage)
+    return exists().where(
+        earlier.channel == OutboxMessage.channel,
+        earlier.chat_id == OutboxMessage.chat_id,
+        earlier.priority == OutboxMessage.priority,
+        col(earlier.id) < OutboxMessage.id,
+        or_(
+            (col(earlier.status) == "pending") & (col(earlier.next_attempt_at) > now),
+            (col(earlier.status) == "sending") & (col(earlier.claimed_at) > now - CLAIM_LEASE),
+        ),
+    )
 
 
 def _first_of_each_chat(channel: str, due: ColumnElement[bool], per_chat: int) -> Select[tuple[int]]:

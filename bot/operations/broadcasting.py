@@ -15,6 +15,7 @@ from conversations.effects import Outcome, Receipt
 from conversations.flows.broadcast_dialog import IMPLAUSIBLE, MAX_REACH
 from conversations.i18n import Catalogs, T
 from conversations.messages import Choice, Outbound
+from conversations.validation import MAX_BROADCAST_TEXT
 from storage import broadcasts
 from storage.broadcasts import Audience
 from storage.models import Broadcast
@@ -113,6 +114,11 @@ def checked_texts(texts: Mapping[str, str], *, settings: FlowSettings) -> tuple[
             raise BroadcastTextError(f"{language} is not in LANGUAGES ({', '.join(settings.languages)})")
         if not text.strip():
             raise BroadcastTextError(f"the {language} text is empty")
+        if len(text.strip()) > MAX_BROADCAST_TEXT:
+            raise BroadcastTextError(
+                f"the {language} text has {len(text.strip()):,} characters; at most {MAX_BROADCAST_TEXT:,}, so the"
+                " message with its ready-to-forward copy fits one chat message"
+            )
     default = texts.get(settings.default_language, "").strip()
     if not default:
         raise BroadcastTextError(f"a text in the default language ({settings.default_language}) is needed")

@@ -111,6 +111,11 @@ class DeliveryWorker:
             await self._in_database(self._record, message, result)
             if isinstance(result, Blocked):
                 return position + 1  # the rest were blocked along with the person: never send them
+            if isinstance(result, (RetryAfter, TemporaryError)):
+                # The rest of this chat waits behind the one to retry, so they arrive in order
+                # (the parts of a long message too): back to pending, sent after it.
+                await self._in_database(self._release, messages[position + 1 :])
+                return position + 1
         return len(messages)
 
     async def run(self) -> None:

@@ -84,7 +84,7 @@ def steps() -> dict[str, Step]:
         ),
         **staff_flow(
             "staff",
-            Ask("text", says(T("staff.ask_text")), field="text", next="staff.audience", validate=validation.description),
+            Ask("text", says(T("staff.ask_text")), field="text", next="staff.audience", validate=validation.broadcast_text),
             Choose("audience", says(T("staff.ask_audience")), _audience_options, field="audience", next="staff.confirm"),
             Choose(
                 "confirm",

@@ -61,7 +61,7 @@ class FakeTelegram(Recording):
     delivered: list[dict[str, Any]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
     confirmed_offset: int = 0
-    scripted: dict[str, list[dict[str, Any] | Page]] = field(default_factory=dict)
+    scripted: dict[str, list[dict[str, Any] | Page | None]] = field(default_factory=dict)  # None: answer as usual
     failing_chats: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Telegram's published limits, enforced with 429s when set (messages per second).
     overall_limit: int | None = None
@@ -122,11 +122,11 @@ class FakeTelegram(Recording):
         with self._changed:
             self.failing_chats[str(chat_id)] = error
 
-    def fail_next(self, method: str, error: dict[str, Any] | Page, *, times: int = 1) -> None:
+    def fail_next(self, method: str, error: dict[str, Any] | Page, *, times: int = 1, after: int = 0) -> None:
         """The next `times` calls of `method` get this error answer (a fixture's shape, or
-        a Page that is not JSON at all)."""
+        a Page that is not JSON at all), once `after` more calls have been answered as usual."""
         with self._changed:
-            self.scripted.setdefault(method, []).extend([error] * times)
+            self.scripted.setdefault(method, []).extend([None] * after + [error] * times)
 
     def scripted_left(self, method: str) -> int:
         """How many scripted answers for `method` are still to be given."""
