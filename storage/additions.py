@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from storage.models import StatusChange
-from storage.submissions import TABLES
+
+from storage.submissions import TABLES, keep_note
 
 NOTE_LIMIT = 2000  # StatusChange.note
 
@@ -45,11 +45,5 @@ def record_additions(
     submission = session.get(TABLES[kind], id_)
     if submission is None:
         return False
-    status = submission.status
-    session.add(
-        StatusChange(
-            kind=kind, target_id=id_, from_status=status, to_status=status, note=note,
-            changed_by=f"citizen:{citizen_id}", created_at=now,
-        )
-    )  # fmt: skip
+    keep_note(session, kind=kind, id_=id_, status=submission.status, note=note, by=f"citizen:{citizen_id}", now=now)
     return True

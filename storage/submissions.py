@@ -292,14 +292,16 @@ def record_check(session: Session, *, kind: str, id_: int, citizen_id: int, note
     submission = session.get(TABLES[kind], id_)
     if submission is None or submission.citizen_id != citizen_id:
         return False
-    status = submission.status
-    session.add(
-        StatusChange(
-            kind=kind, target_id=id_, from_status=status, to_status=status, note=note,
-            changed_by=f"citizen:{citizen_id}", created_at=now,
-        )
-    )  # fmt: skip
+    keep_note(session, kind=kind, id_=id_, status=submission.status, note=note, by=f"citizen:{citizen_id}", now=now)
     return True
+
+
+def keep_note(session: Session, *, kind: str, id_: int, status: str, note: str, by: str, now: datetime) -> None:
+    """A history entry that leaves the status as it is: a reporter's answer to a follow-up,
+    what a supporter added."""
+    session.add(
+        StatusChange(kind=kind, target_id=id_, from_status=status, to_status=status, note=note, changed_by=by, created_at=now)
+    )
 
 
 def history(session: Session, *, kind: str, target_id: int) -> list[StatusChange]:
