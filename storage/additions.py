@@ -7,7 +7,6 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-
 from storage.submissions import TABLES, keep_note
 
 NOTE_LIMIT = 2000  # StatusChange.note
