@@ -17,10 +17,13 @@ from storage.db import head_revision
 COCREATE = [sys.executable, "-m", "bot.cli"]
 ROOT = Path(__file__).resolve().parents[2]
 CHANNEL_VARIABLES = ("TELEGRAM_BOT_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN")
+# `make test` exports these; a person who runs `cocreate` has none (the goodbye names the command run).
+MAKE_VARIABLES = ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")
+LEFT_OUT = (*CHANNEL_VARIABLES, *MAKE_VARIABLES)
 
 
 def cocreate(tmp_path: Path, *args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k not in CHANNEL_VARIABLES}
+    environment = {k: v for k, v in os.environ.items() if k not in LEFT_OUT}
     environment.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "PYTHONPATH": str(ROOT), **env})
     # Run in tmp_path so no developer's .env is read.
     return subprocess.run(
@@ -68,7 +71,7 @@ def test_leaving_mid_dialog_and_coming_back_resumes_at_the_same_step(tmp_path: P
 
 
 def test_ctrl_c_leaves_cleanly_and_keeps_the_progress(tmp_path: Path) -> None:
-    environment = {k: v for k, v in os.environ.items() if k not in CHANNEL_VARIABLES}
+    environment = {k: v for k, v in os.environ.items() if k not in LEFT_OUT}
     environment.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "PYTHONPATH": str(ROOT)})
     process = subprocess.Popen(
         [*COCREATE, "chat", "--as", "ana"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
