@@ -15,7 +15,7 @@ from typing import Callable, Mapping, Sequence, assert_never
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from conversations.context import Candidate, Context, Details, FlowSettings, Following, OpenQuestion, Page, Person, Summary
+from conversations.context import Context, FlowSettings, Person
 from conversations.effects import (
     AddSupport,
     AnswerQuestion,
@@ -48,10 +48,11 @@ from conversations.state import State
 from bot.operations import broadcasting
 from bot.operations import follow_up_messages
 from bot.operations import status_changes
+from bot.inbound.lookup import SessionLookup
 from bot.operations import questions_to_submitters, sign_in
 from bot.outbound.notices import Notices
 from storage import additions, broadcasts, citizens, outbox, staff, submissions
-from storage import followups, staff_questions
+from storage import followups
 from storage.broadcasts import Audience
 from storage.models import Citizen, DesignOfferCreate, IdeaCreate, ProblemCreate
 
@@ -78,57 +79,6 @@ class Handled:
     duplicate: bool
     replies: tuple[Outbound, ...] = ()
     effects: tuple[CarriedOut, ...] = ()
-
-
-@dataclass(frozen=True)
-class SessionLookup:
-    """The engine's read-only view of the world, over the event's own transaction."""
-
-    session: Session
-    citizen_id: int
-    settings: FlowSettings
-    address: Address
-    staff: tuple[str, ...]
-
-    def open_problems(self, *, offset: int, limit: int) -> Page:
-        return submissions.open_problems(self.session, offset=offset, limit=limit)
-
-    def problem_candidates(self, *, category: str) -> Sequence[Candidate]:
-        return submissions.problem_candidates(self.session, category=category)
-
-    def open_ideas(self, *, offset: int, limit: int) -> Page:
-        return submissions.open_ideas(self.session, offset=offset, limit=limit)
-
-    def my_submissions(self) -> Sequence[Summary]:
-        return submissions.submissions_of(self.session, citizen_id=self.citizen_id)
-
-    def submission(self, *, kind: str, id: int) -> Summary | None:
-        return submissions.summary_of(self.session, kind=kind, id=id)
-
-    def inbox(self, *, offset: int, limit: int) -> Page:
-        return submissions.inbox(self.session, offset=offset, limit=limit)
-
-    def details(self, *, kind: str, id: int) -> Details | None:
-        return submissions.details(self.session, kind=kind, id_=id)
-
-    def is_staff(self) -> bool:
-        return staff.is_staff(self.session, address=self.address, configured=self.staff)
-
-    def audience_size(self, *, topic: str | None) -> int:
-        return broadcasting.audience_total(self.session, audience=Audience(topic=topic), settings=self.settings)
-
-    def following(self) -> Following:
-        return broadcasts.following(self.session, citizen_id=self.citizen_id)
-
-    def was_sent(self, *, broadcast_id: int) -> bool:
-        return broadcasts.was_sent(self.session, broadcast_id=broadcast_id, citizen_id=self.citizen_id)
-
-    def reach_reported(self, *, broadcast_id: int) -> int | None:
-        return broadcasts.reach_reported(self.session, broadcast_id=broadcast_id, citizen_id=self.citizen_id)
-
-    def open_question(self) -> OpenQuestion | None:
-        found = staff_questions.open_question(self.session, citizen_id=self.citizen_id)
-        return OpenQuestion(found.id, make_ref(found.kind, found.target_id)) if found else None
 
 
 @dataclass
