@@ -1,13 +1,21 @@
-"""Shared fixtures. Every test gets its own database: a SQLite file in its tmp_path, and,
-for tests that ask for `any_database_url` while TEST_DATABASE_URL points at PostgreSQL,
-a fresh PostgreSQL database created for it and dropped after."""
+"""Shared fixtures.
+
+Every test gets its own database: a SQLite file in its tmp_path. A test (or module) marked
+`postgres` runs a second time on a fresh PostgreSQL database created for it and dropped
+after, when TEST_DATABASE_URL is set (skipped otherwise).
+
+`app` is the bot built on that database, closed after the test. A module says what else its
+tests need by overriding `settings_overrides` (say, the fake Telegram's URL) and, when it
+serves a channel in real time, `app_clock`; a test that needs other settings, or two apps
+in turn, calls `app_factory(**overrides)`.
+"""
 
 from __future__ import annotations
 
 import os
 from collections import Counter
 from datetime import datetime, timezone
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, Protocol
 
 import pytest
 from sqlalchemy import Engine
@@ -32,6 +40,16 @@ class Clock:
         return self.now
 
 
+class AppFactory(Protocol):
+    def __call__(self, *, clock: Callable[[], datetime] | None = None, **settings: Any) -> App: ...
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked `postgres` that use the database run on SQLite and on PostgreSQL."""
+    if "database_url" in metafunc.fixturenames and metafunc.definition.get_closest_marker("postgres"):
+        metafunc.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
@@ -53,29 +71,53 @@ def postgresql_url() -> Iterator[str]:
         pytest.skip(f"PostgreSQL at TEST_DATABASE_URL is not reachable: {error.orig}")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_database_url(request) -> str:
-    """Runs the test once on SQLite and once on PostgreSQL (skipped without TEST_DATABASE_URL)."""
-    return request.getfixturevalue(f"{request.param}_url")
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest) -> str:
+    """This test's database: SQLite, or PostgreSQL in the second run of a `postgres` test."""
+    return request.getfixturevalue(f"{getattr(request, 'param', 'sqlite')}_url")
 
 
 @pytest.fixture
-def database(any_database_url: str) -> Iterator[Engine]:
-    engine = create_db_engine(any_database_url)
+def database(database_url: str) -> Iterator[Engine]:
+    engine = create_db_engine(database_url)
     yield engine
     engine.dispose()
 
 
 @pytest.fixture
-def settings(any_database_url: str) -> Settings:
-    return Settings(_env_file=None, database_url=any_database_url)
+def settings_overrides() -> dict[str, Any]:
+    """Settings this module's apps get besides their database (a module overrides this)."""
+    return {}
 
 
 @pytest.fixture
-def app(settings: Settings, clock: Clock) -> Iterator[App]:
-    built = build_app(settings, clock=clock)
-    yield built
-    built.close()
+def app_clock(clock: Clock) -> Callable[[], datetime]:
+    """The app's clock: `clock`, moved by hand. Modules that serve a channel, with its
+    retries and timers, override it with the real time (bot.app.utc_now)."""
+    return clock
+
+
+@pytest.fixture
+def app_factory(
+    database_url: str, settings_overrides: dict[str, Any], app_clock: Callable[[], datetime]
+) -> Iterator[AppFactory]:
+    """Builds an app on this test's database with the module's settings and these; each
+    one built is closed after the test (closing one earlier, as a restart does, is fine)."""
+    built: list[App] = []
+
+    def build(*, clock: Callable[[], datetime] | None = None, **settings: Any) -> App:
+        configured = Settings(_env_file=None, database_url=database_url, **{**settings_overrides, **settings})
+        built.append(build_app(configured, clock=clock or app_clock))
+        return built[-1]
+
+    yield build
+    for app in built:
+        app.close()
+
+
+@pytest.fixture
+def app(app_factory: AppFactory) -> App:
+    return app_factory()
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

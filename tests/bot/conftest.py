@@ -1,12 +1,23 @@
-"""Fixtures the channel tests share."""
+"""Fixtures the channel and command-line tests share."""
 
 from __future__ import annotations
 
-from typing import Iterator
+from pathlib import Path
+from typing import Iterator, Protocol
 
 import pytest
+from typer.testing import CliRunner, Result
 
+from bot.cli.main import app as cli
+from bot.config import Settings
 from tests.fakes.telegram_api import FakeTelegram
+
+# Every variable Settings reads, unset: a command sees only what its test gives it.
+UNSET = {name.upper(): None for name in Settings.model_fields}
+
+
+class Cocreate(Protocol):
+    def __call__(self, *args: str, stdin: str = "", **env: str) -> Result: ...
 
 
 @pytest.fixture
@@ -15,3 +26,18 @@ def fake() -> Iterator[FakeTelegram]:
     server = FakeTelegram().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def cocreate(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cocreate:
+    """Runs a `cocreate` command in this process on the test's SQLite database (the one `app`
+    uses), with these environment variables and `stdin` as its input. The tests that are
+    about the process itself (signals, kill -9, serving) start a real one instead."""
+    monkeypatch.chdir(tmp_path)  # no developer's .env is read
+
+    def run(*args: str, stdin: str = "", **env: str) -> Result:
+        environment = {**UNSET, "DATABASE_URL": sqlite_url, **env}
+        # Not caught: a traceback fails the test rather than hiding in the output.
+        return CliRunner().invoke(cli, list(args), input=stdin, env=environment, catch_exceptions=False)
+
+    return run

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 
+import pytest
 from sqlmodel import Session, func, select
 
 from bot.app import build_app
@@ -15,6 +16,7 @@ from storage.models import Conversation, OutboxMessage, ProcessedEvent
 
 EVENTS_PER_PROCESS = 40
 PERSON = Address("telegram", "777", "777")
+pytestmark = pytest.mark.postgres
 
 
 def _handle_many(database_url: str, worker: int, barrier) -> None:
@@ -26,12 +28,12 @@ def _handle_many(database_url: str, worker: int, barrier) -> None:
     app.close()
 
 
-def test_two_processes_handling_one_person_never_interleave(any_database_url: str) -> None:
-    engine = create_db_engine(any_database_url)
+def test_two_processes_handling_one_person_never_interleave(database_url: str) -> None:
+    engine = create_db_engine(database_url)
     ensure_schema(engine)  # before the race, so neither process creates the schema
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(2)
-    workers = [context.Process(target=_handle_many, args=(any_database_url, w, barrier)) for w in (1, 2)]
+    workers = [context.Process(target=_handle_many, args=(database_url, w, barrier)) for w in (1, 2)]
     for process in workers:
         process.start()
     for process in workers:

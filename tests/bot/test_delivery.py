@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import pytest
 from sqlmodel import Session, select
 
 from adapters.base import Blocked, Failed, Queued, RetryAfter, SendResult, Sent, TemporaryError
@@ -17,6 +18,7 @@ from storage.models import Citizen, OutboxMessage
 from storage.citizens import citizen_for
 from tests.conftest import Clock
 
+pytestmark = pytest.mark.postgres
 ADDRESS = Address("telegram", "900", "900")
 
 

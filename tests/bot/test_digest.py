@@ -11,8 +11,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.scheduling import jobs
-from bot.app import App, build_app
-from bot.config import Settings
+from bot.app import App
 from bot.operations.digest import due_this_week, send_digests
 from conversations.messages import Address
 from storage import citizens, submissions
@@ -21,18 +20,12 @@ from tests.conftest import Clock
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
 DAYS_AGO = {"this week": timedelta(days=2), "last week": timedelta(days=9)}
+pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
 def clock() -> Clock:
     return Clock(NOW)
-
-
-@pytest.fixture
-def app(any_database_url: str, clock: Clock):
-    built = build_app(Settings(_env_file=None, database_url=any_database_url), clock=clock)
-    yield built
-    built.close()
 
 
 def person(session: Session, user: str, topics: tuple[str, ...] = ()) -> int:

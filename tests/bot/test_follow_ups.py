@@ -9,24 +9,25 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 from sqlmodel import Session, select
 
-from bot.app import App, build_app
+from bot.app import App
 from bot.operations.follow_up_messages import send_due_follow_ups
 from bot.scheduling import jobs
 from conversations.messages import Address, Inbound
 from storage import submissions
 from storage.models import FollowUp, OutboxMessage
 from tests.bot.test_status_changes import ANA, BOB, change, report, say
-from tests.bot.test_telegram_channel import press, reply_to, serving, telegram_settings
-from tests.conftest import Clock
+from tests.bot.test_telegram_channel import press, reply_to, serving, telegram_overrides
+from tests.conftest import AppFactory, Clock
 from tests.fakes.telegram_api import FakeTelegram
 
 DESCRIPTION = "Broken swing in Elm Park playground"
 CHECK_OFTEN = timedelta(milliseconds=50)  # the claim job's interval while a test serves
+pytestmark = pytest.mark.postgres
 
 
 def follow_ups_of(fake: FakeTelegram, chat: int) -> list[dict]:
@@ -48,24 +49,14 @@ def claim(app: App) -> int:
 
 
 @pytest.fixture
-def app_with(any_database_url: str, fake: FakeTelegram, clock: Clock) -> Iterator[Callable[..., App]]:
-    """Builds the app with these settings and the test's clock (on SQLite and PostgreSQL),
-    closed after the test."""
-    built: list[App] = []
-
-    def build(**settings: Any) -> App:
-        built.append(build_app(telegram_settings(any_database_url, fake, **settings), clock=clock))
-        return built[-1]
-
-    yield build
-    for app in built:
-        app.close()
+def settings_overrides(fake: FakeTelegram) -> dict[str, Any]:
+    return telegram_overrides(fake)  # the app's clock is the test's `clock`, moved by hand
 
 
 def test_follow_ups_fire_when_due_say_no_news_and_record_the_answer(
-    app_with: Callable[..., App], fake: FakeTelegram, clock: Clock
+    app_factory: AppFactory, fake: FakeTelegram, clock: Clock
 ) -> None:
-    app = app_with(followup_after="3d,14d", followup_check_every=CHECK_OFTEN)
+    app = app_factory(followup_after="3d,14d", followup_check_every=CHECK_OFTEN)
 
     async def scenario() -> str:
         async with serving(app, scheduler=True):
@@ -97,8 +88,8 @@ def test_follow_ups_fire_when_due_say_no_news_and_record_the_answer(
     assert [(e.note, e.by) for e in details.history][-1] == ("Reporter says it is solved", f"telegram:{ANA}")
 
 
-def test_a_follow_up_goes_out_when_due_not_before_and_once(app_with: Callable[..., App], clock: Clock) -> None:
-    app = app_with(followup_after="3d,14d")
+def test_a_follow_up_goes_out_when_due_not_before_and_once(app_factory: AppFactory, clock: Clock) -> None:
+    app = app_factory(followup_after="3d,14d")
     report(app, ANA, DESCRIPTION)
     start = clock.now
     clock.now = start + timedelta(days=3) - timedelta(seconds=1)
@@ -114,9 +105,9 @@ def test_a_follow_up_goes_out_when_due_not_before_and_once(app_with: Callable[..
 
 
 def test_a_follow_up_due_while_the_bot_was_down_fires_once_right_after_it_comes_back(
-    app_with: Callable[..., App], fake: FakeTelegram, clock: Clock
+    app_factory: AppFactory, fake: FakeTelegram, clock: Clock
 ) -> None:
-    first = app_with(followup_after="3d", followup_check_every=CHECK_OFTEN)
+    first = app_factory(followup_after="3d", followup_check_every=CHECK_OFTEN)
 
     async def before_restart() -> None:
         async with serving(first, scheduler=True):
@@ -128,7 +119,7 @@ def test_a_follow_up_due_while_the_bot_was_down_fires_once_right_after_it_comes_
     first.close()  # the restart: the second app starts on the same database, days later
     clock.now += timedelta(days=4)
     # Checking only hourly, the second app sends it in the run it makes as it starts.
-    second = app_with(followup_after="3d", followup_check_every=timedelta(hours=1))
+    second = app_factory(followup_after="3d", followup_check_every=timedelta(hours=1))
 
     async def after_restart() -> None:
         async with serving(second, scheduler=True) as channel:
@@ -141,8 +132,8 @@ def test_a_follow_up_due_while_the_bot_was_down_fires_once_right_after_it_comes_
     assert [row.status for row in rows(second)] == ["sent"]
 
 
-def test_two_claimers_at_once_never_send_a_follow_up_twice(app_with: Callable[..., App], clock: Clock) -> None:
-    app = app_with(followup_after="3d")
+def test_two_claimers_at_once_never_send_a_follow_up_twice(app_factory: AppFactory, clock: Clock) -> None:
+    app = app_factory(followup_after="3d")
     if app.database.dialect.name != "postgresql":
         pytest.skip("SQLite has one scheduler process; SKIP LOCKED claims are PostgreSQL's")
     report(app, ANA, DESCRIPTION)
@@ -160,9 +151,9 @@ def test_two_claimers_at_once_never_send_a_follow_up_twice(app_with: Callable[..
 
 
 def test_a_follow_up_that_fails_stays_pending_and_holds_up_no_other(
-    app_with: Callable[..., App], clock: Clock, caplog: pytest.LogCaptureFixture
+    app_factory: AppFactory, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    app = app_with(followup_after="3d")
+    app = app_factory(followup_after="3d")
     with Session(app.database) as session, session.begin():  # a row no code can send (a bug's stand-in)
         session.add(FollowUp(kind="petition", target_id=1, number=1, due_at=clock.now, status="pending"))
     report(app, ANA, DESCRIPTION)
@@ -174,8 +165,8 @@ def test_a_follow_up_that_fails_stays_pending_and_holds_up_no_other(
     assert len(follow_up_notifications(app, ANA)) == 1
 
 
-def test_news_since_the_last_follow_up_is_reported_with_the_ideas(app_with: Callable[..., App], clock: Clock) -> None:
-    app = app_with(followup_after="3d,14d")
+def test_news_since_the_last_follow_up_is_reported_with_the_ideas(app_factory: AppFactory, clock: Clock) -> None:
+    app = app_factory(followup_after="3d,14d")
     report(app, ANA, DESCRIPTION)
     idea = "Replace the swing seat and check the chains every month"
     say(app, BOB, "/start", "I agree", "2", "1", "1", idea, "Children in Elm Park", "1")
@@ -190,8 +181,8 @@ def test_news_since_the_last_follow_up_is_reported_with_the_ideas(app_with: Call
     assert "Next check on" in texts[-1]
 
 
-def test_closing_a_submission_cancels_its_remaining_follow_ups(app_with: Callable[..., App], clock: Clock) -> None:
-    app = app_with(followup_after="3d,14d")
+def test_closing_a_submission_cancels_its_remaining_follow_ups(app_factory: AppFactory, clock: Clock) -> None:
+    app = app_factory(followup_after="3d,14d")
     report(app, ANA, DESCRIPTION)
     assert [row.status for row in rows(app)] == ["pending", "pending"]
     changed = change(app, "P-1", "done", note="Fixed on Tuesday")
@@ -203,8 +194,8 @@ def test_closing_a_submission_cancels_its_remaining_follow_ups(app_with: Callabl
     assert follow_up_notifications(app, ANA) == []
 
 
-def test_my_shows_stage_last_change_and_next_follow_up(app_with: Callable[..., App]) -> None:
-    app = app_with(followup_after="3d,14d")
+def test_my_shows_stage_last_change_and_next_follow_up(app_factory: AppFactory) -> None:
+    app = app_factory(followup_after="3d,14d")
     report(app, ANA, DESCRIPTION)
     change(app, "P-1", "under_review")
     (my,) = app.service.handle(_inbound(ANA, "/my")).replies

@@ -5,23 +5,23 @@ Checked against the catalogs, through the fake Telegram server."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
-from pathlib import Path
+from datetime import datetime
+from typing import Any, Callable
 
 import pytest
 from sqlmodel import Session, select
 
-from bot.app import App, build_app
+from bot.app import App, utc_now
 from bot.operations.broadcasting import BroadcastTextError, checked_texts, texts_from_file
 from conversations.i18n import T
 from conversations.language import language_name
 from conversations.messages import Address, Inbound
 from storage.models import Citizen
+from tests.bot.conftest import Cocreate
 from tests.bot.test_broadcast_delivery import diffusers
-from tests.bot.test_run_process import telegram_environment
-from tests.bot.test_telegram_channel import press, reply_to, serving, telegram_settings, text_update
-from tests.fakes.telegram_api import FakeTelegram
+from tests.bot.test_telegram_channel import press, reply_to, serving, telegram_overrides, text_update
+from tests.conftest import AppFactory
+from tests.fakes.telegram_api import TOKEN, FakeTelegram
 
 WRITTEN = {
     "es": "Hay un bache enorme en la calle Mayor, justo delante del colegio",
@@ -33,10 +33,13 @@ WRITTEN = {
 
 
 @pytest.fixture
-def app(sqlite_url: str, fake: FakeTelegram):
-    built = build_app(telegram_settings(sqlite_url, fake))
-    yield built
-    built.close()
+def settings_overrides(fake: FakeTelegram) -> dict[str, Any]:
+    return telegram_overrides(fake)
+
+
+@pytest.fixture
+def app_clock() -> Callable[[], datetime]:
+    return utc_now  # the channel's retries and timers run in real time
 
 
 def said(app: App, in_language: str, key: str, /, **params: object) -> str:
@@ -108,35 +111,31 @@ def test_language_chosen_with_the_command_sticks(app: App) -> None:
     assert language_of(app) == ("de", "chosen")
 
 
-def test_a_language_outside_languages_falls_back_to_the_default_once(sqlite_url: str, fake: FakeTelegram) -> None:
-    app = build_app(telegram_settings(sqlite_url, fake, languages="en,es"))
-    try:
-        to_description(app, hint="en")
-        italian = "C'è una buca enorme in mezzo alla strada davanti alla scuola elementare"
-        answer = handle(app, italian, hint="en")
-        assert answer == (
-            said(app, "en", "language.unsupported", language="Italian", current="English")
-            + "\n\n"
-            + said(app, "en", "explorer.ask_category")
-        )
-        assert language_of(app) == ("en", "detected")
-        handle(app, "/back", hint="en")
-        again = handle(app, "Ci sono rifiuti abbandonati ovunque nel parco vicino alla stazione", hint="en")
-        assert again == said(app, "en", "explorer.ask_category")  # said once, not on every message
-    finally:
-        app.close()
+def test_a_language_outside_languages_falls_back_to_the_default_once(app_factory: AppFactory) -> None:
+    app = app_factory(languages="en,es")
+    to_description(app, hint="en")
+    italian = "C'è una buca enorme in mezzo alla strada davanti alla scuola elementare"
+    answer = handle(app, italian, hint="en")
+    assert answer == (
+        said(app, "en", "language.unsupported", language="Italian", current="English")
+        + "\n\n"
+        + said(app, "en", "explorer.ask_category")
+    )
+    assert language_of(app) == ("en", "detected")
+    handle(app, "/back", hint="en")
+    again = handle(app, "Ci sono rifiuti abbandonati ovunque nel parco vicino alla stazione", hint="en")
+    assert again == said(app, "en", "explorer.ask_category")  # said once, not on every message
 
 
 def test_a_broadcast_with_spanish_and_english_texts_reaches_each_person_in_theirs(
-    tmp_path: Path, fake: FakeTelegram
+    app: App, fake: FakeTelegram, cocreate: Cocreate
 ) -> None:
-    app = build_app(telegram_settings(f"sqlite:///{tmp_path / 'bot.db'}", fake))
     english, spanish, german = diffusers(app, 2), diffusers(app, 2, language="es", first=9100), diffusers(app, 1, language="de", first=9200)
-    queued = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "broadcast", "Line 7 starts on Monday", "--text", "es=La línea 7 empieza el lunes", "--yes"],
-        cwd=tmp_path, env=telegram_environment(tmp_path, fake), capture_output=True, text=True, timeout=60,
+    queued = cocreate(
+        "broadcast", "Line 7 starts on Monday", "--text", "es=La línea 7 empieza el lunes", "--yes",
+        TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=fake.base_url,
     )  # fmt: skip
-    assert queued.returncode == 0, queued.stderr
+    assert queued.exit_code == 0, queued.stderr
     assert "en: 2 people get the en text" in queued.stdout and "es: 2 people get their translation" in queued.stdout
     assert "de: 1 person gets the en text" in queued.stdout
 
@@ -144,10 +143,7 @@ def test_a_broadcast_with_spanish_and_english_texts_reaches_each_person_in_their
         async with serving(app):
             await asyncio.to_thread(fake.wait_for_messages, 5)
 
-    try:
-        asyncio.run(deliver())
-    finally:
-        app.close()
+    asyncio.run(deliver())
     texts = {int(m["chat_id"]): m["text"] for m in fake.sent()}
     for person in english:
         assert texts[person] == said(app, "en", "broadcast.message", text="Line 7 starts on Monday")

@@ -1,5 +1,5 @@
 """`cocreate run` as a real process against the fake Telegram and Slack servers: credentials
-the platforms refuse, and a kill -9 in the middle of a dialog."""
+the platforms refuse, and a kill -9 in the middle of a dialog or of a broadcast."""
 
 from __future__ import annotations
 
@@ -10,19 +10,22 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.app import utc_now
+from tests.bot.conftest import UNSET, Cocreate
 from tests.bot.test_telegram_channel import press, text_update
+from tests.conftest import AppFactory
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[2]
 ALICE = 111111
 
 
-def environment(tmp_path: Path, **variables: str) -> dict[str, str]:
-    """This machine's environment without any channel credentials, plus these variables."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_"))}
+def environment(database_url: str, **variables: str) -> dict[str, str]:
+    """This machine's environment without any of our settings, plus these."""
+    env = {k: v for k, v in os.environ.items() if k not in UNSET}
     # The staff console is served beside the channels: on a free port, so runs never collide.
     web = {"WEB_PORT": str(free_port())}
-    return {**env, "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "PYTHONPATH": str(ROOT), **web, **variables}
+    return {**env, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT), **web, **variables}
 
 
 def free_port() -> int:
@@ -31,19 +34,20 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def telegram_environment(tmp_path: Path, fake: FakeTelegram, token: str = TOKEN) -> dict[str, str]:
-    return environment(tmp_path, TELEGRAM_BOT_TOKEN=token, TELEGRAM_API_BASE_URL=fake.base_url)
+def telegram(fake: FakeTelegram, token: str = TOKEN) -> dict[str, str]:
+    return {"TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_BASE_URL": fake.base_url}
 
 
-def start(tmp_path: Path, fake: FakeTelegram, token: str = TOKEN) -> subprocess.Popen[str]:
+def start(tmp_path: Path, database_url: str, fake: FakeTelegram, token: str = TOKEN) -> subprocess.Popen[str]:
+    env = environment(database_url, **telegram(fake, token))
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run"], cwd=tmp_path, env=telegram_environment(tmp_path, fake, token),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "bot.cli", "run"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
     )  # fmt: skip
 
 
-def test_a_rejected_token_is_named_in_one_line(tmp_path: Path, fake: FakeTelegram) -> None:
-    process = start(tmp_path, fake, token="123:wrong")
+def test_a_rejected_token_is_named_in_one_line(tmp_path: Path, sqlite_url: str, fake: FakeTelegram) -> None:
+    process = start(tmp_path, sqlite_url, fake, token="123:wrong")
     _, err = process.communicate(timeout=60)
     assert process.returncode == 2
     assert err.strip().splitlines()[-1].startswith("TELEGRAM_BOT_TOKEN: Telegram did not accept this token")
@@ -55,8 +59,8 @@ def reply(fake: FakeTelegram, update: dict, count: int) -> dict:
     return fake.wait_for_messages(count, ALICE, timeout=60)[count - 1]
 
 
-def test_kill_9_mid_dialog_loses_nothing_and_the_dialog_continues(tmp_path: Path, fake: FakeTelegram) -> None:
-    first = start(tmp_path, fake)
+def test_kill_9_mid_dialog_loses_nothing_and_the_dialog_continues(tmp_path: Path, sqlite_url: str, fake: FakeTelegram) -> None:
+    first = start(tmp_path, sqlite_url, fake)
     try:
         consent = reply(fake, text_update("/start"), 1)
         roles = reply(fake, press(consent, "I agree"), 2)
@@ -70,7 +74,7 @@ def test_kill_9_mid_dialog_loses_nothing_and_the_dialog_continues(tmp_path: Path
     finally:
         first.kill()
 
-    second = start(tmp_path, fake)
+    second = start(tmp_path, sqlite_url, fake)
     try:
         categories = fake.wait_until(lambda f: any(m["text"].startswith("Which category") for m in f.sent(ALICE)), 60)
         categories = next(m for m in fake.sent(ALICE) if m["text"].startswith("Which category"))
@@ -87,13 +91,13 @@ def test_kill_9_mid_dialog_loses_nothing_and_the_dialog_continues(tmp_path: Path
     assert questions[-1].startswith("Where is it?")
 
 
-def test_slack_credentials_slack_refuses_are_named_in_one_line(tmp_path: Path) -> None:
+def test_slack_credentials_slack_refuses_are_named_in_one_line(tmp_path: Path, sqlite_url: str) -> None:
     from tests.fakes.slack_api import FakeSlack
 
     fake_slack = FakeSlack().start()
     try:
         env = environment(
-            tmp_path, SLACK_BOT_TOKEN="xoxb-revoked", SLACK_SIGNING_SECRET="s", SLACK_API_BASE_URL=fake_slack.base_url
+            sqlite_url, SLACK_BOT_TOKEN="xoxb-revoked", SLACK_SIGNING_SECRET="s", SLACK_API_BASE_URL=fake_slack.base_url
         )
         result = subprocess.run([sys.executable, "-m", "bot.cli", "run"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     finally:
@@ -103,30 +107,27 @@ def test_slack_credentials_slack_refuses_are_named_in_one_line(tmp_path: Path) -
     assert "xoxb-revoked" not in result.stderr
 
 
-def test_kill_9_mid_broadcast_everyone_gets_it_and_only_in_flight_ones_twice(tmp_path: Path, fake: FakeTelegram) -> None:
+def test_kill_9_mid_broadcast_everyone_gets_it_and_only_in_flight_ones_twice(
+    tmp_path: Path, sqlite_url: str, fake: FakeTelegram, app_factory: AppFactory, cocreate: Cocreate
+) -> None:
     from collections import Counter
 
-    from bot.app import build_app
-    from bot.config import Settings
     from tests.bot.test_broadcast_delivery import diffusers
 
-    app = build_app(Settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'bot.db'}"))
+    app = app_factory(clock=utc_now)
     people = diffusers(app, 100)
-    app.close()
-    queued = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "broadcast", "The market moves to Station Square", "--yes"],
-        cwd=tmp_path, env=telegram_environment(tmp_path, fake), capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    app.close()  # the processes below have the database to themselves
+    queued = cocreate("broadcast", "The market moves to Station Square", "--yes", **telegram(fake))
     assert "Queued B-1 for 100 recipients." in queued.stdout, queued.stderr
 
-    first = start(tmp_path, fake)
+    first = start(tmp_path, sqlite_url, fake)
     try:
         fake.wait_for_messages(30, timeout=60)
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=30)
     finally:
         first.kill()
-    second = start(tmp_path, fake)
+    second = start(tmp_path, sqlite_url, fake)
     try:
         fake.wait_until(lambda f: {str(m["chat_id"]) for m in f.sent()} >= {str(p) for p in people}, timeout=60)
     finally:
@@ -139,8 +140,5 @@ def test_kill_9_mid_broadcast_everyone_gets_it_and_only_in_flight_ones_twice(tmp
     from bot.channels.telegram_channel import CONCURRENT_DELIVERIES
 
     assert len(twice) <= CONCURRENT_DELIVERIES and max(copies.values()) <= 2
-    report = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "broadcasts"], cwd=tmp_path, env={**telegram_environment(tmp_path, fake), "COLUMNS": "200"},
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    report = cocreate("broadcasts", COLUMNS="200", **telegram(fake))
     assert "│ 100        │ 100  │ 0       │ 0      │ 0       │" in report.stdout, report.stdout

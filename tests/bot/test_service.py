@@ -7,13 +7,13 @@ import itertools
 import pytest
 from sqlmodel import Session, func, select
 
-from bot.app import App, build_app
-from bot.config import Settings
+from bot.app import App
 from conversations.messages import Address, Inbound, Location, Photo
 from storage.models import Citizen, Conversation, OutboxMessage, Problem, ProcessedEvent
 from storage.submissions import details, history
-from tests.conftest import Clock
+from tests.conftest import AppFactory
 
+pytestmark = pytest.mark.postgres
 ANA = Address("telegram", "5001", "5001")
 _ids = itertools.count(1)
 
@@ -72,13 +72,13 @@ def test_nothing_about_a_person_but_channel_ids_is_stored_before_they_agree(app:
         assert citizen.display_name == "Ana Smith" and citizen.consented_at is not None
 
 
-def test_a_restart_continues_the_dialog_where_it_was(settings: Settings, clock: Clock) -> None:
-    first = build_app(settings, clock=clock)
+def test_a_restart_continues_the_dialog_where_it_was(app_factory: AppFactory) -> None:
+    first = app_factory()
     for text in ("/start", "1", "1", "Overflowing bins behind the market"):
         say(first, text)
     first.close()
 
-    second = build_app(settings, clock=clock)
+    second = app_factory()
     reply = say(second, "/start")
     assert reply.startswith("Welcome back — we were here:")
     assert "Which category fits best?" in reply
@@ -87,7 +87,6 @@ def test_a_restart_continues_the_dialog_where_it_was(settings: Settings, clock: 
     say(second, "Skip")  # photo (Telegram can send one)
     say(second, "The whole city")
     assert say(second, "Confirm").startswith("Thank you! Your report is P-1.")
-    second.close()
 
 
 def test_a_similar_report_is_offered_as_a_duplicate_and_support_is_counted(app: App) -> None:

@@ -9,7 +9,8 @@ import json
 import socket
 import time
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Iterator
+from datetime import datetime
+from typing import Any, AsyncIterator, Callable, Iterator
 from urllib.parse import urlencode
 
 import httpx
@@ -17,14 +18,14 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 from sqlmodel import Session, func, select
 
-from bot.app import App, build_app
-from bot.config import Settings
+from bot.app import App, utc_now
 from bot.outbound.ratelimit import UNLIMITED
 from bot.channels.slack_channel import SlackChannel
 from conversations.i18n import T
 from conversations.messages import Address
 from storage import citizens, staff, submissions
 from storage.models import Citizen, Idea, OutboxMessage, ProblemCreate, ProcessedEvent
+from tests.conftest import AppFactory
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack, fixture
 
 DM = "D0001"
@@ -46,14 +47,17 @@ def port() -> int:
 
 
 @pytest.fixture
-def app(sqlite_url: str, fake: FakeSlack, port: int) -> Iterator[App]:
-    settings = Settings(
-        _env_file=None, database_url=sqlite_url, slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
-        slack_api_base_url=fake.base_url, slack_host="127.0.0.1", slack_port=port,
-    )  # fmt: skip
-    built = build_app(settings)
-    yield built
-    built.close()
+def settings_overrides(fake: FakeSlack, port: int) -> dict[str, Any]:
+    """A bot on Slack in HTTP mode, listening on a free port, calling the fake Web API."""
+    return {
+        "slack_bot_token": BOT_TOKEN, "slack_signing_secret": SIGNING_SECRET, "slack_api_base_url": fake.base_url,
+        "slack_host": "127.0.0.1", "slack_port": port,
+    }  # fmt: skip
+
+
+@pytest.fixture
+def app_clock() -> Callable[[], datetime]:
+    return utc_now  # the channel's retries and timers run in real time
 
 
 class Slack:
@@ -236,12 +240,8 @@ def test_a_rate_limit_is_waited_out_and_the_message_still_arrives(app: App, fake
     assert (row.status, row.attempts) == ("sent", 2)
 
 
-def test_socket_mode_receives_events_over_the_websocket_and_acknowledges_them(sqlite_url: str, fake: FakeSlack) -> None:
-    settings = Settings(
-        _env_file=None, database_url=sqlite_url, slack_bot_token=BOT_TOKEN, slack_app_token=APP_TOKEN,
-        slack_api_base_url=fake.base_url,
-    )  # fmt: skip
-    app = build_app(settings)
+def test_socket_mode_receives_events_over_the_websocket_and_acknowledges_them(app_factory: AppFactory, fake: FakeSlack) -> None:
+    app = app_factory(slack_signing_secret=None, slack_app_token=APP_TOKEN)  # Socket Mode: no HTTP server
 
     async def scenario() -> None:
         channel = SlackChannel.build(app.settings, app.channel_hooks(), limits=UNLIMITED)
@@ -257,7 +257,6 @@ def test_socket_mode_receives_events_over_the_websocket_and_acknowledges_them(sq
         await asyncio.gather(*tasks, return_exceptions=True)
 
     asyncio.run(scenario())
-    app.close()
     assert fake.calls_of("apps.connections.open")
 
 

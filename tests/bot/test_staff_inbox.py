@@ -6,21 +6,33 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timezone
+from typing import Any, Callable
 
+import pytest
 from sqlmodel import Session
 
-from bot.app import build_app
+from bot.app import App, utc_now
 from storage import submissions
 from tests.bot.test_status_changes import ANA, BOB, CID, change, report
-from tests.bot.test_telegram_channel import press, reply_to, serving, telegram_settings, text_update
-from tests.conftest import Clock
+from tests.bot.test_telegram_channel import press, reply_to, serving, telegram_overrides, text_update
+from tests.conftest import AppFactory, Clock
 from tests.fakes.telegram_api import FakeTelegram
 
 DESCRIPTION = "Broken swing in Elm Park playground"
 
 
-def test_staff_move_a_submission_on_from_the_chat_and_people_are_told(any_database_url: str, fake: FakeTelegram) -> None:
-    app = build_app(telegram_settings(any_database_url, fake, staff=f"telegram:{CID}"))
+@pytest.fixture
+def settings_overrides(fake: FakeTelegram) -> dict[str, Any]:
+    return {**telegram_overrides(fake), "staff": (f"telegram:{CID}",)}
+
+
+@pytest.fixture
+def app_clock() -> Callable[[], datetime]:
+    return utc_now  # the channel's retries and timers run in real time
+
+
+@pytest.mark.postgres
+def test_staff_move_a_submission_on_from_the_chat_and_people_are_told(app: App, fake: FakeTelegram) -> None:
     report(app, ANA, DESCRIPTION)
 
     async def scenario() -> tuple[dict, dict, dict, dict]:
@@ -38,10 +50,7 @@ def test_staff_move_a_submission_on_from_the_chat_and_people_are_told(any_databa
                 await asyncio.to_thread(fake.wait_until, lambda f, p=person: any("now accepted" in m["text"] for m in f.sent(p)))
             return refused, opened, asked, done
 
-    try:
-        refused, opened, asked, done = asyncio.run(scenario())
-    finally:
-        app.close()
+    refused, opened, asked, done = asyncio.run(scenario())
     assert refused["text"].startswith("Sorry, that command is only for the city team.")
     assert opened["text"].startswith(f"P-1 — {DESCRIPTION}\nStage: new · language: en · supporters: 1\n\n{DESCRIPTION}")
     # Who made each change, by name where the person has one (the reporter wrote without).
@@ -55,8 +64,7 @@ def test_staff_move_a_submission_on_from_the_chat_and_people_are_told(any_databa
     assert "“The parks team will replace it in spring”" in news["text"]
 
 
-def test_declining_from_the_chat_asks_for_the_reason(sqlite_url: str, fake: FakeTelegram) -> None:
-    app = build_app(telegram_settings(sqlite_url, fake, staff=f"telegram:{CID}"))
+def test_declining_from_the_chat_asks_for_the_reason(app: App, fake: FakeTelegram) -> None:
     report(app, ANA, DESCRIPTION)
 
     async def scenario() -> tuple[dict, dict]:
@@ -68,22 +76,18 @@ def test_declining_from_the_chat_asks_for_the_reason(sqlite_url: str, fake: Fake
             done = await reply_to(fake, text_update("The playground is being rebuilt next year", CID), CID)
             return asked, done
 
-    try:
-        asked, done = asyncio.run(scenario())
-        with Session(app.database) as session:
-            summary = submissions.summary_of(session, kind="problem", id=1)
-    finally:
-        app.close()
+    asked, done = asyncio.run(scenario())
+    with Session(app.database) as session:
+        summary = submissions.summary_of(session, kind="problem", id=1)
     assert asked["text"].startswith("Why is it declined?")
     assert "Skip" not in [b["text"] for row in asked.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
     assert done["text"].startswith("Done: P-1 has moved on; people told: 1.")
     assert summary is not None and summary.status == "declined"
 
 
-def test_quiet_hours_hold_notifications_but_never_replies(sqlite_url: str, fake: FakeTelegram) -> None:
+def test_quiet_hours_hold_notifications_but_never_replies(app_factory: AppFactory, fake: FakeTelegram) -> None:
     clock = Clock(datetime(2026, 11, 28, 22, 30, tzinfo=timezone.utc))  # 23:30 in Madrid
-    settings = telegram_settings(sqlite_url, fake, quiet_hours="21:00-08:00", timezone="Europe/Madrid")
-    app = build_app(settings, clock=clock)
+    app = app_factory(quiet_hours="21:00-08:00", timezone="Europe/Madrid", clock=clock)
     report(app, ANA, DESCRIPTION)
     change(app, "P-1", "accepted")
 
@@ -99,10 +103,7 @@ def test_quiet_hours_hold_notifications_but_never_replies(sqlite_url: str, fake:
             await asyncio.to_thread(fake.wait_until, lambda f: any("now accepted" in m["text"] for m in f.sent(ANA)))
             return answered, during_quiet_hours, fake.sent(ANA)[-1]
 
-    try:
-        answered, during_quiet_hours, news = asyncio.run(scenario())
-    finally:
-        app.close()
+    answered, during_quiet_hours, news = asyncio.run(scenario())
     assert answered["text"].startswith("Your submissions:")
     assert not any("now accepted" in text for text in during_quiet_hours)
     assert "now accepted" in news["text"]

@@ -4,27 +4,31 @@ hear about it in Telegram (the fake Bot API on 127.0.0.1)."""
 from __future__ import annotations
 
 import asyncio
-from typing import Iterator
+from datetime import datetime
+from typing import Any, Callable
 
 import pytest
 from sqlmodel import Session, select
 
-from bot.app import App, build_app
+from bot.app import App, utc_now
 from bot.operations.status_changes import StaffActionError, change_status
 from conversations.messages import Address, Inbound
 from storage import submissions
 from storage.models import StatusChange
-from tests.bot.test_telegram_channel import serving, telegram_settings
+from tests.bot.test_telegram_channel import serving, telegram_overrides
 from tests.fakes.telegram_api import FakeTelegram
 
 ANA, BOB, CID = 401, 402, 403
 
 
 @pytest.fixture
-def app(sqlite_url: str, fake: FakeTelegram) -> Iterator[App]:
-    built = build_app(telegram_settings(sqlite_url, fake))
-    yield built
-    built.close()
+def settings_overrides(fake: FakeTelegram) -> dict[str, Any]:
+    return telegram_overrides(fake)
+
+
+@pytest.fixture
+def app_clock() -> Callable[[], datetime]:
+    return utc_now  # the channel's retries and timers run in real time
 
 
 def say(app: App, user: int, *texts: str) -> None:

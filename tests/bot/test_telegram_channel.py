@@ -7,35 +7,38 @@ from dataclasses import replace
 import copy
 import json
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Iterator
+from datetime import datetime
+from typing import Any, AsyncIterator, Callable
 
 import httpx
 import pytest
 from sqlmodel import Session, select
 
-from bot.app import App, build_app
-from bot.config import Settings
+from bot.app import App, utc_now
 from bot.outbound.ratelimit import UNLIMITED
 from bot.channels.telegram_channel import TelegramChannel
 from conversations.messages import Address, Outbound
 from storage import outbox
 from storage.models import Citizen, OutboxMessage, Problem
+from tests.conftest import AppFactory
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, fixture
 
 ALICE = 111111
 
 
-def telegram_settings(sqlite_url: str, fake: FakeTelegram, **extra: Any) -> Settings:
-    return Settings(
-        _env_file=None, database_url=sqlite_url, telegram_bot_token=TOKEN, telegram_api_base_url=fake.base_url, **extra
-    )
+def telegram_overrides(fake: FakeTelegram) -> dict[str, Any]:
+    """The settings of a bot that talks to the fake Telegram."""
+    return {"telegram_bot_token": TOKEN, "telegram_api_base_url": fake.base_url}
 
 
 @pytest.fixture
-def app(sqlite_url: str, fake: FakeTelegram) -> Iterator[App]:
-    built = build_app(telegram_settings(sqlite_url, fake))
-    yield built
-    built.close()
+def settings_overrides(fake: FakeTelegram) -> dict[str, Any]:
+    return telegram_overrides(fake)
+
+
+@pytest.fixture
+def app_clock() -> Callable[[], datetime]:
+    return utc_now  # the channel's retries and timers run in real time
 
 
 def text_update(text: str, user_id: int = ALICE, language: str = "en") -> dict[str, Any]:
@@ -254,12 +257,11 @@ def test_a_refused_message_is_marked_failed_with_its_error(app: App, fake: FakeT
     assert "chat not found" in row.last_error.lower()
 
 
-def test_webhook_mode_checks_the_secret(sqlite_url: str, fake: FakeTelegram, unused_port: int) -> None:
-    settings = telegram_settings(
-        sqlite_url, fake, telegram_webhook_url="https://bot.example.org/tg-hook", telegram_webhook_secret="s3cret-Token",
+def test_webhook_mode_checks_the_secret(app_factory: AppFactory, fake: FakeTelegram, unused_port: int) -> None:
+    app = app_factory(
+        telegram_webhook_url="https://bot.example.org/tg-hook", telegram_webhook_secret="s3cret-Token",
         telegram_webhook_port=unused_port,
     )  # fmt: skip
-    app = build_app(settings)
 
     async def scenario() -> None:
         channel = TelegramChannel.build(app.settings, app.channel_hooks())
@@ -282,7 +284,6 @@ def test_webhook_mode_checks_the_secret(sqlite_url: str, fake: FakeTelegram, unu
     registered = fake.calls_of("setWebhook")[0].params
     assert (registered["url"], registered["secret_token"]) == ("https://bot.example.org/tg-hook", "s3cret-Token")
     assert len(fake.sent(ALICE)) == 1  # the forged request changed nothing
-    app.close()
 
 
 @pytest.fixture

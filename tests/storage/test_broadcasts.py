@@ -15,6 +15,7 @@ from storage.broadcasts import Audience
 from storage.db import ensure_schema
 from storage.models import OutboxMessage
 
+pytestmark = pytest.mark.postgres
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
 
 

@@ -16,6 +16,7 @@ from storage import citizens, followups, outbox, submissions
 from storage.db import DatabaseError, alembic_config, current_revision, ensure_schema, head_revision, upgrade
 from storage.models import Citizen, OutboxMessage, ProblemCreate
 
+pytestmark = pytest.mark.postgres
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
 
 
