@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 chat: $(STAMP)  ## talk to the bot in this terminal
 	$(BIN)/cocreate chat
 
-test: $(STAMP)  ## the whole suite (PostgreSQL tests too when TEST_DATABASE_URL is set)
+test: $(STAMP)  ## the whole suite, in parallel (PostgreSQL tests too when TEST_DATABASE_URL is set)
 	$(BIN)/python -m pytest -n auto
 
 bench: $(STAMP)  ## benchmarks/engine.py on SQLite (add ARGS="--postgres URL")

@@ -22,6 +22,7 @@ from storage import submissions
 from storage.models import Citizen, Conversation, OutboxMessage, ProblemCreate
 from tests.engine_support import Conversation as EngineConversation
 
+pytestmark = pytest.mark.postgres
 ANA = Address("telegram", "7001", "7001")
 LOST = "Sorry, I lost track of where we were."
 
