@@ -47,7 +47,18 @@ def sections(transcript: str) -> list[tuple[str, list[str]]]:
 
 
 def run_chat(app: App, name: str, typed: list[str]) -> str:
-    """One chat session; returns what it printed with each turn's effects after its replies."""
+    """What one `cocreate chat --as NAME` session prints for these typed lines."""
+    printed, _turns = _chat(app, name, typed)
+    return printed
+
+
+def run_turns(app: App, name: str, typed: list[str]) -> str:
+    """What the session prints, with each turn's effects after its replies (a transcript)."""
+    printed, turns = _chat(app, name, typed)
+    return with_effects(printed, typed, turns)
+
+
+def _chat(app: App, name: str, typed: list[str]) -> tuple[str, list[tuple[CarriedOut, ...]]]:
     hooks = app.channel_hooks()
     turns: list[tuple[CarriedOut, ...]] = []
 
@@ -59,7 +70,7 @@ def run_chat(app: App, name: str, typed: list[str]) -> str:
     stdin = io.StringIO("".join(f"{line}\n" for line in typed))
     stdout = io.StringIO()
     asyncio.run(chat(dataclasses.replace(hooks, on_inbound=on_inbound), name=name, stdin=stdin, stdout=stdout))
-    return with_effects(stdout.getvalue(), typed, turns)
+    return stdout.getvalue(), turns
 
 
 def with_effects(printed: str, typed: list[str], turns: list[tuple[CarriedOut, ...]]) -> str:
@@ -118,4 +129,4 @@ def _value(value: object) -> str:
 
 def replay(app: App, path: Path) -> str:
     """Run every section of a transcript file and return what the bot actually said and did."""
-    return "".join(f"# as {name}\n{run_chat(app, name, typed)}" for name, typed in sections(path.read_text()))
+    return "".join(f"# as {name}\n{run_turns(app, name, typed)}" for name, typed in sections(path.read_text()))

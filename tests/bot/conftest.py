@@ -12,8 +12,9 @@ from bot.cli.main import app as cli
 from bot.config import Settings
 from tests.fakes.telegram_api import FakeTelegram
 
-# Every variable Settings reads, unset: a command sees only what its test gives it.
-UNSET = {name.upper(): None for name in Settings.model_fields}
+# Every variable Settings reads, and make's MAKELEVEL (under make the chat's goodbye says
+# `make chat`), unset: a command sees only what its test gives it.
+UNSET: dict[str, str | None] = {**{name.upper(): None for name in Settings.model_fields}, "MAKELEVEL": None}
 
 
 class Cocreate(Protocol):
@@ -38,6 +39,8 @@ def cocreate(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     def run(*args: str, stdin: str = "", **env: str) -> Result:
         environment = {**UNSET, "DATABASE_URL": sqlite_url, **env}
         # Not caught: a traceback fails the test rather than hiding in the output.
-        return CliRunner().invoke(cli, list(args), input=stdin, env=environment, catch_exceptions=False)
+        return CliRunner().invoke(
+            cli, list(args), input=stdin, env=environment, catch_exceptions=False, prog_name="cocreate"
+        )
 
     return run
