@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Iterator, Protocol
 
@@ -27,6 +28,16 @@ def fake() -> Iterator[FakeTelegram]:
     server = FakeTelegram().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A free port for a server the bot opens itself (Slack's HTTP mode, Telegram's webhook):
+    no test uses a fixed port, so parallel workers do not collide (the kernel picks free ports
+    at random; the fakes bind port 0 themselves)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @pytest.fixture

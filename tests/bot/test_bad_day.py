@@ -12,7 +12,8 @@ from datetime import timedelta
 import logging
 import sqlite3
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any, AsyncIterator, Iterator
+from datetime import datetime
+from typing import Any, AsyncIterator, Callable, Iterator
 
 import pytest
 from sqlalchemy import Engine, event
@@ -21,7 +22,7 @@ from sqlmodel import Session, select
 
 from adapters.base import Queued, Sent
 from adapters.telegram import TelegramSender
-from bot.app import App, build_app
+from bot.app import App, build_app, utc_now
 from bot.scheduling import jobs
 from bot.channels.telegram_channel import TelegramChannel
 from bot.outbound.delivery import DeliveryWorker
@@ -31,8 +32,8 @@ from storage import outbox
 from storage.citizens import citizen_for
 from storage.models import OutboxMessage
 from tests.bot.test_status_changes import ANA, report
-from tests.bot.test_telegram_channel import ALICE, telegram_settings, text_update
-from tests.conftest import Clock
+from tests.bot.test_telegram_channel import ALICE, telegram_overrides, text_update
+from tests.conftest import AppFactory, Clock
 from tests.fakes.telegram_api import CONFLICT, UNAUTHORIZED, FakeTelegram, Page
 
 
@@ -48,10 +49,13 @@ class RecordedWaits:
 
 
 @pytest.fixture
-def app(sqlite_url: str, fake: FakeTelegram) -> Iterator[App]:
-    built = build_app(telegram_settings(sqlite_url, fake))
-    yield built
-    built.close()
+def settings_overrides(fake: FakeTelegram) -> dict[str, Any]:
+    return telegram_overrides(fake)
+
+
+@pytest.fixture
+def app_clock() -> Callable[[], datetime]:
+    return utc_now  # the channel's retries and timers run in real time
 
 
 @asynccontextmanager
@@ -213,22 +217,19 @@ def test_a_locked_database_holds_updates_and_delivery_until_it_is_free(
 
 
 def test_the_follow_up_claim_waits_out_a_locked_database_and_then_sends(
-    fake: FakeTelegram, sqlite_url: str, clock: Clock, caplog: pytest.LogCaptureFixture
+    app_factory: AppFactory, sqlite_url: str, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    app = build_app(telegram_settings(sqlite_url, fake), clock=clock)
-    try:
-        report(app, ANA, "Broken swing in Elm Park playground")
-        clock.now += timedelta(days=3)  # the first follow-up is due
-        context = app.scheduler.job_context()
-        with impatient(app.database):
-            with locked(sqlite_url):
-                tries = [asyncio.run(jobs.follow_ups(context)) for _ in range(3)]  # the job's runs meanwhile
-            assert tries == [0, 0, 0]
-            assert asyncio.run(jobs.follow_ups(context)) == 1  # the database is free: it goes out, once
-            assert asyncio.run(jobs.follow_ups(context)) == 0
-    finally:
-        app.close()
+    app = app_factory(clock=clock)
+    report(app, ANA, "Broken swing in Elm Park playground")
+    clock.now += timedelta(days=3)  # the first follow-up is due
+    context = app.scheduler.job_context()
+    with impatient(app.database):
+        with locked(sqlite_url):
+            tries = [asyncio.run(jobs.follow_ups(context)) for _ in range(3)]  # the job's runs meanwhile
+        assert tries == [0, 0, 0]
+        assert asyncio.run(jobs.follow_ups(context)) == 1  # the database is free: it goes out, once
+        assert asyncio.run(jobs.follow_ups(context)) == 0
     began, ended = outage_lines(caplog, "the database (scheduler)")
     assert len(began) == 1 and "database is locked" in began[0]
     assert len(ended) == 1
@@ -287,13 +288,15 @@ def test_delivery_waits_out_postgresql_refusing_connections(postgresql_url: str,
     assert len(began) == 1 and len(ended) == 1
 
 
-def test_cocreate_run_lives_through_pages_that_are_not_json_and_says_so_once(tmp_path: Any, fake: FakeTelegram) -> None:
+def test_cocreate_run_lives_through_pages_that_are_not_json_and_says_so_once(
+    tmp_path: Any, sqlite_url: str, fake: FakeTelegram
+) -> None:
     import signal
 
     from tests.bot.test_run_process import start
 
     fake.fail_next("getUpdates", Page(), times=2)  # the process really waits its backoff: 1-3 s
-    process = start(tmp_path, fake)
+    process = start(tmp_path, sqlite_url, fake)
     try:
         fake.push(text_update("/start"))
         fake.wait_for_messages(1, ALICE, timeout=60)

@@ -10,6 +10,7 @@ import asyncio
 from itertools import pairwise
 from dataclasses import dataclass, field
 
+import pytest
 from sqlmodel import Session
 
 from adapters.base import Queued, SendResult, Sent
@@ -20,6 +21,7 @@ from conversations.messages import Address, Outbound
 from storage import outbox
 from storage.citizens import citizen_for
 
+pytestmark = pytest.mark.postgres
 BACKLOG = Address("telegram", "100", "100")  # someone who sent hundreds of unanswerable messages
 OTHER = Address("telegram", "200", "200")  # someone who just asked for /help
 

@@ -13,8 +13,10 @@ import copy
 import io
 import os
 import subprocess
+import sys
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable
 
 import httpx
 import pytest
@@ -22,16 +24,18 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
 from adapters import slack
-from bot.app import App, build_app
+from bot.app import App, utc_now
 from bot.channels import terminal_chat
 from bot.channels.telegram_channel import MAX_FAILURES, TelegramChannel
-from bot.config import Settings
 from conversations.messages import Inbound
 from storage.models import Conversation, ProcessedEvent
+from tests.bot.conftest import UNSET, Cocreate
 from tests.bot.test_bad_day import RecordedWaits, serving
-from tests.bot.test_cli import CHANNEL_VARIABLES, COCREATE, ROOT, cocreate
-from tests.bot.test_telegram_channel import press, reply_to, telegram_settings, text_update
+from tests.bot.test_telegram_channel import press, reply_to, telegram_overrides, text_update
+from tests.conftest import AppFactory
 from tests.fakes.telegram_api import FakeTelegram
+
+ROOT = Path(__file__).resolve().parents[2]
 
 ALICE, BOB = 111111, 222222
 DESCRIPTION = "El banco del parque lleva semanas roto"
@@ -40,10 +44,13 @@ CONTROL_CHARACTERS = "Your message contains invisible control characters. Please
 
 
 @pytest.fixture
-def app(any_database_url: str, fake: FakeTelegram) -> Iterator[App]:
-    built = build_app(telegram_settings(any_database_url, fake))
-    yield built
-    built.close()
+def settings_overrides(fake: FakeTelegram) -> dict[str, Any]:
+    return telegram_overrides(fake)
+
+
+@pytest.fixture
+def app_clock() -> Callable[[], datetime]:
+    return utc_now  # the channel's retries and timers run in real time
 
 
 def poison(database: Engine) -> None:
@@ -81,6 +88,7 @@ def step_of(database: Engine) -> list[str | None]:
         return [c.state.get("step") for c in session.exec(select(Conversation))]
 
 
+@pytest.mark.postgres
 def test_a_failing_update_gets_an_apology_keeps_the_question_and_holds_nobody_up(app: App, fake: FakeTelegram) -> None:
     waits = RecordedWaits()
 
@@ -110,23 +118,13 @@ def test_a_failing_update_gets_an_apology_keeps_the_question_and_holds_nobody_up
     assert len(fake.sent(BOB)) == 5
 
 
-@pytest.fixture
-def unused_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_webhook_mode_gives_up_after_the_same_tries_with_an_apology(
-    sqlite_url: str, fake: FakeTelegram, unused_port: int
+    app_factory: AppFactory, fake: FakeTelegram, unused_port: int
 ) -> None:
-    settings = telegram_settings(
-        sqlite_url, fake, telegram_webhook_url="https://bot.example.org/tg-hook", telegram_webhook_secret="s3cret-Token",
+    app = app_factory(
+        telegram_webhook_url="https://bot.example.org/tg-hook", telegram_webhook_secret="s3cret-Token",
         telegram_webhook_port=unused_port,
     )  # fmt: skip
-    app = build_app(settings)
     url = f"http://127.0.0.1:{unused_port}/tg-hook"
     headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token"}
     statuses: list[int] = []
@@ -158,15 +156,13 @@ def test_webhook_mode_gives_up_after_the_same_tries_with_an_apology(
         await asyncio.gather(*tasks, return_exceptions=True)
         await channel.stop()
 
-    try:
-        asyncio.run(scenario())
-    finally:
-        app.close()
+    asyncio.run(scenario())
     assert statuses == [500] * (MAX_FAILURES - 1) + [200, 200]  # then it is processed: no more tries
     texts = [m["text"] for m in fake.sent(BOB)]
     assert len(texts) == 4 and texts[3].startswith(APOLOGY_ES)
 
 
+@pytest.mark.postgres
 def test_a_lone_surrogate_in_a_telegram_message_gets_the_control_characters_answer(app: App, fake: FakeTelegram) -> None:
     broken_name = copy.deepcopy(text_update("/start"))
     broken_name["message"]["from"]["first_name"] = "Ana\ud800"
@@ -200,36 +196,35 @@ def fixture_slack_message() -> dict[str, Any]:
     }  # fmt: skip
 
 
-def test_bytes_that_are_not_utf8_in_the_terminal_are_refused_and_the_chat_goes_on(tmp_path: Path) -> None:
+def test_bytes_that_are_not_utf8_in_the_terminal_are_refused_and_the_chat_goes_on(
+    tmp_path: Path, sqlite_url: str, app_factory: AppFactory
+) -> None:
     typed = b"1\n1\n\xff\xfe The bus shelter roof is broken\nThe bus shelter on Park Road has no roof\n"
     # A terminal whose stdin decodes strictly (a UTF-8 locale): `cocreate chat` reads on.
-    first = _chat(tmp_path, typed, "utf-8:strict")
+    first = _chat(tmp_path, sqlite_url, typed, "utf-8:strict")
     assert first.returncode == 0 and b"Traceback" not in first.stderr, first.stderr
     out = first.stdout.decode()
     assert CONTROL_CHARACTERS in out and "Which category fits best?" in out
     # And every later start works, with what was said kept (the C locale: surrogateescape).
-    app = build_app(Settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'cli.db'}"))
+    app = app_factory()
     stdin = io.TextIOWrapper(io.BytesIO(b"\xff\n"), encoding="utf-8", errors="surrogateescape")
     stdout = io.StringIO()
-    try:
-        asyncio.run(terminal_chat.chat(app.channel_hooks(), name="ana", stdin=stdin, stdout=stdout))
-    finally:
-        app.close()
+    asyncio.run(terminal_chat.chat(app.channel_hooks(), name="ana", stdin=stdin, stdout=stdout))
     assert "Welcome back" in stdout.getvalue() and CONTROL_CHARACTERS in stdout.getvalue()
 
 
-def _chat(tmp_path: Path, stdin: bytes, decoding: str) -> subprocess.CompletedProcess[bytes]:
-    """`cocreate chat` as test_cli.py runs it, with bytes in and stdin decoded as given."""
-    environment = {k: v for k, v in os.environ.items() if k not in CHANNEL_VARIABLES}
-    environment.update(DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}", PYTHONPATH=str(ROOT), PYTHONIOENCODING=decoding)
+def _chat(tmp_path: Path, database_url: str, stdin: bytes, decoding: str) -> subprocess.CompletedProcess[bytes]:
+    """A real `cocreate chat` process (how its stdin decodes is what is tested), bytes in."""
+    environment = {k: v for k, v in os.environ.items() if k not in UNSET}
+    environment.update(DATABASE_URL=database_url, PYTHONPATH=str(ROOT), PYTHONIOENCODING=decoding)
     return subprocess.run(
-        [*COCREATE, "chat", "--as", "ana"], input=stdin, capture_output=True, cwd=tmp_path, env=environment, timeout=60,
+        [sys.executable, "-m", "bot.cli", "chat", "--as", "ana"], input=stdin, capture_output=True, cwd=tmp_path, env=environment, timeout=60,
         check=False,
     )
 
 
-def test_an_unusable_database_ends_the_chat_with_one_line(tmp_path: Path) -> None:
-    (tmp_path / "cli.db").write_bytes(b"this is not a database " * 20)
-    result = cocreate(tmp_path, "chat", "--as", "ana", stdin="1\n")
-    assert result.returncode == 2
+def test_an_unusable_database_ends_the_chat_with_one_line(sqlite_url: str, cocreate: Cocreate) -> None:
+    Path(sqlite_url.removeprefix("sqlite:///")).write_bytes(b"this is not a database " * 20)
+    result = cocreate("chat", "--as", "ana", stdin="1\n")
+    assert result.exit_code == 2
     assert result.stderr.strip() == "Cannot use the database (DATABASE_URL): DatabaseError: file is not a database"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-import socket
 import time
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -40,18 +39,11 @@ def fake() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture
-def port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def settings_overrides(fake: FakeSlack, port: int) -> dict[str, Any]:
+def settings_overrides(fake: FakeSlack, unused_port: int) -> dict[str, Any]:
     """A bot on Slack in HTTP mode, listening on a free port, calling the fake Web API."""
     return {
         "slack_bot_token": BOT_TOKEN, "slack_signing_secret": SIGNING_SECRET, "slack_api_base_url": fake.base_url,
-        "slack_host": "127.0.0.1", "slack_port": port,
+        "slack_host": "127.0.0.1", "slack_port": unused_port,
     }  # fmt: skip
 
 

@@ -286,15 +286,6 @@ def test_webhook_mode_checks_the_secret(app_factory: AppFactory, fake: FakeTeleg
     assert len(fake.sent(ALICE)) == 1  # the forged request changed nothing
 
 
-@pytest.fixture
-def unused_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_a_malformed_update_is_skipped_and_the_next_one_handled(app: App, fake: FakeTelegram) -> None:
     broken = text_update("/start")
     del broken["message"]["chat"]  # nothing we can answer

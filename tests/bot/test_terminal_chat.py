@@ -31,6 +31,7 @@ from storage.broadcasts import Audience
 from tests.transcript import run_chat
 from tests.conftest import Clock
 
+pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parents[2]
 WAIT = 60.0  # seconds the bot may take to answer on a busy machine; the test moves on as soon as it has
 PASTE_START, PASTE_END = b"\x1b[200~", b"\x1b[201~"
