@@ -13,21 +13,33 @@ in turn, calls `app_factory(**overrides)`.
 from __future__ import annotations
 
 import os
+import socket
 from collections import Counter
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol
 
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
+from typer.testing import CliRunner, Result
 
 from bot.app import App, build_app
+from bot.cli.main import app as cli
 from bot.config import Settings
 from storage.db import create_db_engine
 from tests.postgres import scratch_database
 
 FIXED_NOW = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+
+# Every variable Settings reads, and make's MAKELEVEL (under make the chat's goodbye says
+# `make chat`), unset: a command sees only what its test gives it.
+UNSET: dict[str, str | None] = {**{name.upper(): None for name in Settings.model_fields}, "MAKELEVEL": None}
+
+
+class Cocreate(Protocol):
+    def __call__(self, *args: str, stdin: str = "", **env: str) -> Result: ...
 
 
 class Clock:
@@ -42,6 +54,10 @@ class Clock:
 
 class AppFactory(Protocol):
     def __call__(self, *, clock: Callable[[], datetime] | None = None, **settings: Any) -> App: ...
+
+
+class Cocreate(Protocol):
+    def __call__(self, *args: str, stdin: str = "", **env: str) -> Result: ...
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -118,6 +134,33 @@ def app_factory(
 @pytest.fixture
 def app(app_factory: AppFactory) -> App:
     return app_factory()
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A free port for a server the bot opens itself (Slack's HTTP mode, Telegram's webhook):
+    no test uses a fixed port, so parallel workers do not collide (the kernel picks free ports
+    at random; the fakes bind port 0 themselves)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def cocreate(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cocreate:
+    """Runs a `cocreate` command in this process on the test's database (the one `app` uses),
+    with these environment variables and `stdin` as its input. The tests that are about the
+    process itself (signals, kill -9, serving, how stdin decodes) start a real one instead."""
+    monkeypatch.chdir(tmp_path)  # no developer's .env is read
+
+    def run(*args: str, stdin: str = "", **env: str) -> Result:
+        environment = {**UNSET, "DATABASE_URL": database_url, **env}
+        # Not caught: a traceback fails the test rather than hiding in the output.
+        return CliRunner().invoke(
+            cli, list(args), input=stdin, env=environment, catch_exceptions=False, prog_name="cocreate"
+        )
+
+    return run
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -7,19 +7,17 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session, col, select
-from typer.testing import CliRunner, Result
 
-from bot.app import App, build_app
-from bot.cli.main import app as cli
+from bot.app import App, utc_now
 from bot.operations import broadcasting
 from storage import broadcasts
 from storage.broadcasts import Audience
 from storage.models import Broadcast, Citizen, OutboxMessage, Subscription
-from tests.bot.test_telegram_channel import press, reply_to, serving, telegram_settings, text_update
+from tests.bot.test_telegram_channel import press, reply_to, serving, telegram_overrides, text_update
+from tests.conftest import AppFactory, Cocreate
 from tests.fakes.telegram_api import FakeTelegram
 from tests.transcript import run_chat
 
@@ -29,11 +27,6 @@ LIGHTING = ["1", "4", "2", "8"]
 
 def subscribe(app: App, name: str, *, topics: list[str] = LIGHTING, area: str = "1") -> str:
     return run_chat(app, name, [*topics, area, "1"])
-
-
-def cocreate(url: str, *args: str) -> Result:
-    """`cocreate ...` in this process, on the test's database, confirming with --yes."""
-    return CliRunner().invoke(cli, list(args), env={"DATABASE_URL": url}, prog_name="cocreate")
 
 
 def recipients(app: App, broadcast_id: int) -> list[str]:
@@ -46,12 +39,10 @@ def recipients(app: App, broadcast_id: int) -> list[str]:
     return sorted(rows)
 
 
-@pytest.fixture(autouse=True)
-def no_env_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)  # the CLI reads .env from where it runs: no developer's
-
-
-def test_subscriptions_decide_who_gets_a_broadcast_whatever_role_people_are_in_now(app: App, any_database_url: str) -> None:
+@pytest.mark.postgres
+def test_subscriptions_decide_who_gets_a_broadcast_whatever_role_people_are_in_now(
+    app: App, cocreate: Cocreate
+) -> None:
     subscribe(app, "eve")
     run_chat(app, "eve", ["/role", "1", "/cancel"])  # now an Explorer, still following Street lighting
     run_chat(app, "fay", ["1", "4", "/cancel"])  # chose Diffuser, followed nothing
@@ -59,8 +50,8 @@ def test_subscriptions_decide_who_gets_a_broadcast_whatever_role_people_are_in_n
         roles = dict(session.exec(select(Citizen.channel_user_id, Citizen.role)).all())
     assert roles == {"eve": "explorer", "fay": "diffuser"}
 
-    on_lighting = cocreate(any_database_url, "broadcast", "New LED lights on Elm Road", "--topic", "lighting", "--yes")
-    to_everyone = cocreate(any_database_url, "broadcast", "The city team says hello", "--yes")
+    on_lighting = cocreate("broadcast", "New LED lights on Elm Road", "--topic", "lighting", "--yes")
+    to_everyone = cocreate("broadcast", "The city team says hello", "--yes")
 
     assert on_lighting.exit_code == 0, on_lighting.output
     assert to_everyone.exit_code == 0, to_everyone.output
@@ -68,13 +59,14 @@ def test_subscriptions_decide_who_gets_a_broadcast_whatever_role_people_are_in_n
     assert recipients(app, 2) == ["eve"]  # "all diffusers" is everyone who follows a topic
 
 
-def test_a_broadcast_to_an_area_finds_it_whatever_the_case_and_accents(app: App, any_database_url: str) -> None:
+@pytest.mark.postgres
+def test_a_broadcast_to_an_area_finds_it_whatever_the_case_and_accents(app: App, cocreate: Cocreate) -> None:
     subscribe(app, "eve", area="Peñarol Norte")
     subscribe(app, "gil", area="CENTRO")
     subscribe(app, "hal")  # the whole city
 
-    found = cocreate(any_database_url, "broadcast", "Night market in Peñarol", "--area", "penarol", "--yes")
-    nobody = cocreate(any_database_url, "broadcast", "Night market in Peñarol", "--area", "Norte Alto", "--yes")
+    found = cocreate("broadcast", "Night market in Peñarol", "--area", "penarol", "--yes")
+    nobody = cocreate("broadcast", "Night market in Peñarol", "--area", "Norte Alto", "--yes")
 
     assert found.exit_code == 0, found.output
     assert "Audience: 1 recipient" in found.output
@@ -87,13 +79,15 @@ def test_a_broadcast_to_an_area_finds_it_whatever_the_case_and_accents(app: App,
     assert sizes == {"en": 1}
 
 
-def test_role_is_no_longer_an_audience_and_says_why(any_database_url: str) -> None:
-    result = cocreate(any_database_url, "broadcast", "Hello", "--role", "any", "--yes")
+@pytest.mark.postgres
+def test_role_is_no_longer_an_audience_and_says_why(cocreate: Cocreate) -> None:
+    result = cocreate("broadcast", "Hello", "--role", "any", "--yes")
     assert result.exit_code == 2
     assert "--role is no longer an option: broadcasts go to the people who follow topics" in result.output
     assert "--topic, --area, --language or --channel" in result.output
 
 
+@pytest.mark.postgres
 def test_coming_back_as_a_diffuser_shows_what_is_followed_and_my_lists_it(app: App) -> None:
     subscribe(app, "eve", topics=["1", "4", "2", "5", "8"], area="Northside")  # lighting and transport
 
@@ -109,7 +103,8 @@ def test_coming_back_as_a_diffuser_shows_what_is_followed_and_my_lists_it(app: A
         assert sorted(session.exec(select(Subscription.topic)).all()) == ["lighting", "transport"]
 
 
-def test_stop_in_the_chat_means_no_more_broadcasts_until_subscribing_again(app: App, any_database_url: str) -> None:
+@pytest.mark.postgres
+def test_stop_in_the_chat_means_no_more_broadcasts_until_subscribing_again(app: App, cocreate: Cocreate) -> None:
     subscribe(app, "eve")
 
     stopped = run_chat(app, "eve", ["/stop", "/stop", "/my"])
@@ -117,15 +112,17 @@ def test_stop_in_the_chat_means_no_more_broadcasts_until_subscribing_again(app: 
     assert "> /stop\nDone — you won't get these updates any more." in stopped
     assert "> /stop\nYou don't follow any topics, so I send you no updates." in stopped
     assert "You follow:" not in stopped.split("> /my", 1)[1]
-    refused = cocreate(any_database_url, "broadcast", "Anyone there?", "--yes")
+    refused = cocreate("broadcast", "Anyone there?", "--yes")
     assert refused.exit_code == 2 and "Nobody matches this audience" in refused.output
     run_chat(app, "eve", ["/role", "4", "2", "8", "1", "1"])  # following again: broadcasts again
-    assert cocreate(any_database_url, "broadcast", "Welcome back", "--yes").exit_code == 0
+    assert cocreate("broadcast", "Welcome back", "--yes").exit_code == 0
     assert recipients(app, 1) == ["eve"]
 
 
-def test_stop_these_updates_also_drops_a_broadcast_still_held_for_the_person(sqlite_url: str, fake: FakeTelegram) -> None:
-    app = build_app(telegram_settings(sqlite_url, fake))
+def test_stop_these_updates_also_drops_a_broadcast_still_held_for_the_person(
+    app_factory: AppFactory, fake: FakeTelegram
+) -> None:
+    app = app_factory(clock=utc_now, **telegram_overrides(fake))  # served in real time
     eve = 501
 
     async def scenario() -> dict:
@@ -138,13 +135,10 @@ def test_stop_these_updates_also_drops_a_broadcast_still_held_for_the_person(sql
             queue(app, "Night works on Elm Road next week", hold=timedelta(hours=10))  # held, as in quiet hours
             return await reply_to(fake, press(news, "Stop these updates", eve), eve)
 
-    try:
-        answered = asyncio.run(scenario())
-        with Session(app.database) as session:
-            held = session.exec(select(OutboxMessage).where(OutboxMessage.broadcast_id == 2)).one()
-            sizes = broadcasts.audience_size(session, audience=Audience(), default_language="en")
-    finally:
-        app.close()
+    answered = asyncio.run(scenario())
+    with Session(app.database) as session:
+        held = session.exec(select(OutboxMessage).where(OutboxMessage.broadcast_id == 2)).one()
+        sizes = broadcasts.audience_size(session, audience=Audience(), default_language="en")
     assert answered["text"].startswith("Done — you won't get these updates any more.")
     assert (held.status, held.last_error) == ("blocked", "the person stopped these updates")
     assert sizes == {}

@@ -8,16 +8,13 @@ from __future__ import annotations
 import asyncio
 import copy
 from dataclasses import replace
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from sqlmodel import Session, select
-from typer.testing import CliRunner
 
 from adapters import telegram
-from bot.app import App, build_app
-from bot.cli.main import app as cli
+from bot.app import App, utc_now
 from conversations.buttons import BroadcastAction, encode
 from conversations.engine import FlowEngine
 from conversations.flows import all_steps
@@ -27,25 +24,25 @@ from storage import broadcasts, citizens, staff, submissions
 from storage.models import Broadcast, Reach
 from tests.bot.test_audience import queue
 from tests.bot.test_status_changes import ANA, CID, report
-from tests.bot.test_telegram_channel import ALICE, press, reply_to, serving, telegram_settings, text_update
+from tests.bot.test_telegram_channel import ALICE, press, reply_to, serving, telegram_overrides, text_update
+from tests.conftest import AppFactory, Cocreate
 from tests.fakes.telegram_api import FakeTelegram
 
 NO_LONGER_STAFF = "Sorry — this is only for the city team, and you're no longer on the staff list, so I've stopped here."
 NOT_RECEIVED = "Sorry, I can't find that update among the ones I sent you, so there's nothing to count."
 DIFFUSER = 601
+pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def telegram_app(any_database_url: str, fake: FakeTelegram) -> Iterator[App]:
-    built = build_app(telegram_settings(any_database_url, fake))
-    yield built
-    built.close()
+def telegram_app(app_factory: AppFactory, fake: FakeTelegram) -> App:
+    """The app serving the fake Telegram in real time (`app` is the service alone, on `clock`)."""
+    return app_factory(clock=utc_now, **telegram_overrides(fake))
 
 
-def staff_command(app: App, *args: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """`cocreate staff ...` in this process, on the app's database."""
-    monkeypatch.chdir(tmp_path)  # no developer's .env
-    result = CliRunner().invoke(cli, ["staff", *args], env={"DATABASE_URL": app.settings.database_url})
+def staff_command(cocreate: Cocreate, *args: str) -> None:
+    """`cocreate staff ...` in this process, on the test's database."""
+    result = cocreate("staff", *args)
     assert result.exit_code == 0, result.output
 
 
@@ -68,10 +65,10 @@ async def join_as_diffuser(fake: FakeTelegram, user_id: int) -> None:
 
 
 def test_staff_removed_during_the_broadcast_dialog_cannot_send(
-    telegram_app: App, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    telegram_app: App, fake: FakeTelegram, cocreate: Cocreate
 ) -> None:
     app = telegram_app
-    staff_command(app, "add", f"telegram:{CID}", monkeypatch=monkeypatch, tmp_path=tmp_path)
+    staff_command(cocreate, "add", f"telegram:{CID}")
 
     async def scenario() -> dict:
         async with serving(app):
@@ -82,7 +79,7 @@ def test_staff_removed_during_the_broadcast_dialog_cannot_send(
             audience = await reply_to(fake, text_update("Road works on Elm Road start on 3 December", CID), CID)
             preview = await reply_to(fake, press(audience, "All diffusers", CID), CID)
             assert preview["text"].startswith("This will go to All diffusers: 1 recipients.")
-            staff_command(app, "remove", f"telegram:{CID}", monkeypatch=monkeypatch, tmp_path=tmp_path)
+            staff_command(cocreate, "remove", f"telegram:{CID}")
             return await reply_to(fake, press(preview, "Send", CID), CID)
 
     answered = asyncio.run(scenario())
@@ -93,11 +90,11 @@ def test_staff_removed_during_the_broadcast_dialog_cannot_send(
 
 
 def test_staff_removed_while_in_the_inbox_is_refused_at_the_next_step(
-    telegram_app: App, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    telegram_app: App, fake: FakeTelegram, cocreate: Cocreate
 ) -> None:
     app = telegram_app
     report(app, ANA, "Broken swing in Elm Park playground")
-    staff_command(app, "add", f"telegram:{CID}", monkeypatch=monkeypatch, tmp_path=tmp_path)
+    staff_command(cocreate, "add", f"telegram:{CID}")
 
     async def scenario() -> tuple[dict, dict]:
         async with serving(app):
@@ -105,7 +102,7 @@ def test_staff_removed_while_in_the_inbox_is_refused_at_the_next_step(
             await reply_to(fake, text_update("I agree", CID), CID)
             inbox = await reply_to(fake, text_update("/inbox", CID), CID)
             opened = await reply_to(fake, press(inbox, "P-1 — Broken swing in Elm Park playground (new)", CID), CID)
-            staff_command(app, "remove", f"telegram:{CID}", monkeypatch=monkeypatch, tmp_path=tmp_path)
+            staff_command(cocreate, "remove", f"telegram:{CID}")
             moved = await reply_to(fake, press(opened, "accepted", CID), CID)
             back = await reply_to(fake, text_update("/back", CID), CID)
             return moved, back

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from storage.db import head_revision
-from tests.bot.conftest import UNSET, Cocreate
+from tests.conftest import UNSET, Cocreate
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,37 +8,31 @@ import csv
 import getpass
 import io
 import json
-import os
-from pathlib import Path
-from typing import Iterator
+from typing import Callable
 
 import pytest
 from sqlmodel import Session, select
 from typer.testing import CliRunner, Result
 
 from bot.app import App
-from bot.cli.main import app as cocreate
+from bot.cli.main import app as cli
 from storage import submissions
 from storage.models import Broadcast, StatusChange
 from tests.bot.test_broadcast_delivery import diffusers
 from tests.bot.test_status_changes import ANA, BOB, CID, report
+from tests.conftest import Cocreate
 
-
-@pytest.fixture(autouse=True)
-def clean_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)  # no developer's .env
-    for name in list(os.environ):
-        if name.startswith(("TELEGRAM_", "SLACK_")):
-            monkeypatch.delenv(name)
+pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def run(any_database_url: str) -> Iterator:
-    def invoke(*args: str, input: str | None = None, columns: int = 200) -> Result:
-        env = {"DATABASE_URL": any_database_url, "COLUMNS": str(columns)}
-        return CliRunner().invoke(cocreate, list(args), input=input, env=env)
+def run(cocreate: Cocreate) -> Callable[..., Result]:
+    """`cocreate ...` in this process on the test's database, in a terminal this wide."""
 
-    yield invoke
+    def invoke(*args: str, input: str = "", columns: int = 200) -> Result:
+        return cocreate(*args, stdin=input, COLUMNS=str(columns))
+
+    return invoke
 
 
 def test_a_reference_no_id_can_reach_is_no_such_submission(app: App, run) -> None:
@@ -134,7 +128,7 @@ def test_the_broadcast_preview_reads_right_for_one_person(app: App, run) -> None
 
 
 def test_help_keeps_square_brackets_and_shows_no_type_placeholders() -> None:
-    result = CliRunner().invoke(cocreate, ["broadcast", "--help"], env={"COLUMNS": "100"})
+    result = CliRunner().invoke(cli, ["broadcast", "--help"], env={"COLUMNS": "100"})  # no database, no settings
     assert result.exit_code == 0
     text = " ".join(result.stdout.split())
     assert "one [language] section per text: [en], then the text" in text

@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from typing import Iterator
 
 import pytest
 from sqlmodel import Session, select
 
-from bot.app import App, build_app
+from bot.app import App, utc_now
 from conversations.i18n import T
 from conversations.language import language_name
 from conversations.messages import Address, Inbound, Outbound
 from storage.models import Citizen
-from tests.bot.test_telegram_channel import press, reply_to, serving, telegram_settings, text_update
+from tests.bot.test_telegram_channel import press, reply_to, serving, telegram_overrides, text_update
+from tests.conftest import AppFactory
 from tests.fakes.telegram_api import FakeTelegram
 
 NEWCOMER = Address("telegram", "6001", "6001")
@@ -51,6 +51,7 @@ def consent_in(app: App, language: str) -> str:
     return said(app, language, "consent.ask")
 
 
+@pytest.mark.postgres
 def test_a_language_chosen_before_consent_gives_the_consent_text_in_it_and_sticks(app: App) -> None:
     assert send(app, "/start").text == consent_in(app, "en")
     menu = send(app, "/language")
@@ -68,6 +69,7 @@ def test_a_language_chosen_before_consent_gives_the_consent_text_in_it_and_stick
     assert stored(app) == ("fr", "chosen", True)
 
 
+@pytest.mark.postgres
 def test_language_as_the_very_first_message_comes_back_to_the_consent_step(app: App) -> None:
     assert send(app, "/language", hint="es").text == said(app, "es", "language.ask")
     chosen = send(app, "Deutsch", hint="es")
@@ -75,6 +77,7 @@ def test_language_as_the_very_first_message_comes_back_to_the_consent_step(app: 
     assert stored(app) == ("de", "chosen", False)
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("language", ["fr", "es"])
 def test_a_sentence_written_at_the_consent_step_gives_the_consent_text_in_its_language(app: App, language: str) -> None:
     send(app, "/start")
@@ -89,6 +92,7 @@ def test_a_sentence_written_at_the_consent_step_gives_the_consent_text_in_its_la
     assert send(app, WRITTEN["en"]).text == said(app, language, "explorer.ask_category")  # noticed once only
 
 
+@pytest.mark.postgres
 def test_a_newcomer_whose_first_message_is_a_sentence_is_welcomed_in_its_language(app: App) -> None:
     answer = send(app, WRITTEN["fr"])
     detected = said(app, "fr", "language.detected", language=language_name("fr", "fr"))
@@ -97,10 +101,9 @@ def test_a_newcomer_whose_first_message_is_a_sentence_is_welcomed_in_its_languag
 
 
 @pytest.fixture
-def telegram_app(sqlite_url: str, fake: FakeTelegram) -> Iterator[App]:
-    built = build_app(telegram_settings(sqlite_url, fake))
-    yield built
-    built.close()
+def telegram_app(app_factory: AppFactory, fake: FakeTelegram) -> App:
+    """The app serving the fake Telegram in real time (`app` is the service alone, on `clock`)."""
+    return app_factory(clock=utc_now, **telegram_overrides(fake))
 
 
 def test_choosing_francais_by_button_at_the_consent_step_on_telegram(telegram_app: App, fake: FakeTelegram) -> None:

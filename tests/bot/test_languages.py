@@ -17,10 +17,9 @@ from conversations.i18n import T
 from conversations.language import language_name
 from conversations.messages import Address, Inbound
 from storage.models import Citizen
-from tests.bot.conftest import Cocreate
 from tests.bot.test_broadcast_delivery import diffusers
 from tests.bot.test_telegram_channel import press, reply_to, serving, telegram_overrides, text_update
-from tests.conftest import AppFactory
+from tests.conftest import AppFactory, Cocreate
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
 
 WRITTEN = {

@@ -29,10 +29,9 @@ from bot.channels import terminal_chat
 from bot.channels.telegram_channel import MAX_FAILURES, TelegramChannel
 from conversations.messages import Inbound
 from storage.models import Conversation, ProcessedEvent
-from tests.bot.conftest import UNSET, Cocreate
 from tests.bot.test_bad_day import RecordedWaits, serving
 from tests.bot.test_telegram_channel import press, reply_to, telegram_overrides, text_update
-from tests.conftest import AppFactory
+from tests.conftest import UNSET, AppFactory, Cocreate
 from tests.fakes.telegram_api import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,9 +11,8 @@ import sys
 from pathlib import Path
 
 from bot.app import utc_now
-from tests.bot.conftest import UNSET, Cocreate
 from tests.bot.test_telegram_channel import press, text_update
-from tests.conftest import AppFactory
+from tests.conftest import UNSET, AppFactory, Cocreate
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,22 +9,19 @@ import csv
 import io
 import json
 from datetime import timedelta
-from typing import Iterator
+from typing import Any, Callable
 
 import pytest
 from sqlmodel import Session
-from typer.testing import CliRunner
 
-from bot.app import App, build_app
-from bot.cli.main import app as cli
-from bot.config import Settings
+from bot.app import App
 from conversations.flows.explorer import AFFECTED
 from conversations.i18n import load_catalogs
 from conversations.messages import Address, Location, Photo
 from storage import submissions
 from storage.models import DesignOfferCreate
 from tests.bot.test_service import say
-from tests.conftest import Clock
+from tests.conftest import Clock, Cocreate
 
 ANA = Address("telegram", "5001", "5001")  # reports P-1 with a shared location and a photo
 BOB = Address("telegram", "5002", "5002")  # proposes I-1 for P-1
@@ -34,14 +31,13 @@ LUZ = Address("telegram", "5010", "5010")  # staff, in Spanish
 PROBLEM = "The swing in Elm Park is broken"
 IDEA = "Put a new chain on the swing and check it monthly"
 PHOTO = "AgACAgQAAxkBAAIB"
+Listed = Callable[..., str]  # `cocreate submissions ARGS` -> what it printed
+pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def staffed(any_database_url: str, clock: Clock) -> Iterator[App]:
-    settings = Settings(_env_file=None, database_url=any_database_url, staff="telegram:5009,telegram:5010")
-    built = build_app(settings, clock=clock)
-    yield built
-    built.close()
+def settings_overrides() -> dict[str, Any]:
+    return {"staff": ("telegram:5009", "telegram:5010")}  # SAM and LUZ
 
 
 def answer(app: App, address: Address, *steps: str | Location | Photo, name: str | None = None) -> str:
@@ -78,9 +74,9 @@ def open_in_inbox(app: App, staff: Address, label: str, *, locale: str = "en") -
     return say(app, label, address=staff)
 
 
-def test_an_opened_problem_says_where_who_is_affected_the_photo_and_who_sent_it(staffed: App, clock: Clock) -> None:
-    submit_problem_idea_and_offer(staffed, clock)
-    opened = open_in_inbox(staffed, SAM, f"P-1 — {PROBLEM} (new)")
+def test_an_opened_problem_says_where_who_is_affected_the_photo_and_who_sent_it(app: App, clock: Clock) -> None:
+    submit_problem_idea_and_offer(app, clock)
+    opened = open_in_inbox(app, SAM, f"P-1 — {PROBLEM} (new)")
     assert f"supporters: 0\n\n{PROBLEM}\n\n" in opened
     assert (
         "Where: shared location (41.38702, 2.17004)\n"
@@ -91,13 +87,13 @@ def test_an_opened_problem_says_where_who_is_affected_the_photo_and_who_sent_it(
     assert PHOTO not in opened  # the kept reference is for exports, not for reading
 
 
-def test_an_idea_names_its_problem_and_an_offer_its_idea_and_terms_in_words(staffed: App, clock: Clock) -> None:
-    submit_problem_idea_and_offer(staffed, clock)
-    idea = open_in_inbox(staffed, SAM, f"I-1 — {IDEA} (new)")
+def test_an_idea_names_its_problem_and_an_offer_its_idea_and_terms_in_words(app: App, clock: Clock) -> None:
+    submit_problem_idea_and_offer(app, clock)
+    idea = open_in_inbox(app, SAM, f"I-1 — {IDEA} (new)")
     assert f"{IDEA}\n\nFor: P-1 — {PROBLEM}\nSent by: Bob (telegram:5002)\n\nHistory:" in idea
     assert "Where:" not in idea and "Photo:" not in idea
-    say(staffed, "/inbox", address=SAM)
-    offer = say(staffed, f"D-1 — {IDEA} (new)", address=SAM)
+    say(app, "/inbox", address=SAM)
+    offer = say(app, f"D-1 — {IDEA} (new)", address=SAM)
     assert offer.startswith(f"D-1 — {IDEA}\nStage: new")
     assert (
         "Skills: Design, Software\n"
@@ -109,44 +105,43 @@ def test_an_idea_names_its_problem_and_an_offer_its_idea_and_terms_in_words(staf
     assert "True" not in offer and "contact:" not in offer
 
 
-def test_staff_read_the_facts_in_their_own_language(staffed: App, clock: Clock) -> None:
-    submit_problem_idea_and_offer(staffed, clock)
+def test_staff_read_the_facts_in_their_own_language(app: App, clock: Clock) -> None:
+    submit_problem_idea_and_offer(app, clock)
     # Numbers, not labels: a typed label in English would be taken for English.
-    problem = open_in_inbox(staffed, LUZ, "3", locale="es")
+    problem = open_in_inbox(app, LUZ, "3", locale="es")
     assert "Dónde: ubicación compartida (41.38702, 2.17004)\nAfecta a: a su calle\nFoto: adjunta\n" in problem
     assert "Enviado por: Ana (telegram:5001)" in problem
-    say(staffed, "/inbox", address=LUZ)
-    offer = say(staffed, "1", address=LUZ)
+    say(app, "/inbox", address=LUZ)
+    offer = say(app, "1", address=LUZ)
     assert offer.startswith("D-1")
     assert "Habilidades: Diseño, Software\nTiempo a la semana: De 2 a 4 horas\nContacto: Sí, contactadme\n" in offer
 
 
-def test_an_offer_with_a_skill_the_catalogs_do_not_know_shows_the_stored_code(staffed: App, clock: Clock) -> None:
-    submit_problem_idea_and_offer(staffed, clock)
-    with Session(staffed.database) as session, session.begin():
+def test_an_offer_with_a_skill_the_catalogs_do_not_know_shows_the_stored_code(app: App, clock: Clock) -> None:
+    submit_problem_idea_and_offer(app, clock)
+    with Session(app.database) as session, session.begin():
         offer_in = DesignOfferCreate(idea_id=1, skills=["welding"], hours="3h", contact_ok=False, language="en")
         submissions.create_design_offer(session, citizen_id=3, offer_in=offer_in)
-    opened = open_in_inbox(staffed, SAM, f"D-2 — {IDEA} (new)")
+    opened = open_in_inbox(app, SAM, f"D-2 — {IDEA} (new)")
     assert opened.startswith("D-2")
     assert "Skills: welding\nTime a week: 3h\nContact: No, not for now\n" in opened
 
 
-def cocreate(url: str, *args: str) -> str:
-    result = CliRunner().invoke(cli, ["submissions", *args], env={"DATABASE_URL": url, "COLUMNS": "250"})
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
 @pytest.fixture
-def exported(staffed: App, clock: Clock, any_database_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The database URL, after P-1, I-1 and D-1 came in (no .env is read in tmp_path)."""
-    monkeypatch.chdir(tmp_path)
-    submit_problem_idea_and_offer(staffed, clock)
-    return any_database_url
+def exported(app: App, clock: Clock, cocreate: Cocreate) -> Listed:
+    """`cocreate submissions ...` once P-1, I-1 and D-1 came in: what it prints."""
+    submit_problem_idea_and_offer(app, clock)
+
+    def listed(*args: str) -> str:
+        result = cocreate("submissions", *args, COLUMNS="250")
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    return listed
 
 
-def test_json_has_the_place_the_people_the_photo_what_each_is_for_and_the_offer_as_codes(exported: str) -> None:
-    problem, idea, offer = json.loads(cocreate(exported, "--format", "json"))
+def test_json_has_the_place_the_people_the_photo_what_each_is_for_and_the_offer_as_codes(exported: Listed) -> None:
+    problem, idea, offer = json.loads(exported("--format", "json"))
     assert {k: problem[k] for k in ("ref", "place", "latitude", "longitude", "affected", "photo", "submitter")} == {
         "ref": "P-1", "place": None, "latitude": 41.38702, "longitude": 2.17004, "affected": "street",
         "photo": PHOTO, "submitter": "Ana (telegram:5001)",
@@ -159,8 +154,8 @@ def test_json_has_the_place_the_people_the_photo_what_each_is_for_and_the_offer_
     assert offer["description"] == "" and offer["title"] == IDEA
 
 
-def test_csv_has_the_same_fields_with_skills_joined_by_semicolons(exported: str) -> None:
-    rows = list(csv.DictReader(io.StringIO(cocreate(exported, "--format", "csv"))))
+def test_csv_has_the_same_fields_with_skills_joined_by_semicolons(exported: Listed) -> None:
+    rows = list(csv.DictReader(io.StringIO(exported("--format", "csv"))))
     assert [row["ref"] for row in rows] == ["P-1", "I-1", "D-1"]
     problem, idea, offer = rows
     assert (problem["latitude"], problem["longitude"], problem["affected"], problem["photo"]) == (
@@ -172,8 +167,8 @@ def test_csv_has_the_same_fields_with_skills_joined_by_semicolons(exported: str)
     assert (offer["hours"], offer["contact"]) == ("2-4", "yes")
 
 
-def test_the_table_shows_where_what_for_and_who(exported: str) -> None:
-    table = cocreate(exported)
+def test_the_table_shows_where_what_for_and_who(exported: Listed) -> None:
+    table = exported()
     header = table.splitlines()[0].split()
     assert {"where", "submitter"} <= set(header)
     rows = {row.split()[0]: row for row in table.split("\n") if row[:2] in ("P-", "I-", "D-")}

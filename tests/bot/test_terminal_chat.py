@@ -28,8 +28,8 @@ from bot.operations import broadcasting
 from bot.operations.follow_up_messages import send_due_follow_ups
 from storage import broadcasts, submissions
 from storage.broadcasts import Audience
-from tests.transcript import run_chat
 from tests.conftest import Clock
+from tests.transcript import run_chat
 
 pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parents[2]

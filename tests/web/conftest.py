@@ -1,6 +1,8 @@
-"""The console served for real on 127.0.0.1 (uvicorn in its own thread and event loop), and
-headless Chromium from Debian's `chromium` package driven by Playwright: one browser per
-test session, a fresh context per test. Without the browser, those tests skip and say why."""
+"""The console's tests run an app whose staff is `console:boss` (the `app` fixture, with these
+settings). The console served for real on 127.0.0.1 (uvicorn in its own thread and event
+loop), and headless Chromium from Debian's `chromium` package driven by Playwright: one
+browser per test session, a fresh context per test. Without the browser, those tests skip
+and say why."""
 
 from __future__ import annotations
 
@@ -17,12 +19,12 @@ import pytest
 
 from adapters import console
 from adapters.base import Queued, SendResult, Sent
-from bot.app import App, build_app
+from bot.app import App
 from bot.outbound.delivery import DeliveryWorker
 from bot.outbound.ratelimit import UNLIMITED
 from bot.web.server import listening_socket, start_console
-from tests.conftest import Clock
-from tests.web.support import console_settings
+from tests.conftest import AppFactory
+from tests.web.support import BASE, BOSS
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -143,14 +145,17 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def live(sqlite_url: str, clock: Clock) -> Iterator[LiveConsole]:
+def settings_overrides() -> dict[str, Any]:
+    return {"staff": (BOSS,), "web_base_url": BASE}
+
+
+@pytest.fixture
+def live(app_factory: AppFactory) -> Iterator[LiveConsole]:
     sock = listening_socket("127.0.0.1", 0)  # a free port; sign-in links point at it
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    app = build_app(console_settings(sqlite_url).model_copy(update={"web_base_url": url}), clock=clock)
-    console = LiveConsole(app).start(sock)
+    console = LiveConsole(app_factory(web_base_url=url)).start(sock)
     yield console
     console.stop()
-    app.close()
 
 
 async def axe_violations(chromium: Any, urls: dict[str, str], cookies: list[Any]) -> dict[str, list[dict[str, Any]]]:

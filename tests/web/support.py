@@ -15,17 +15,12 @@ from sqlmodel import Session
 
 from bot.app import App
 from bot.channels import terminal_chat
-from bot.config import Settings
 from bot.operations import sign_in
 from bot.web.console import build_console
 from bot.web.server import console_asgi
 
 BOSS = "console:boss"
 BASE = "http://testserver"
-
-
-def console_settings(database_url: str, **extra: object) -> Settings:
-    return Settings(_env_file=None, database_url=database_url, staff=BOSS, web_base_url=BASE, **extra)  # type: ignore[arg-type]
 
 
 def terminal(app: App, name: str, *lines: str) -> str:

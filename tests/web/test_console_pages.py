@@ -8,27 +8,21 @@ import asyncio
 import csv
 import io
 from datetime import timedelta
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
 from sqlmodel import Session
 
-from bot.app import App, build_app
+from bot.app import App
 from storage import broadcasts, community_groups, staff, submissions
 from tests.conftest import Clock
-from tests.web.support import client, console_settings, csrf_of, follow, report, signed_in, terminal, visible_text
+from tests.web.support import client, csrf_of, follow, report, signed_in, terminal, visible_text
 
 XSS = "Lamp <img src=x onerror=alert(1)> flickers all night long"
 LIGHT = "The streetlight on Elm Street is out since Monday"
 BINS = "Overflowing bins behind the market every weekend"
-
-
-@pytest.fixture
-def app(any_database_url: str, clock: Clock) -> Iterator[App]:
-    built = build_app(console_settings(any_database_url), clock=clock)
-    yield built
-    built.close()
+pytestmark = pytest.mark.postgres
 
 
 def staff_session(app: App, *requests: tuple[str, str, dict[str, Any] | None]) -> list[httpx.Response]:

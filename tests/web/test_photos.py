@@ -5,19 +5,20 @@ when it is an image."""
 from __future__ import annotations
 
 import asyncio
-from typing import Iterator
+from datetime import datetime
+from typing import Any, Callable, Iterator
 
 import httpx
 import pytest
 from sqlmodel import Session
 
-from bot.app import App, build_app
+from bot.app import App, utc_now
 from conversations.messages import Address
 from storage import citizens, submissions
 from storage.models import ProblemCreate
 from tests.conftest import FIXED_NOW
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
-from tests.web.support import client, console_settings, signed_in
+from tests.web.support import client, signed_in
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4
 
@@ -30,11 +31,14 @@ def fake() -> Iterator[FakeTelegram]:
 
 
 @pytest.fixture
-def app(sqlite_url: str, fake: FakeTelegram) -> Iterator[App]:
-    settings = console_settings(sqlite_url, telegram_bot_token=TOKEN, telegram_api_base_url=fake.base_url)
-    built = build_app(settings)
-    yield built
-    built.close()
+def settings_overrides(settings_overrides: dict[str, Any], fake: FakeTelegram) -> dict[str, Any]:
+    """The console's settings (tests/web/conftest.py), and the fake Telegram the photos come from."""
+    return {**settings_overrides, "telegram_bot_token": TOKEN, "telegram_api_base_url": fake.base_url}
+
+
+@pytest.fixture
+def app_clock() -> Callable[[], datetime]:
+    return utc_now
 
 
 def problem_with_photo(app: App, file_id: str) -> None:

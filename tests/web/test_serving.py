@@ -15,8 +15,9 @@ from typing import Iterator
 import httpx
 import pytest
 
-from tests.bot.test_run_process import ROOT, environment, free_port
+from tests.bot.test_run_process import environment, free_port
 from tests.bot.test_telegram_channel import press, text_update
+from tests.conftest import Cocreate
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
 
 CID = 403
@@ -29,7 +30,8 @@ def fake() -> Iterator[FakeTelegram]:
     server.stop()
 
 
-def cocreate(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+def started(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    """A real `cocreate ...` process: serving is what these tests are about."""
     return subprocess.Popen(
         [sys.executable, "-m", "bot.cli", *args], cwd=tmp_path, env=env, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -44,16 +46,16 @@ def stopped(process: subprocess.Popen[str]) -> int:
         process.kill()
 
 
-def test_cocreate_web_serves_the_console_alone_and_a_printed_link_signs_in(tmp_path: Path) -> None:
+def test_cocreate_web_serves_the_console_alone_and_a_printed_link_signs_in(
+    tmp_path: Path, sqlite_url: str, cocreate: Cocreate
+) -> None:
     port = free_port()
-    env = environment(tmp_path, STAFF="console:boss", WEB_PORT=str(port), PYTHONPATH=str(ROOT))
-    server = cocreate(tmp_path, env, "web")
+    server = started(tmp_path, environment(sqlite_url, STAFF="console:boss", WEB_PORT=str(port)), "web")
     try:
         assert server.stdout is not None
         ready = server.stdout.readline()  # printed once the console listens
         assert ready.startswith(f"Staff console: http://127.0.0.1:{port}")
-        link = subprocess.run([sys.executable, "-m", "bot.cli", "staff", "link", "console:boss"], cwd=tmp_path, env=env,
-                              capture_output=True, text=True, timeout=60).stdout.strip()  # fmt: skip
+        link = cocreate("staff", "link", "console:boss", STAFF="console:boss", WEB_PORT=str(port)).stdout.strip()
         assert link.startswith(f"http://127.0.0.1:{port}/signin/")
         with httpx.Client() as browser:
             assert browser.get(f"http://127.0.0.1:{port}/", follow_redirects=False).headers["location"] == "/signin"
@@ -65,24 +67,26 @@ def test_cocreate_web_serves_the_console_alone_and_a_printed_link_signs_in(tmp_p
     assert code == 0
 
 
-def test_a_port_in_use_is_one_line_naming_web_port(tmp_path: Path) -> None:
+def test_a_port_in_use_is_one_line_naming_web_port(tmp_path: Path, sqlite_url: str) -> None:
     port = free_port()
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", port))
         taken.listen()
         result = subprocess.run([sys.executable, "-m", "bot.cli", "web"], cwd=tmp_path, capture_output=True, text=True,
-                                env=environment(tmp_path, WEB_PORT=str(port)), timeout=60)  # fmt: skip
+                                env=environment(sqlite_url, WEB_PORT=str(port)), timeout=60)  # fmt: skip
     assert result.returncode == 2
     last = result.stderr.strip().splitlines()[-1]
     assert last == f"WEB_PORT: the staff console cannot listen on 127.0.0.1:{port} (Address already in use)."
     assert "Traceback" not in result.stderr
 
 
-def test_cocreate_run_serves_the_console_beside_telegram_and_web_brings_a_link(tmp_path: Path, fake: FakeTelegram) -> None:
+def test_cocreate_run_serves_the_console_beside_telegram_and_web_brings_a_link(
+    tmp_path: Path, sqlite_url: str, fake: FakeTelegram
+) -> None:
     port = free_port()
-    env = environment(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=fake.base_url, STAFF=f"telegram:{CID}",
+    env = environment(sqlite_url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=fake.base_url, STAFF=f"telegram:{CID}",
                       WEB_PORT=str(port), WEB_BASE_URL=f"http://127.0.0.1:{port}")  # fmt: skip
-    bot = cocreate(tmp_path, env, "run")
+    bot = started(tmp_path, env, "run")
     try:
         fake.push(text_update("/start", CID))
         consent = fake.wait_for_messages(1, CID, timeout=60)[0]

@@ -6,26 +6,17 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import timedelta
-from pathlib import Path
-from typing import Iterator
 
 import pytest
 from sqlmodel import Session
 
-from bot.app import App, build_app
+from bot.app import App
 from storage import staff, submissions
-from tests.bot.test_cli import cocreate
-from tests.conftest import Clock
-from tests.web.support import BASE, BOSS, client, console_settings, csrf_of, link_for, report, signed_in, terminal, visible_text
+from tests.conftest import AppFactory, Clock, Cocreate
+from tests.web.support import BASE, BOSS, client, csrf_of, link_for, report, signed_in, terminal, visible_text
 
 XSS = "Lamp <img src=x onerror=alert(1)> flickers all night long"
-
-
-@pytest.fixture
-def app(any_database_url: str, clock: Clock) -> Iterator[App]:
-    built = build_app(console_settings(any_database_url), clock=clock)
-    yield built
-    built.close()
+pytestmark = pytest.mark.postgres
 
 
 def test_a_link_signs_in_once_and_a_used_link_says_how_to_get_a_new_one(app: App) -> None:
@@ -150,8 +141,8 @@ def test_someone_who_is_not_staff_gets_no_link(app: App) -> None:
         link_for(app, "telegram:5")
 
 
-def test_cookies_are_httponly_samesite_and_secure_behind_https(any_database_url: str) -> None:
-    built = build_app(console_settings(any_database_url).model_copy(update={"web_base_url": "https://console.city.example"}))
+def test_cookies_are_httponly_samesite_and_secure_behind_https(app_factory: AppFactory) -> None:
+    built = app_factory(web_base_url="https://console.city.example")
 
     async def scenario() -> tuple[str, str]:
         async with client(built) as http:
@@ -159,10 +150,7 @@ def test_cookies_are_httponly_samesite_and_secure_behind_https(any_database_url:
             page = await http.get("/signin")
             return response.headers["set-cookie"], page.headers["content-security-policy"]
 
-    try:
-        cookie, csp = asyncio.run(scenario())
-    finally:
-        built.close()
+    cookie, csp = asyncio.run(scenario())
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" in cookie and "Max-Age=43200" in cookie
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
 
@@ -181,10 +169,10 @@ def test_staff_get_a_link_in_their_chat_with_web_and_others_are_refused(app: App
     assert asyncio.run(scenario()) == 303
 
 
-def test_cocreate_staff_link_prints_one_line_for_staff_only(tmp_path: Path) -> None:
+def test_cocreate_staff_link_prints_one_line_for_staff_only(cocreate: Cocreate) -> None:
     env = {"STAFF": "telegram:42", "WEB_BASE_URL": "https://console.city.example"}
-    given = cocreate(tmp_path, "staff", "link", "telegram:42", **env)
-    refused = cocreate(tmp_path, "staff", "link", "telegram:43", **env)
-    assert given.returncode == 0, given.stderr
+    given = cocreate("staff", "link", "telegram:42", **env)
+    refused = cocreate("staff", "link", "telegram:43", **env)
+    assert given.exit_code == 0, given.stderr
     assert re.fullmatch(r"https://console\.city\.example/signin/[A-Za-z0-9_-]{43}\n", given.stdout)
-    assert refused.returncode == 2 and "telegram:43 is not staff" in refused.stderr and refused.stdout == ""
+    assert refused.exit_code == 2 and "telegram:43 is not staff" in refused.stderr and refused.stdout == ""
