@@ -5,28 +5,32 @@ part 2 only."""
 from __future__ import annotations
 
 import asyncio
-from typing import Iterator
+from datetime import datetime
+from typing import Any, Callable
 
 import pytest
 from sqlmodel import Session, select
 
-from bot.app import App, build_app
+from bot.app import App, utc_now
 from bot.operations import broadcasting
 from conversations.messages import MAX_MESSAGE_TEXT, Address, Choice, Outbound, in_parts
 from conversations.validation import MAX_BROADCAST_TEXT
 from storage import outbox
 from storage.models import OutboxMessage
-from tests.bot.test_telegram_channel import ALICE, serving, telegram_settings
+from tests.bot.test_telegram_channel import ALICE, serving, telegram_overrides
 from tests.fakes.telegram_api import FakeTelegram
 
 TOO_MANY = {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1", "parameters": {"retry_after": 1}}
 
 
 @pytest.fixture
-def app(sqlite_url: str, fake: FakeTelegram) -> Iterator[App]:
-    built = build_app(telegram_settings(sqlite_url, fake))
-    yield built
-    built.close()
+def settings_overrides(fake: FakeTelegram) -> dict[str, Any]:
+    return telegram_overrides(fake)
+
+
+@pytest.fixture
+def app_clock() -> Callable[[], datetime]:
+    return utc_now  # the channel's retries and timers run in real time
 
 
 def long_reply() -> Outbound:
