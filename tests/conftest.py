@@ -33,13 +33,10 @@ from tests.postgres import scratch_database
 FIXED_NOW = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 
-# Every variable Settings reads, and make's MAKELEVEL (under make the chat's goodbye says
-# `make chat`), unset: a command sees only what its test gives it.
-UNSET: dict[str, str | None] = {**{name.upper(): None for name in Settings.model_fields}, "MAKELEVEL": None}
-
-
-class Cocreate(Protocol):
-    def __call__(self, *args: str, stdin: str = "", **env: str) -> Result: ...
+# Every variable Settings reads, and what `make test` exports (under make the chat's goodbye
+# says `make chat`), unset: a command sees only what its test gives it, as a person runs it.
+MAKE_VARIABLES = ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")
+UNSET: dict[str, str | None] = {name: None for name in (*(f.upper() for f in Settings.model_fields), *MAKE_VARIABLES)}
 
 
 class Clock:
@@ -57,6 +54,8 @@ class AppFactory(Protocol):
 
 
 class Cocreate(Protocol):
+    """`cocreate ARGS` in this process (the `cocreate` fixture), with this input and these variables."""
+
     def __call__(self, *args: str, stdin: str = "", **env: str) -> Result: ...
 
 

@@ -217,7 +217,8 @@ def _chat(tmp_path: Path, database_url: str, stdin: bytes, decoding: str) -> sub
     environment = {k: v for k, v in os.environ.items() if k not in UNSET}
     environment.update(DATABASE_URL=database_url, PYTHONPATH=str(ROOT), PYTHONIOENCODING=decoding)
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "chat", "--as", "ana"], input=stdin, capture_output=True, cwd=tmp_path, env=environment, timeout=60,
+        [sys.executable, "-m", "bot.cli", "chat", "--as", "ana"], input=stdin, capture_output=True, cwd=tmp_path,
+        env=environment, timeout=60,
         check=False,
     )
 

@@ -58,7 +58,9 @@ def reply(fake: FakeTelegram, update: dict, count: int) -> dict:
     return fake.wait_for_messages(count, ALICE, timeout=60)[count - 1]
 
 
-def test_kill_9_mid_dialog_loses_nothing_and_the_dialog_continues(tmp_path: Path, sqlite_url: str, fake: FakeTelegram) -> None:
+def test_kill_9_mid_dialog_loses_nothing_and_the_dialog_continues(
+    tmp_path: Path, sqlite_url: str, fake: FakeTelegram
+) -> None:
     first = start(tmp_path, sqlite_url, fake)
     try:
         consent = reply(fake, text_update("/start"), 1)

@@ -232,7 +232,9 @@ def test_a_rate_limit_is_waited_out_and_the_message_still_arrives(app: App, fake
     assert (row.status, row.attempts) == ("sent", 2)
 
 
-def test_socket_mode_receives_events_over_the_websocket_and_acknowledges_them(app_factory: AppFactory, fake: FakeSlack) -> None:
+def test_socket_mode_receives_events_over_the_websocket_and_acknowledges_them(
+    app_factory: AppFactory, fake: FakeSlack
+) -> None:
     app = app_factory(slack_signing_secret=None, slack_app_token=APP_TOKEN)  # Socket Mode: no HTTP server
 
     async def scenario() -> None:

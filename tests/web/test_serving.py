@@ -84,8 +84,8 @@ def test_cocreate_run_serves_the_console_beside_telegram_and_web_brings_a_link(
     tmp_path: Path, sqlite_url: str, fake: FakeTelegram
 ) -> None:
     port = free_port()
-    env = environment(sqlite_url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=fake.base_url, STAFF=f"telegram:{CID}",
-                      WEB_PORT=str(port), WEB_BASE_URL=f"http://127.0.0.1:{port}")  # fmt: skip
+    env = environment(sqlite_url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=fake.base_url,
+                      STAFF=f"telegram:{CID}", WEB_PORT=str(port), WEB_BASE_URL=f"http://127.0.0.1:{port}")  # fmt: skip
     bot = started(tmp_path, env, "run")
     try:
         fake.push(text_update("/start", CID))
