@@ -103,6 +103,10 @@ class FakeTelegram(Recording):
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/bot"
 
+    def settings(self) -> dict[str, Any]:
+        """The settings of a bot that talks to this fake."""
+        return {"telegram_bot_token": TOKEN, "telegram_api_base_url": self.base_url}
+
     # -- what tests do --------------------------------------------------------------------
 
     def push(self, update: dict[str, Any], *, copies: int = 1) -> int:

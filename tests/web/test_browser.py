@@ -210,7 +210,7 @@ def test_every_page_is_keyboard_usable_and_has_no_serious_accessibility_violatio
         found |= await axe_violations(browser.chromium, {"link": url}, [])
         for name, path in pages.items() if SCREENSHOTS else ():
             await page.goto(path)
-            await page.wait_for_load_state("networkidle")
+            await page.wait_for_load_state("load")
             await snap(page, name)
         return focused, found
 
