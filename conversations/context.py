@@ -32,6 +32,7 @@ class FlowSettings:
     languages: tuple[str, ...]
     default_language: str
     page_size: int = 5
+    retention_days: int = 90  # RETENTION_DAYS, which the privacy notice tells
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,9 @@ def chat(
     command = chat_command(ctx.command_path, as_=as_, environ=os.environ)
     try:
         with unusable_database():
-            asyncio.run(terminal_chat.chat(hooks, name=name, stdin=sys.stdin, stdout=sys.stdout, command=command))
+            asyncio.run(terminal_chat.chat(
+                hooks, name=name, stdin=sys.stdin, stdout=sys.stdout, command=command, export_dir=built.settings.exports
+            ))
     except KeyboardInterrupt:  # Ctrl-C while the bot was answering (at the prompt it ends the chat itself)
         print("\n" + asyncio.run(terminal_chat.goodbye(hooks, console.address_for(name), command)))
     finally:
