@@ -275,7 +275,7 @@ class ConversationService:
                 changed = status_changes.change_status(
                     work.session, ref=ref, status=effect.status, note=effect.note,
                     by=f"{citizen.channel}:{citizen.channel_user_id}", duplicate_of=effect.duplicate_of,
-                    now=work.now, notices=self.notices,
+                    now=work.now, notices=self.notices, via="chat",
                 )  # fmt: skip
         except status_changes.StaffActionError as error:
             return Receipt(effect.kind, effect.target_id, ref, Outcome.FAILED, reason=str(error))
@@ -286,7 +286,10 @@ class ConversationService:
         """Queue a console sign-in link to this chat, if the person is staff right now."""
         identity = f"{work.address.channel}:{work.address.user_id}"
         try:
-            link = sign_in.issue_link(work.session, identity=identity, configured=self.staff, base_url=self.web_url, now=work.now)
+            link = sign_in.issue_link(
+                work.session, identity=identity, configured=self.staff, base_url=self.web_url, now=work.now,
+                actor=identity, via="chat",
+            )  # fmt: skip
             text = T("web.link", link=link)
         except sign_in.NotStaff:
             text = T("staff.refused")
@@ -316,6 +319,7 @@ class ConversationService:
             catalogs=self.catalogs,
             settings=self.settings,
             send_after=self.notices.quiet.release(now),
+            via="chat",
         )
         assert broadcast.id is not None
         return Receipt("broadcast", broadcast.id, f"B-{broadcast.id}", Outcome.QUEUED, people=broadcast.recipients)
