@@ -89,7 +89,8 @@ class Submitter:
 
     @property
     def identity(self) -> str:
-        return f"{self.channel}:{self.user_id}"
+        """`telegram:5001`; a person forgotten at their request has none left: `forgotten`."""
+        return f"{self.channel}:{self.user_id}" if self.user_id else self.channel
 
 
 @dataclass(frozen=True)
