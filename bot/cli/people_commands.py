@@ -93,5 +93,5 @@ def audit_log(
         else:
             line = f"{entry.at:%Y-%m-%d %H:%M:%S}  {entry.via:<7} {entry.actor:<24} {entry.action:<13} {entry.target}"
             typer.echo(f"{line}  {entry.detail}".rstrip())
-    if not found:
+    if not found and not as_json:  # JSON lines: none is nothing
         typer.echo("Nothing in the audit log" + (" for this selection." if since or who else " yet."))

@@ -70,7 +70,7 @@ async def add_staff(request: Request, console: Console, who: SignedIn) -> Respon
 
     def add(session: Session) -> None:
         staff.add_staff(session, address=identity)
-        audit.record(session, actor=who.identity, via="console", action="staff_add", target=identity)
+        audit.record(session, actor=who.identity, via="console", action="staff_add", target=identity, now=console.now())
 
     await console.write(add)
     return RedirectResponse("/people?done=staff_added", status_code=303)
@@ -86,7 +86,7 @@ async def remove_staff(request: Request, console: Console, who: SignedIn) -> Res
 
     def remove(session: Session) -> None:
         staff.remove_staff(session, address=identity)
-        audit.record(session, actor=who.identity, via="console", action="staff_remove", target=identity)
+        audit.record(session, actor=who.identity, via="console", action="staff_remove", target=identity, now=now)
         if identity not in console.app.settings.staff:
             web_access.end_sessions_of(session, identity=identity, now=now)
 
@@ -105,7 +105,10 @@ async def save_group(request: Request, console: Console, who: SignedIn) -> Respo
 
     def save(session: Session) -> None:
         community_groups.set_group(session, channel=channel, chat_id=chat_id, topics=topics)
-        audit.record(session, actor=who.identity, via="console", action="group_add", target=identity, detail=", ".join(topics) or "every topic")
+        audit.record(
+            session, actor=who.identity, via="console", action="group_add", target=identity,
+            detail=", ".join(topics) or "every topic", now=console.now(),
+        )  # fmt: skip
 
     await console.write(save)
     return RedirectResponse("/people?done=group_saved", status_code=303)
@@ -120,7 +123,7 @@ async def remove_group(request: Request, console: Console, who: SignedIn) -> Res
 
     def remove(session: Session) -> None:
         community_groups.remove_group(session, channel=channel, chat_id=chat_id)
-        audit.record(session, actor=who.identity, via="console", action="group_remove", target=identity)
+        audit.record(session, actor=who.identity, via="console", action="group_remove", target=identity, now=console.now())
 
     await console.write(remove)
     return RedirectResponse("/people?done=group_removed", status_code=303)
