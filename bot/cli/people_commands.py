@@ -15,6 +15,7 @@ from bot.channels.terminal_chat import write_document
 from bot.cli.common import cli_user, fail, opened_app
 from bot.cli.staff_commands import IDENTITY, _confirmed
 from bot.operations import data_rights
+from conversations.messages import Document
 from storage import audit, personal_data
 
 people_app = typer.Typer(help="People's data: export it, or forget them, at their request.", no_args_is_help=True,
@@ -50,7 +51,7 @@ def export(
     if output is None:
         typer.echo(document.content, nl=False)
         return
-    path = write_document(output.parent, type(document)(output.name, document.content))
+    path = write_document(output.parent, Document(output.name, document.content))
     typer.echo(f"Wrote {path}")
 
 
