@@ -102,6 +102,7 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
         followup_after=settings.followup_after,
         languages=settings.languages,
         default_language=settings.default_language,
+        retention_days=settings.retention_days,
     )
     service = ConversationService(
         database=database,

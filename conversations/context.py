@@ -32,6 +32,7 @@ class FlowSettings:
     languages: tuple[str, ...]
     default_language: str
     page_size: int = 5
+    retention_days: int = 90  # RETENTION_DAYS, which the privacy notice tells
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,8 @@ class Submitter:
 
     @property
     def identity(self) -> str:
-        return f"{self.channel}:{self.user_id}"
+        """`telegram:5001`; a person forgotten at their request has none left: `forgotten`."""
+        return f"{self.channel}:{self.user_id}" if self.user_id else self.channel
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,7 @@ async def change_status(request: Request, console: Console, who: SignedIn) -> Re
     def act(session: Session, ref: str, form: dict[str, str]) -> Any:
         return status_changes.change_status(
             session, ref=ref, status=form["status"], note=_note(form), by=who.identity, duplicate_of=None,
-            now=console.now(), notices=console.app.notices,
+            now=console.now(), notices=console.app.notices, via="console",
         )  # fmt: skip
 
     return await _act(request, console, act, "status", check)
@@ -111,7 +111,7 @@ async def merge(request: Request, console: Console, who: SignedIn) -> Response:
         original = make_ref(*parse_ref(form["original"]))  # type: ignore[misc]
         return status_changes.change_status(
             session, ref=ref, status="duplicate", note=_note(form), by=who.identity, duplicate_of=original,
-            now=console.now(), notices=console.app.notices,
+            now=console.now(), notices=console.app.notices, via="console",
         )  # fmt: skip
 
     return await _act(request, console, act, "merged", check)
@@ -131,7 +131,7 @@ async def add_note(request: Request, console: Console, who: SignedIn) -> Respons
             raise StaffActionError(f"{ref} does not exist")
         return status_changes.change_status(
             session, ref=ref, status=current.status, note=_note(form), by=who.identity, duplicate_of=None,
-            now=console.now(), notices=console.app.notices,
+            now=console.now(), notices=console.app.notices, via="console",
         )  # fmt: skip
 
     return await _act(request, console, act, "note", check)

@@ -149,5 +149,5 @@ def queue(app: App, text: str, hold: timedelta = timedelta(0)) -> None:
     with Session(app.database) as session, session.begin():
         broadcasting.queue(
             session, text=text, audience=Audience(), created_by="test", now=app.clock(), catalogs=app.catalogs,
-            settings=app.service.settings, send_after=app.clock() + hold,
+            settings=app.service.settings, send_after=app.clock() + hold, via="cli",
         )  # fmt: skip

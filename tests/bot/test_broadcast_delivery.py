@@ -40,7 +40,7 @@ def queue_broadcast(app: App, text: str = "The bus line 7 starts on Monday") -> 
     with Session(app.database) as session, session.begin():
         queued = broadcasting.queue(
             session, text=text, audience=Audience(), created_by="test", now=app.clock(), catalogs=app.catalogs,
-            settings=app.service.settings,
+            settings=app.service.settings, via="cli",
         )  # fmt: skip
         return queued.id
 

@@ -32,7 +32,7 @@ def report(app: App, user: int, description: str) -> None:
 def change(app: App, ref: str, status: str, note: str | None = None, of: str | None = None):
     with Session(app.database) as session, session.begin():
         return change_status(
-            session, ref=ref, status=status, note=note, by="cli", duplicate_of=of, now=app.clock(), notices=app.notices,
+            session, ref=ref, status=status, note=note, by="cli", duplicate_of=of, now=app.clock(), notices=app.notices, via="cli",
         )  # fmt: skip
 
 

@@ -121,7 +121,7 @@ def test_a_whole_explorer_dialog_by_buttons_text_location_and_photo(app: App, fa
     assert (problem.photo_file_id, problem.photo_size) == ("AgACAgIAAxkBAAIBlarge", 98000)
     assert problem.description == "The <fountain> & the bench are broken"
     commands = fake.calls_of("setMyCommands")[0].params["commands"]
-    assert [c["command"] for c in commands] == ["start", "help", "my", "role", "language", "cancel", "stop"]
+    assert [c["command"] for c in commands] == ["start", "help", "my", "role", "language", "cancel", "stop", "privacy", "mydata", "forget"]
     # Every press was answered, and its keyboard replaced by the choice.
     assert len(fake.calls_of("answerCallbackQuery")) == 5
     edited = fake.calls_of("editMessageText")[0].params

@@ -9,6 +9,7 @@ import pytest
 
 from bot.channels.telegram_channel import MENU_COMMANDS
 from bot.config import DEFAULT_CATEGORIES
+from bot.operations.data_rights import SOURCES
 from conversations.flows.designer import HOURS, SKILLS
 from conversations.flows.explorer import AFFECTED
 from conversations.flows.home import LEANINGS, ROLES
@@ -59,6 +60,7 @@ def computed_keys() -> set[str]:
         keys |= {count_key, f"{count_key}.one"}
     keys |= {f"command.{name}" for name in MENU_COMMANDS}
     keys |= {f"broadcast.{action}" for action in BROADCAST_ACTIONS}
+    keys |= {f"mydata.language.{source}" for source in (*SOURCES, "app")}
     return keys
 
 

@@ -27,7 +27,7 @@ SCREENSHOTS = os.environ.get("CONSOLE_SCREENSHOTS")
 def link(live: LiveConsole) -> str:
     """What `cocreate staff link console:boss` prints."""
     with Session(live.app.database) as session, session.begin():
-        return sign_in.issue_link(session, identity=BOSS, configured=live.app.settings.staff, base_url=live.url, now=live.app.clock())
+        return sign_in.issue_link(session, identity=BOSS, configured=live.app.settings.staff, base_url=live.url, now=live.app.clock(), actor="cli:test", via="cli")
 
 
 async def sign_in_with(page: Any, url: str) -> None:
