@@ -8,9 +8,9 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import select as select_columns
@@ -20,26 +20,16 @@ from bot.app import App, utc_now
 from bot.channels.terminal_chat import chat
 from storage.models import Citizen, OutboxMessage, Problem, Support
 from tests.bot.test_service import say
-from tests.bot.test_telegram_channel import press, reply_to, serving, telegram_overrides, text_update
+from tests.bot.test_telegram_channel import press, reply_to, serving, text_update
 from tests.conftest import Cocreate
 from tests.fakes.telegram_api import FakeTelegram
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.telegram]
 
 ANA = 7713501  # reports P-1 (Bob supports it) and P-2 (nobody does), follows roads
 BOB = 7713502
 ANA_NAME = "Anastasia Quellwater"  # distinctive, so a search of the database finds only her
 PHONE = "+34 600 917 233"
-
-
-@pytest.fixture
-def settings_overrides(fake: FakeTelegram) -> dict[str, Any]:
-    return telegram_overrides(fake)
-
-
-@pytest.fixture
-def app_clock() -> Callable[[], datetime]:
-    return utc_now  # the channel's retries and timers run in real time
 
 
 def named(update: dict[str, Any], name: str) -> dict[str, Any]:
