@@ -55,7 +55,7 @@ def console_asgi(console: Console) -> ASGIApp:
     app.state.console = console
     tiles = console.app.settings.map_tiles_url
     tile_origin = "{0.scheme}://{0.netloc}".format(urlsplit(tiles)) if tiles else None
-    return with_security_headers(app, csp=content_security_policy(tile_origin))
+    return with_security_headers(app, csp=content_security_policy(tile_origin), https=console.secure_cookies)
 
 
 class _EmbeddedServer(uvicorn.Server):
