@@ -49,9 +49,11 @@ def queue(
     settings: FlowSettings,
     send_after: datetime | None = None,
     translations: Mapping[str, str] | None = None,
+    idempotency_key: str | None = None,
 ) -> Broadcast:
     """Queue a broadcast. `send_after` holds it until quiet hours end; `translations` are
-    per-language texts (language -> text), `text` goes to everyone else."""
+    per-language texts (language -> text), `text` goes to everyone else. A broadcast with
+    an `idempotency_key` is queued once (see `storage.broadcasts.queue_broadcast`)."""
     translations = dict(translations or {})
     return broadcasts.queue_broadcast(
         session,
@@ -64,6 +66,7 @@ def queue(
         languages=settings.languages,
         default_language=settings.default_language,
         message_for=message_for(catalogs, text, translations),
+        idempotency_key=idempotency_key,
     )
 
 
