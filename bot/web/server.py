@@ -37,6 +37,7 @@ def routes() -> list[Route | Mount]:
         Route("/signin/{token}", auth_pages.link_page, methods=["GET"]),
         Route("/signin/{token}", auth_pages.use_link, methods=["POST"]),
         Route("/signout", auth_pages.sign_out, methods=["POST"]),
+        Route("/language", auth_pages.choose_language, methods=["POST"]),
         Route("/submissions/{ref}", submission_pages.submission),
         Route("/submissions/{ref}/status", submission_pages.change_status, methods=["POST"]),
         Route("/submissions/{ref}/merge", submission_pages.merge, methods=["POST"]),
