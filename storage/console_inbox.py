@@ -88,7 +88,9 @@ def _about_problems(filters: InboxFilter) -> list[Any]:
 
 
 def _words(table: Any, text: str) -> Any:
-    return or_(col(table.title).icontains(text, autoescape=True), col(table.description).icontains(text, autoescape=True))
+    return or_(
+        col(table.title).icontains(text, autoescape=True), col(table.description).icontains(text, autoescape=True)
+    )
 
 
 def _conditions(kind: str, filters: InboxFilter, *, with_status: bool) -> list[Any] | None:
@@ -167,7 +169,8 @@ def _rows(session: Session, filters: InboxFilter, offset: int, limit: int) -> tu
     if not parts:
         return ()
     merged = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("newest")
-    supporters = select(func.count()).where(Support.kind == merged.c.kind, Support.target_id == merged.c.id).scalar_subquery()
+    supporting = (Support.kind == merged.c.kind) & (Support.target_id == merged.c.id)
+    supporters = select(func.count()).where(supporting).scalar_subquery()
     statement = (
         select(merged, supporters)
         .order_by(merged.c.created_at.desc(), merged.c.kind.desc(), merged.c.id.desc())

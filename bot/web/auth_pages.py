@@ -72,7 +72,7 @@ def _unusable(request: Request, console: Console, found: LinkState) -> Response:
     if found.state == "not_staff":
         return console.page(request, "signin.html", status_code=403, refused=True, signed_out=False)
     key, status = _UNUSABLE.get(found.state, _UNUSABLE["unknown"])
-    return console.page(request, "link_unusable.html", status_code=status, message=console.texts_for(request)(key))
+    return console.page(request, "link_unusable.html", status_code=status, message=console.say(request, key))
 
 
 @staff_only
@@ -89,7 +89,9 @@ async def choose_language(request: Request, console: Console, who: SignedIn) -> 
     form = await request.form()
     language, back = form.get("language"), form.get("back")
     if isinstance(language, str) and language in console.texts.languages:
-        await console.write(console_preferences.choose_language, identity=who.identity, language=language, now=console.now())
+        await console.write(
+            console_preferences.choose_language, identity=who.identity, language=language, now=console.now()
+        )
     # Only a path of this console: never an open redirect.
     local = isinstance(back, str) and back.startswith("/") and not back.startswith("//") and "\\" not in back
     return RedirectResponse(back if local and isinstance(back, str) else "/", status_code=303)

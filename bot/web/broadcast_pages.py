@@ -155,7 +155,7 @@ async def send(request: Request, console: Console, who: SignedIn) -> Response:
     except IntegrityError:  # the same form, sent at the same moment, won the race: show its broadcast
         broadcast_id = await console.read(broadcasts.broadcast_with_key, idempotency_key=once)
     if broadcast_id is None:
-        return await _compose_page(request, console, form, error=console.texts_for(request)("web.broadcast.nobody"))
+        return await _compose_page(request, console, form, error=console.say(request, "web.broadcast.nobody"))
     return RedirectResponse(f"/broadcasts/{broadcast_id}", status_code=303)
 
 
@@ -165,7 +165,7 @@ async def _report(console: Console, broadcast_id: int) -> BroadcastReport | None
 
 
 def _not_found(request: Request, console: Console) -> Response:
-    return console.page(request, "error.html", status_code=404, message=console.texts_for(request)("web.error.no_broadcast"))
+    return console.page(request, "error.html", status_code=404, message=console.say(request, "web.error.no_broadcast"))
 
 
 @staff_only

@@ -96,6 +96,10 @@ class Console:
         who: SignedIn | None = getattr(request.state, "signed_in", None)
         return self.texts.speaking(who.language) if who else self.texts
 
+    def say(self, request: Request, key: str, **params: object) -> str:
+        """One text in the language of whoever is signed in."""
+        return self.texts_for(request)(key, **params)
+
     def page(self, request: Request, name: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
         who: SignedIn | None = getattr(request.state, "signed_in", None)
         texts = self.texts_for(request)
@@ -132,7 +136,7 @@ def staff_only(
             form = await request.form()
             given = form.get("csrf") or request.headers.get("X-CSRF-Token")
             if not console.signer.csrf_ok(who.token, given if isinstance(given, str) else None):
-                return console.page(request, "error.html", status_code=403, message=console.texts_for(request)("web.error.csrf"))
+                return console.page(request, "error.html", status_code=403, message=console.say(request, "web.error.csrf"))
         return await handler(request, console, who)
 
     return endpoint
