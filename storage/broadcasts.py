@@ -99,6 +99,11 @@ def audience_size(session: Session, *, audience: Audience, default_language: str
     return {**sizes, "groups": groups} if groups else sizes
 
 
+def broadcast_with_key(session: Session, *, idempotency_key: str) -> int | None:
+    """The broadcast queued with this idempotency key, if there is one."""
+    return session.exec(select(Broadcast.id).where(Broadcast.idempotency_key == idempotency_key)).first()
+
+
 def queue_broadcast(
     session: Session,
     *,
@@ -111,13 +116,16 @@ def queue_broadcast(
     languages: Sequence[str],
     default_language: str,
     message_for: Callable[[int, str, bool], Outbound],
+    idempotency_key: str | None = None,
 ) -> Broadcast:
     """Create the broadcast and one outbox row per recipient, in this transaction, with
     INSERT ... SELECT (100,000 recipients take seconds, not minutes). `message_for(id,
-    language, to_group)` renders the message in a language, for a person or a group."""
+    language, to_group)` renders the message in a language, for a person or a group.
+    A second broadcast with the same `idempotency_key` violates its unique index."""
     broadcast = Broadcast(
-        text=text, translations=dict(translations), audience=audience.to_json(), created_by=created_by, created_at=now
-    )
+        text=text, translations=dict(translations), audience=audience.to_json(), created_by=created_by, created_at=now,
+        idempotency_key=idempotency_key,
+    )  # fmt: skip
     session.add(broadcast)
     session.flush()
     assert broadcast.id is not None

@@ -1,9 +1,16 @@
 """The staff console's inbox: every submission, newest first, with filters, counts per status
 and pages. Keyword-only functions over a caller-owned Session.
 
-Each kind is read from its own table, newest first through its (status, created_at) and
-created_at indexes, and the kinds are merged here: with 100,000 submissions a page costs a
-few index range scans, never a sort of everything."""
+A page costs two statements, whatever the filters:
+- the counts per status of all three kinds, one grouped query (a UNION ALL of one GROUP BY
+  per kind). An idea's category and place are its problem's, and a design offer's its
+  idea's problem's: those filters are `problem_id IN (problems that match)`, so counting
+  needs no join and stays a scan of the (problem_id, status) / (idea_id, status) indexes;
+- the rows: each kind's newest `offset + limit` through its created_at or (status,
+  created_at) index, merged by one outer ORDER BY ... LIMIT, which alone counts the
+  supporters of the rows it keeps. With 100,000 submissions that is a few index range
+  scans, never a sort of everything (benchmarks/web.py).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, false, func, or_
+from sqlalchemy import String, exists, false, func, literal, or_, union_all
 from sqlmodel import Session, col, select
 
 from conversations.refs import make_ref, parse_ref
@@ -54,7 +61,7 @@ class InboxPage:
     counts: dict[str, int] = field(default_factory=dict)  # per status, with every filter but the status
 
 
-# An idea's (or a design offer's idea's) problem. Built once; statements are immutable.
+# An idea's (or a design offer's idea's) problem, for the row's category and place.
 _LINKED = Problem.__table__.alias("linked_problem")  # type: ignore[attr-defined]
 
 
@@ -65,91 +72,112 @@ def _shape(kind: str) -> tuple[Any, Any, Any, Any, list[Any]]:
         return Problem, Problem.title, Problem.category, Problem.place, []
     linked = _LINKED
     if kind == "idea":
-        return Idea, Idea.title, linked.c.category, linked.c.place, [(linked, linked.c.id == Idea.problem_id)]
-    joins = [(Idea, col(Idea.id) == DesignOffer.idea_id), (linked, linked.c.id == Idea.problem_id)]
+        return Idea, Idea.title, linked.c.category, linked.c.place, [(linked, linked.c.id == Idea.problem_id, True)]
+    joins = [(Idea, col(Idea.id) == DesignOffer.idea_id, False), (linked, linked.c.id == Idea.problem_id, True)]
     return DesignOffer, Idea.title, linked.c.category, linked.c.place, joins
 
 
-def _conditions(kind: str, filters: InboxFilter, *, with_status: bool) -> list[Any] | None:
-    """The WHERE conditions for one kind; None when no submission of this kind can match."""
-    table, title, category, place, _ = _shape(kind)
+def _about_problems(filters: InboxFilter) -> list[Any]:
+    """The conditions on a submission's problem (the problem itself, or an idea's)."""
     conditions: list[Any] = []
+    if filters.category:
+        conditions.append(Problem.category == filters.category)
+    if filters.area:
+        conditions.append(col(Problem.place).icontains(filters.area, autoescape=True))
+    return conditions
+
+
+def _words(table: Any, text: str) -> Any:
+    return or_(
+        col(table.title).icontains(text, autoescape=True), col(table.description).icontains(text, autoescape=True)
+    )
+
+
+def _conditions(kind: str, filters: InboxFilter, *, with_status: bool) -> list[Any] | None:
+    """The WHERE conditions for one kind, on its own table only (what is about its problem
+    or idea is a subquery); None when no submission of this kind can match."""
     if filters.kind and filters.kind != kind:
         return None
+    table = TABLES[kind]
+    conditions: list[Any] = []
     if with_status and filters.status:
         conditions.append(table.status == filters.status)
-    if filters.category:
-        conditions.append(category == filters.category)
     if filters.language:
         conditions.append(table.language == filters.language)
     if filters.channel:
         conditions.append(exists().where(Citizen.id == table.citizen_id, Citizen.channel == filters.channel))
-    if filters.area:
-        conditions.append(place.icontains(filters.area, autoescape=True))
-    if filters.search:
-        conditions.append(_search(kind, table, title, filters.search))
+    problem_side = _about_problems(filters)
+    ref = parse_ref(filters.search) if filters.search else None
+    if ref is not None:
+        conditions.append(table.id == ref[1] if ref[0] == kind else false())
+    if kind == "problem":
+        conditions += problem_side + ([_words(Problem, filters.search)] if filters.search and ref is None else [])
+    else:
+        ideas = []
+        if problem_side:
+            ideas.append(col(Idea.problem_id).in_(select(Problem.id).where(*problem_side)))
+        if filters.search and ref is None and kind == "design":
+            ideas.append(_words(Idea, filters.search))
+        if kind == "idea":
+            conditions += ideas + ([_words(Idea, filters.search)] if filters.search and ref is None else [])
+        elif ideas:
+            conditions.append(col(DesignOffer.idea_id).in_(select(Idea.id).where(*ideas)))
     if filters.overdue_before is not None:
         moved = exists().where(StatusChange.kind == kind, StatusChange.target_id == table.id, stage_moved())
         conditions += [col(table.status).in_(OPEN_STATUSES), table.created_at < filters.overdue_before, ~moved]
     return conditions
 
 
-def _search(kind: str, table: Any, title: Any, text: str) -> Any:
-    """Words in the title or text, or the submission's reference (P-12)."""
-    ref = parse_ref(text)
-    if ref is not None:
-        return table.id == ref[1] if ref[0] == kind else false()
-    described = table.description if kind != "design" else Idea.description
-    return or_(title.icontains(text, autoescape=True), described.icontains(text, autoescape=True))
-
-
-def _from(kind: str, statement: Any, filters: InboxFilter | None = None) -> Any:
-    """The joins for a kind's title, category and place; for counting (`filters` given) only
-    those its filters need, so counting everything stays a scan of the status index."""
-    needs_problem = filters is None or bool(filters.category or filters.area)
-    needs_idea = needs_problem or bool(filters and filters.search)
-    for target, on in _shape(kind)[4]:
-        if (target is Idea and needs_idea) or (target is not Idea and needs_problem):
-            statement = statement.join(target, on, isouter=target is not Idea)
-    return statement
-
-
-def _supporters(kind: str, table: Any) -> Any:
-    count = select(func.count(col(Support.id))).where(Support.kind == kind, Support.target_id == table.id)
-    return count.correlate(table).scalar_subquery()
-
-
 def inbox_page(session: Session, *, filters: InboxFilter, offset: int, limit: int) -> InboxPage:
-    rows: list[InboxRow] = []
-    counts: dict[str, int] = {}
-    for kind in TABLES:
-        for status, count in _counts(session, kind, filters).items():
-            counts[status] = counts.get(status, 0) + count
-        rows.extend(_newest(session, kind, filters, offset + limit))
-    rows.sort(key=lambda row: (row.created_at, row.kind, row.id), reverse=True)
+    counts = _counts(session, filters)
     total = counts.get(filters.status, 0) if filters.status else sum(counts.values())
-    return InboxPage(tuple(rows[offset : offset + limit]), total, counts)
+    return InboxPage(_rows(session, filters, offset, limit), total, counts)
 
 
-def _counts(session: Session, kind: str, filters: InboxFilter) -> dict[str, int]:
-    conditions = _conditions(kind, filters, with_status=False)
-    if conditions is None:
+def _counts(session: Session, filters: InboxFilter) -> dict[str, int]:
+    """Submissions per status, with every filter but the status, in one statement."""
+    parts = []
+    for kind, table in TABLES.items():
+        conditions = _conditions(kind, filters, with_status=False)
+        if conditions is not None:
+            parts.append(select(table.status, func.count().label("n")).where(*conditions).group_by(table.status))
+    if not parts:
         return {}
-    table = TABLES[kind]
-    statement = _from(kind, select(table.status, func.count()).select_from(table), filters).where(*conditions)
-    return {status: count for status, count in session.exec(statement.group_by(table.status))}
+    counts: dict[str, int] = {}
+    for status, count in session.exec(union_all(*parts) if len(parts) > 1 else parts[0]):  # type: ignore[call-overload]
+        counts[status] = counts.get(status, 0) + count
+    return counts
 
 
-def _newest(session: Session, kind: str, filters: InboxFilter, limit: int) -> list[InboxRow]:
+def _newest(kind: str, filters: InboxFilter, limit: int) -> Any:
+    """One kind's newest `limit` matching rows (a subquery of the page's UNION ALL)."""
     conditions = _conditions(kind, filters, with_status=True)
     if conditions is None:
-        return []
-    table, title, category, place, _ = _shape(kind)
-    columns = (table.id, title, category, place, table.status, table.created_at, _supporters(kind, table))
-    statement = _from(kind, select(*columns).select_from(table)).where(*conditions)
-    statement = statement.order_by(col(table.created_at).desc(), col(table.id).desc()).limit(limit)
-    return [
-        InboxRow(kind, id_, make_ref(kind, id_), title_, category_, place_, status, supporters, created_at)
-        for id_, title_, category_, place_, status, created_at, supporters in session.exec(statement)
-    ]
+        return None
+    table, title, category, place, joins = _shape(kind)
+    columns = (literal(kind, String).label("kind"), table.id.label("id"), title.label("title"), category.label("category"),
+               place.label("place"), table.status.label("status"), table.created_at.label("created_at"))  # fmt: skip
+    statement = select(*columns).select_from(table)
+    for target, on, outer in joins:
+        statement = statement.join(target, on, isouter=outer)
+    statement = statement.where(*conditions).order_by(col(table.created_at).desc(), col(table.id).desc()).limit(limit)
+    return select(statement.subquery())
 
+
+def _rows(session: Session, filters: InboxFilter, offset: int, limit: int) -> tuple[InboxRow, ...]:
+    parts = [part for kind in TABLES if (part := _newest(kind, filters, offset + limit)) is not None]
+    if not parts:
+        return ()
+    merged = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("newest")
+    supporting = (Support.kind == merged.c.kind) & (Support.target_id == merged.c.id)
+    supporters = select(func.count()).where(supporting).scalar_subquery()
+    statement = (
+        select(merged, supporters)
+        .order_by(merged.c.created_at.desc(), merged.c.kind.desc(), merged.c.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return tuple(
+        InboxRow(kind, id_, make_ref(kind, id_), title, category, place, status, supporters_, created_at)
+        for kind, id_, title, category, place, status, created_at, supporters_ in session.exec(statement)  # type: ignore[call-overload]
+    )

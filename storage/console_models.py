@@ -1,5 +1,6 @@
 """Tables of the staff console (bot/web/): its signing secret, one-time sign-in links,
-sessions, questions staff ask submitters, cached photos, and the indexes its inbox needs.
+sessions, questions staff ask submitters, staff members' language, cached photos, and the
+indexes its inbox needs.
 
 Tokens are never stored, only their SHA-256: a copy of the database lets nobody sign in."""
 
@@ -72,6 +73,16 @@ class StaffQuestion(SQLModel, table=True):
     answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class StaffPreference(SQLModel, table=True):
+    """The language a staff member chose for the console (without one, their chat's)."""
+
+    __tablename__ = "staff_preference"
+
+    identity: str = Field(primary_key=True, max_length=160)
+    language: str = Field(max_length=16)
+    chosen_at: datetime = _moment()
+
+
 class CachedPhoto(SQLModel, table=True):
     """A submission's photo as fetched from its channel once (every replica shares it)."""
 
@@ -94,4 +105,10 @@ INBOX_INDEXES = (
     Index("ix_idea_status_created", Idea.__table__.c.status, Idea.__table__.c.created_at),  # type: ignore[attr-defined]
     Index("ix_designoffer_created", DesignOffer.__table__.c.created_at),  # type: ignore[attr-defined]
     Index("ix_designoffer_status_created", DesignOffer.__table__.c.status, DesignOffer.__table__.c.created_at),  # type: ignore[attr-defined]
+    # Counting per status by category or area: an idea's category is its problem's, so the
+    # count is `problem_id IN (the problems of that category)`; these let both sides be
+    # read from indexes alone (storage/console_inbox.py).
+    Index("ix_problem_category_id", Problem.__table__.c.category, Problem.__table__.c.id),  # type: ignore[attr-defined]
+    Index("ix_idea_problem_status", Idea.__table__.c.problem_id, Idea.__table__.c.status),  # type: ignore[attr-defined]
+    Index("ix_designoffer_idea_status", DesignOffer.__table__.c.idea_id, DesignOffer.__table__.c.status),  # type: ignore[attr-defined]
 )

@@ -214,6 +214,10 @@ class Staff(SQLModel, table=True):
 class Broadcast(SQLModel, table=True):
     """A staff message to an audience; its outbox rows carry its id."""
 
+    # A confirm form sent twice (a double click, a replayed request) carries the same key:
+    # the second finds the first broadcast instead of queueing another.
+    __table_args__ = (Index("ix_broadcast_idempotency_key", "idempotency_key", unique=True),)
+
     id: int | None = Field(default=None, primary_key=True)
     text: str  # in the default language, and for any language without a translation
     translations: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
@@ -221,6 +225,7 @@ class Broadcast(SQLModel, table=True):
     recipients: int = Field(default=0)
     created_by: str = Field(max_length=160)
     created_at: datetime = _created()
+    idempotency_key: str | None = Field(default=None, max_length=64)
 
 
 class Reach(SQLModel, table=True):

@@ -50,10 +50,12 @@ def queue(
     via: str,
     send_after: datetime | None = None,
     translations: Mapping[str, str] | None = None,
+    idempotency_key: str | None = None,
 ) -> Broadcast:
     """Queue a broadcast. `send_after` holds it until quiet hours end; `translations` are
     per-language texts (language -> text), `text` goes to everyone else. `created_by` queued
-    it from `via` (cli, chat, console): both go into the audit log."""
+    it from `via` (cli, chat, console): both go into the audit log. A broadcast with an
+    `idempotency_key` is queued once (see `storage.broadcasts.queue_broadcast`)."""
     translations = dict(translations or {})
     queued = broadcasts.queue_broadcast(
         session,
@@ -66,6 +68,7 @@ def queue(
         languages=settings.languages,
         default_language=settings.default_language,
         message_for=message_for(catalogs, text, translations),
+        idempotency_key=idempotency_key,
     )
     audience_given = ", ".join(f"{key}={value}" for key, value in audience.to_json().items() if value) or "all"
     audit.record(

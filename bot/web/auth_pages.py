@@ -1,4 +1,4 @@
-"""Signing in with a one-time link, and signing out.
+"""Signing in with a one-time link, signing out, and choosing the console's language.
 
 Opening a link shows a page with a Sign in button; only pressing it (a POST) uses the link.
 Chat apps fetch links to show previews, and such a fetch must not burn the link."""
@@ -12,7 +12,7 @@ from sqlmodel import Session
 from bot.operations import sign_in
 from bot.web.console import Console, SignedIn, staff_only
 from bot.web.security import COOKIE, SESSION_LIFETIME
-from storage import audit, web_access
+from storage import audit, console_preferences, web_access
 from storage.web_access import LinkState
 
 # How a link that cannot be used is explained, and its HTTP status.
@@ -73,7 +73,7 @@ def _unusable(request: Request, console: Console, found: LinkState) -> Response:
     if found.state == "not_staff":
         return console.page(request, "signin.html", status_code=403, refused=True, signed_out=False)
     key, status = _UNUSABLE.get(found.state, _UNUSABLE["unknown"])
-    return console.page(request, "link_unusable.html", status_code=status, message=console.texts(key))
+    return console.page(request, "link_unusable.html", status_code=status, message=console.say(request, key))
 
 
 @staff_only
@@ -88,3 +88,17 @@ async def sign_out(request: Request, console: Console, who: SignedIn) -> Respons
     response = RedirectResponse("/signin?signed_out=1", status_code=303)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax", secure=console.secure_cookies)
     return response
+
+
+@staff_only
+async def choose_language(request: Request, console: Console, who: SignedIn) -> Response:
+    """Keep the language a staff member chose (it wins over their chat's), then go back."""
+    form = await request.form()
+    language, back = form.get("language"), form.get("back")
+    if isinstance(language, str) and language in console.texts.languages:
+        await console.write(
+            console_preferences.choose_language, identity=who.identity, language=language, now=console.now()
+        )
+    # Only a path of this console: never an open redirect.
+    local = isinstance(back, str) and back.startswith("/") and not back.startswith("//") and "\\" not in back
+    return RedirectResponse(back if local and isinstance(back, str) else "/", status_code=303)

@@ -4,9 +4,12 @@ by bot/operations/broadcasting.py, as `cocreate broadcast` and /broadcast do."""
 
 from __future__ import annotations
 
+import re
+import secrets
 from dataclasses import asdict
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -18,6 +21,11 @@ from bot.web.console import Console, SignedIn, staff_only
 from conversations.i18n import T
 from storage import broadcasts
 from storage.broadcasts import Audience, BroadcastReport
+
+# The confirm form's one-time key: a second POST of the same form (a double click, a
+# replayed request) finds the broadcast the first one queued instead of queueing another.
+ONCE = "once"
+_ONCE_FORMAT = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 def routes() -> list[Route]:
     return [
@@ -51,7 +59,13 @@ def _texts(form: dict[str, str], console: Console) -> dict[str, str]:
 async def _form(request: Request) -> dict[str, str]:
     if request.method != "POST":
         return {}
-    return {key: value for key, value in (await request.form()).items() if isinstance(value, str) and key != "csrf"}
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str) and key not in ("csrf", ONCE)}
+
+
+async def _once(request: Request) -> str | None:
+    given = (await request.form()).get(ONCE)
+    return given if isinstance(given, str) and _ONCE_FORMAT.fullmatch(given) else None
 
 
 async def _compose_page(request: Request, console: Console, form: dict[str, str], *, error: str | None = None) -> Response:
@@ -88,7 +102,11 @@ async def audience_size(request: Request, console: Console, _who: SignedIn) -> R
 
 @staff_only
 async def preview(request: Request, console: Console, _who: SignedIn) -> Response:
-    form = await _form(request)
+    return await _confirm_page(request, console, await _form(request))
+
+
+async def _confirm_page(request: Request, console: Console, form: dict[str, str]) -> Response:
+    """What the broadcast will be, and the Send button: its form carries a fresh one-time key."""
     settings = console.app.service.settings
     try:
         default_text, translations = broadcasting.checked_texts(_texts(form, console), settings=settings)
@@ -103,12 +121,15 @@ async def preview(request: Request, console: Console, _who: SignedIn) -> Respons
     return console.page(
         request, "broadcast_confirm.html", form=form, sizes=sizes, total=sum(sizes.values()), given=translations,
         rendered=rendered, default_language=settings.default_language, audience=_audience(form, console),
+        once=secrets.token_urlsafe(24),
     )  # fmt: skip
 
 
 @staff_only
 async def send(request: Request, console: Console, who: SignedIn) -> Response:
-    form = await _form(request)
+    form, once = await _form(request), await _once(request)
+    if once is None:  # not from the confirm page: show it, with its key
+        return await _confirm_page(request, console, form)
     app = console.app
     try:
         default_text, translations = broadcasting.checked_texts(_texts(form, console), settings=app.service.settings)
@@ -117,18 +138,25 @@ async def send(request: Request, console: Console, who: SignedIn) -> Response:
     audience, now = _audience(form, console), console.now()
 
     def queue(session: Session) -> int | None:
+        sent_before = broadcasts.broadcast_with_key(session, idempotency_key=once)
+        if sent_before is not None:
+            return sent_before
         if broadcasting.audience_total(session, audience=audience, settings=app.service.settings) == 0:
             return None
         queued = broadcasting.queue(
             session, text=default_text, audience=audience, created_by=who.identity, now=now, catalogs=app.catalogs,
             settings=app.service.settings, send_after=app.notices.quiet.release(now), translations=translations,
             via="console",
+            idempotency_key=once,
         )  # fmt: skip
         return queued.id
 
-    broadcast_id = await console.write(queue)
+    try:
+        broadcast_id = await console.write(queue)
+    except IntegrityError:  # the same form, sent at the same moment, won the race: show its broadcast
+        broadcast_id = await console.read(broadcasts.broadcast_with_key, idempotency_key=once)
     if broadcast_id is None:
-        return await _compose_page(request, console, form, error=console.texts("web.broadcast.nobody"))
+        return await _compose_page(request, console, form, error=console.say(request, "web.broadcast.nobody"))
     return RedirectResponse(f"/broadcasts/{broadcast_id}", status_code=303)
 
 
@@ -138,7 +166,7 @@ async def _report(console: Console, broadcast_id: int) -> BroadcastReport | None
 
 
 def _not_found(request: Request, console: Console) -> Response:
-    return console.page(request, "error.html", status_code=404, message=console.texts("web.error.no_broadcast"))
+    return console.page(request, "error.html", status_code=404, message=console.say(request, "web.error.no_broadcast"))
 
 
 @staff_only

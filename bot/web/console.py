@@ -25,7 +25,7 @@ from bot.operations import sign_in
 from bot.web import formatting
 from bot.web.security import COOKIE, SECRET_NAME, Signer
 from bot.web.texts import WebTexts, load_web_texts
-from storage import web_access
+from storage import console_preferences, web_access
 
 TEMPLATES = Path(__file__).parent / "templates"
 R = TypeVar("R")
@@ -33,10 +33,12 @@ R = TypeVar("R")
 
 @dataclass(frozen=True)
 class SignedIn:
-    """The staff member behind a request, and their session token (for CSRF)."""
+    """The staff member behind a request, their session token (for CSRF), and the language
+    the console speaks to them."""
 
     identity: str
     token: str
+    language: str
 
 
 @dataclass(frozen=True)
@@ -72,29 +74,41 @@ class Console:
         return await self.app.blocking(run)
 
     async def signed_in(self, request: Request) -> SignedIn | None:
-        """Who this request's session belongs to, while it is open and they are staff."""
+        """Who this request's session belongs to, while it is open and they are staff, and
+        the language to speak to them: the one they chose here, else their chat's, else
+        DEFAULT_LANGUAGE."""
         token = self.signer.token_from(request.cookies.get(COOKIE))
         if token is None:
             return None
         configured, now = self.app.settings.staff, self.now()
 
-        def check(session: Session) -> str | None:
+        def check(session: Session) -> SignedIn | None:
             identity = web_access.session_identity(session, token_hash=sign_in.hashed(token), now=now)
             if identity is None or not sign_in.is_staff_identity(session, identity=identity, configured=configured):
                 return None
-            return identity
+            chosen, in_chat = console_preferences.staff_languages(session, identity=identity)
+            return SignedIn(identity, token, self.texts.speaking(chosen, in_chat, self.texts.language).language)
 
-        identity = await self.read(check)
-        return SignedIn(identity, token) if identity else None
+        return await self.read(check)
+
+    def texts_for(self, request: Request) -> WebTexts:
+        """The texts in the language of whoever is signed in (DEFAULT_LANGUAGE for anyone else)."""
+        who: SignedIn | None = getattr(request.state, "signed_in", None)
+        return self.texts.speaking(who.language) if who else self.texts
+
+    def say(self, request: Request, key: str, **params: object) -> str:
+        """One text in the language of whoever is signed in."""
+        return self.texts_for(request)(key, **params)
 
     def page(self, request: Request, name: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
         who: SignedIn | None = getattr(request.state, "signed_in", None)
+        texts = self.texts_for(request)
         html = self.templates.get_template(name).render(
             request=request,
             signed_in=who,
             csrf=self.signer.csrf(who.token) if who else "",
-            _=self.texts,
-            fmt=formatting.Formatter(self.app.catalogs, self.texts, self.app.settings.zone, self.now()),
+            _=texts,
+            fmt=formatting.Formatter(self.app.catalogs, texts, self.app.settings.zone, self.now()),
             **context,
         )
         return HTMLResponse(html, status_code=status_code)
@@ -122,7 +136,7 @@ def staff_only(
             form = await request.form()
             given = form.get("csrf") or request.headers.get("X-CSRF-Token")
             if not console.signer.csrf_ok(who.token, given if isinstance(given, str) else None):
-                return console.page(request, "error.html", status_code=403, message=console.texts("web.error.csrf"))
+                return console.page(request, "error.html", status_code=403, message=console.say(request, "web.error.csrf"))
         return await handler(request, console, who)
 
     return endpoint
@@ -135,7 +149,7 @@ def signing_key(app: App) -> bytes:
     return value.encode()
 
 
-def build_console(app: App, *, language: str = "en") -> Console:
+def build_console(app: App) -> Console:
     templates = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,  # citizen text is data on every page
@@ -143,4 +157,5 @@ def build_console(app: App, *, language: str = "en") -> Console:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return Console(app, templates, load_web_texts(language), Signer(signing_key(app)))
+    # DEFAULT_LANGUAGE for pages before signing in; each staff member's own once signed in.
+    return Console(app, templates, load_web_texts(app.settings.default_language), Signer(signing_key(app)))

@@ -97,8 +97,8 @@ def _languages(session: Session, t: WebTexts) -> Figure:
     return Figure("languages", t("web.insights.languages"), t("web.insights.languages_help"), columns, rows)
 
 
-def _figures(console: Console) -> Callable[[Session], list[Figure]]:
-    texts, now, categories = console.texts, console.now(), console.app.settings.categories
+def _figures(console: Console, texts: WebTexts) -> Callable[[Session], list[Figure]]:
+    now, categories = console.now(), console.app.settings.categories
     fmt = Formatter(console.app.catalogs, texts, console.app.settings.zone, now)
 
     def read(session: Session) -> list[Figure]:
@@ -112,13 +112,13 @@ def _figures(console: Console) -> Callable[[Session], list[Figure]]:
 
 @staff_only
 async def insights_page(request: Request, console: Console, _who: SignedIn) -> Response:
-    figures = await console.read(_figures(console))
+    figures = await console.read(_figures(console, console.texts_for(request)))
     return console.page(request, "insights.html", figures=[(figure, charts.draw(figure)) for figure in figures])
 
 
 @staff_only
 async def insight_csv(request: Request, console: Console, _who: SignedIn) -> Response:
-    figures = {figure.name: figure for figure in await console.read(_figures(console))}
+    figures = {figure.name: figure for figure in await console.read(_figures(console, console.texts_for(request)))}
     figure = figures.get(request.path_params["name"])
     if figure is None:
         return Response(status_code=404)

@@ -44,7 +44,7 @@ async def _page(request: Request, console: Console, *, error: str | None = None,
     return console.page(
         request, "people.html", status_code=400 if error else 200, configured=console.app.settings.staff,
         stored=stored, groups=groups, categories=console.app.settings.categories, error=error,
-        done=console.texts(done) if done and not error else None, form=form or {},
+        done=console.say(request, done) if done and not error else None, form=form or {},
     )  # fmt: skip
 
 
@@ -53,7 +53,7 @@ async def _identity(request: Request, console: Console, name: str = "identity") 
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str) and k != "csrf"}
     value = form.get(name, "").strip()
     if not IDENTITY.match(value):
-        return None, console.texts("web.people.bad_identity", value=value), form
+        return None, console.say(request, "web.people.bad_identity", value=value), form
     return value, None, form
 
 

@@ -58,14 +58,21 @@ def content_security_policy(tile_origin: str | None) -> str:
     )
 
 
-def with_security_headers(app: ASGIApp, *, csp: str) -> ASGIApp:
+# Two years, the value browsers' preload lists ask for; subdomains are left to the city's
+# own policy (the console may live beside sites of theirs that are not on https).
+HSTS = b"max-age=63072000"
+
+
+def with_security_headers(app: ASGIApp, *, csp: str, https: bool = False) -> ASGIApp:
     """Every response: the CSP, no framing, no sniffing, and no Referer (sign-in links
-    carry a token in their path)."""
+    carry a token in their path). Served on https (`WEB_BASE_URL`), also
+    Strict-Transport-Security, so a browser never sends the session cookie in clear text."""
     headers = [
         (b"content-security-policy", csp.encode()),
         (b"x-frame-options", b"DENY"),
         (b"x-content-type-options", b"nosniff"),
         (b"referrer-policy", b"no-referrer"),
+        *([(b"strict-transport-security", HSTS)] if https else []),
     ]
 
     async def secured(scope: Scope, receive: Receive, send: Send) -> None:

@@ -37,6 +37,7 @@ def routes() -> list[Route | Mount]:
         Route("/signin/{token}", auth_pages.link_page, methods=["GET"]),
         Route("/signin/{token}", auth_pages.use_link, methods=["POST"]),
         Route("/signout", auth_pages.sign_out, methods=["POST"]),
+        Route("/language", auth_pages.choose_language, methods=["POST"]),
         Route("/submissions/{ref}", submission_pages.submission),
         Route("/submissions/{ref}/status", submission_pages.change_status, methods=["POST"]),
         Route("/submissions/{ref}/merge", submission_pages.merge, methods=["POST"]),
@@ -55,7 +56,7 @@ def console_asgi(console: Console) -> ASGIApp:
     app.state.console = console
     tiles = console.app.settings.map_tiles_url
     tile_origin = "{0.scheme}://{0.netloc}".format(urlsplit(tiles)) if tiles else None
-    return with_security_headers(app, csp=content_security_policy(tile_origin))
+    return with_security_headers(app, csp=content_security_policy(tile_origin), https=console.secure_cookies)
 
 
 class _EmbeddedServer(uvicorn.Server):

@@ -32,7 +32,8 @@ async def _show(
 ) -> Response:  # fmt: skip
     view = await console.read(console_submission.submission_view, kind=kind, id_=id_)
     if view is None:
-        return console.page(request, "error.html", status_code=404, message=console.texts("web.error.no_submission", ref=make_ref(kind, id_)))
+        missing = console.say(request, "web.error.no_submission", ref=make_ref(kind, id_))
+        return console.page(request, "error.html", status_code=404, message=missing)
     done = DONE.get(request.query_params.get("done", ""))
     settings = console.app.settings
     return console.page(
@@ -41,7 +42,7 @@ async def _show(
         status_code=status_code,
         view=view,
         error=error,
-        done=console.texts(done) if done and error is None else None,
+        done=console.say(request, done) if done and error is None else None,
         form=form or {},
         statuses=[s for s in STATUSES if s not in {view.status, "duplicate"}],
         tiles=settings.map_tiles_url or "",
@@ -52,7 +53,7 @@ async def _show(
 async def submission(request: Request, console: Console, _who: SignedIn) -> Response:
     parsed = _ref(request)
     if parsed is None:
-        return console.page(request, "error.html", status_code=404, message=console.texts("web.error.bad_ref"))
+        return console.page(request, "error.html", status_code=404, message=console.say(request, "web.error.bad_ref"))
     return await _show(request, console, *parsed)
 
 
@@ -64,7 +65,7 @@ async def _act(
     a refused action shows the page again with why, and what was typed."""
     parsed = _ref(request)
     if parsed is None:
-        return console.page(request, "error.html", status_code=404, message=console.texts("web.error.bad_ref"))
+        return console.page(request, "error.html", status_code=404, message=console.say(request, "web.error.bad_ref"))
     form = {key: value for key, value in (await request.form()).items() if isinstance(value, str) and key != "csrf"}
     problem = check(form)
     if problem is None:
@@ -84,7 +85,7 @@ def _note(form: dict[str, str], name: str = "note") -> str | None:
 
 @staff_only
 async def change_status(request: Request, console: Console, who: SignedIn) -> Response:
-    texts = console.texts
+    texts = console.texts_for(request)
 
     def check(form: dict[str, str]) -> str | None:
         if form.get("status") not in STATUSES or form.get("status") == "duplicate":
@@ -105,7 +106,7 @@ async def change_status(request: Request, console: Console, who: SignedIn) -> Re
 @staff_only
 async def merge(request: Request, console: Console, who: SignedIn) -> Response:
     def check(form: dict[str, str]) -> str | None:
-        return None if parse_ref(form.get("original", "")) else console.texts("web.error.original")
+        return None if parse_ref(form.get("original", "")) else console.say(request, "web.error.original")
 
     def act(session: Session, ref: str, form: dict[str, str]) -> Any:
         original = make_ref(*parse_ref(form["original"]))  # type: ignore[misc]
@@ -122,7 +123,7 @@ async def add_note(request: Request, console: Console, who: SignedIn) -> Respons
     """An internal note: the history line of a status that does not move (nobody is told)."""
 
     def check(form: dict[str, str]) -> str | None:
-        return None if _note(form) else console.texts("web.error.empty_note")
+        return None if _note(form) else console.say(request, "web.error.empty_note")
 
     def act(session: Session, ref: str, form: dict[str, str]) -> Any:
         kind, id_ = parse_ref(ref)  # type: ignore[misc]
@@ -140,7 +141,7 @@ async def add_note(request: Request, console: Console, who: SignedIn) -> Respons
 @staff_only
 async def ask(request: Request, console: Console, who: SignedIn) -> Response:
     def check(form: dict[str, str]) -> str | None:
-        return None if _note(form, "question") else console.texts("web.error.empty_question")
+        return None if _note(form, "question") else console.say(request, "web.error.empty_question")
 
     def act(session: Session, ref: str, form: dict[str, str]) -> Any:
         return questions_to_submitters.ask_submitter(

@@ -1,10 +1,11 @@
 """The console's own texts: a gettext catalog per language in bot/web/locales (domain "web"),
-read with Babel like the bot's. English is complete (a test checks every key the console
-uses); another language falls back to English key by key."""
+read with Babel like the bot's. Every catalog is complete (tests/web/test_web_texts.py
+checks every key the console uses, in every language, with English's placeholders); a key
+missing all the same falls back to English rather than failing a page."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
@@ -28,6 +29,22 @@ class WebTexts:
 
     def has(self, key: str) -> bool:
         return key in self.messages[FALLBACK]
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages the console speaks, English first."""
+        return (FALLBACK, *sorted(set(self.messages) - {FALLBACK}))
+
+    def name_of(self, language: str) -> str:
+        """A language's name in that language (its own catalog says it)."""
+        return self.messages.get(language, {}).get("web.language.name") or language
+
+    def speaking(self, *preferences: str | None) -> WebTexts:
+        """These texts in the first of these languages the console speaks (else English)."""
+        for language in preferences:
+            if language and language in self.messages:
+                return replace(self, language=language)
+        return replace(self, language=FALLBACK)
 
 
 def web_languages(directory: Path = LOCALES_DIR) -> frozenset[str]:

@@ -64,6 +64,13 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
+def once_of(html: str) -> str:
+    """The one-time key of a broadcast's confirm form."""
+    found = re.search(r'name="once" value="([A-Za-z0-9_-]+)"', html)
+    assert found is not None, "the page has no confirm form with its one-time key"
+    return found.group(1)
+
+
 def visible_text(html: str) -> str:
     """The page's text as a person reads it."""
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()

@@ -208,6 +208,12 @@ def test_every_page_is_keyboard_usable_and_has_no_serious_accessibility_violatio
         found = await axe_violations(browser.chromium, {n: live.url + p for n, p in pages.items()}, cookies)
         found |= await axe_violations(browser.chromium, {"signin": live.url + "/signin", "used-link": used}, [])
         found |= await axe_violations(browser.chromium, {"link": url}, [])
+        # The same pages in Spanish, chosen with the header's language selector.
+        await page.goto("/")
+        await page.get_by_label("Console language").select_option("es")
+        await page.get_by_role("button", name="Change").click()
+        await page.get_by_role("heading", name="Bandeja de entrada").wait_for()
+        found |= await axe_violations(browser.chromium, {f"{n} (es)": live.url + p for n, p in pages.items()}, cookies)
         for name, path in pages.items() if SCREENSHOTS else ():
             await page.goto(path)
             await page.wait_for_load_state("load")

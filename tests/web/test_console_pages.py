@@ -12,12 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, func, select
 
 from bot.app import App
 from storage import broadcasts, community_groups, staff, submissions
+from storage.models import OutboxMessage
 from tests.conftest import Clock
-from tests.web.support import client, csrf_of, follow, report, signed_in, terminal, visible_text
+from tests.web.support import client, csrf_of, follow, once_of, report, signed_in, terminal, visible_text
 
 XSS = "Lamp <img src=x onerror=alert(1)> flickers all night long"
 LIGHT = "The streetlight on Elm Street is out since Monday"
@@ -147,7 +148,8 @@ def test_a_broadcast_shows_who_gets_which_language_then_queues_once_confirmed(ap
     follow(app, "luis")
     terminal(app, "luis", "/language", "2")  # Español
     texts = {"text_en": "Line 7 starts on Monday", "text_es": "La línea 7 empieza el lunes", "topic": "lighting", "role": "diffuser"}
-    preview, sent = staff_session(app, ("POST", "/broadcasts/preview", texts), ("POST", "/broadcasts/send", texts))
+    (preview,) = staff_session(app, ("POST", "/broadcasts/preview", texts))
+    (sent,) = staff_session(app, ("POST", "/broadcasts/send", {**texts, "once": once_of(preview.text)}))
     shown = visible_text(preview.text)
     assert "2 recipients." in shown and "en 1 the en text" in shown and "es 1 their translation" in shown
     assert "Send to 2 recipients" in shown
@@ -158,6 +160,42 @@ def test_a_broadcast_shows_who_gets_which_language_then_queues_once_confirmed(ap
     (progress,) = staff_session(app, ("GET", "/api/broadcasts/1", None))
     assert progress.json()["recipients"] == 2 and progress.json()["done"] is False
     assert "La línea 7 empieza el lunes" in terminal(app, "luis")
+
+
+def test_a_confirm_form_sent_twice_sends_one_broadcast_and_shows_its_progress(app: App) -> None:
+    follow(app, "eve")
+    follow(app, "luis")
+    texts = {"text_en": "Line 7 starts on Monday", "topic": "lighting"}
+
+    async def scenario() -> list[httpx.Response]:
+        async with client(app) as http:
+            await signed_in(http, app)
+            confirm = await http.post("/broadcasts/preview", data={"csrf": csrf_of((await http.get("/broadcasts/new")).text), **texts})
+            form = {"csrf": csrf_of(confirm.text), "once": once_of(confirm.text), **texts}
+            double_click = await asyncio.gather(http.post("/broadcasts/send", data=form), http.post("/broadcasts/send", data=form))
+            replayed = await http.post("/broadcasts/send", data=form, follow_redirects=True)
+            return [*double_click, replayed]
+
+    first, second, replayed = asyncio.run(scenario())
+    assert first.status_code == second.status_code == 303
+    assert first.headers["location"] == second.headers["location"] == "/broadcasts/1"
+    assert replayed.url.path == "/broadcasts/1" and "Broadcast B-1" in visible_text(replayed.text)
+    with Session(app.database) as session:
+        (report_,) = broadcasts.reports(session)
+    assert report_.recipients == 2
+    with Session(app.database) as session:
+        per_person = session.exec(select(OutboxMessage.citizen_id, func.count()).group_by(OutboxMessage.citizen_id)
+                                  .where(OutboxMessage.kind == "broadcast")).all()  # fmt: skip
+    assert sorted(count for _, count in per_person) == [1, 1]
+    assert "Line 7 starts on Monday" in terminal(app, "eve")
+
+
+def test_a_send_without_its_one_time_key_shows_the_confirmation_and_queues_nothing(app: App) -> None:
+    follow(app, "eve")
+    (confirm,) = staff_session(app, ("POST", "/broadcasts/send", {"text_en": "Line 7 starts on Monday"}))
+    assert confirm.status_code == 200 and "Send to 1 recipients" in visible_text(confirm.text) and once_of(confirm.text)
+    with Session(app.database) as session:
+        assert broadcasts.reports(session) == []
 
 
 def test_a_broadcast_without_a_text_in_the_default_language_is_refused(app: App) -> None:

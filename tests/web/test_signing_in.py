@@ -7,6 +7,7 @@ import asyncio
 import re
 from datetime import timedelta
 
+import httpx
 import pytest
 from sqlmodel import Session
 
@@ -153,6 +154,22 @@ def test_cookies_are_httponly_samesite_and_secure_behind_https(app_factory: AppF
     cookie, csp = asyncio.run(scenario())
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" in cookie and "Max-Age=43200" in cookie
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+
+
+@pytest.mark.parametrize("base_url", ["https://console.city.example", "http://127.0.0.1:8080"])
+def test_behind_https_every_response_tells_browsers_to_use_https_only(app_factory: AppFactory, base_url: str) -> None:
+    built = app_factory(web_base_url=base_url)
+
+    async def scenario() -> list[httpx.Response]:
+        async with client(built) as http:
+            signing_in = await http.post(link_for(built).removeprefix(BASE))
+            return [signing_in, await http.get("/"), await http.get("/static/console.css"), await http.get("/no-such-page")]
+
+    for response in asyncio.run(scenario()):
+        hsts = response.headers.get("strict-transport-security")
+        assert hsts == ("max-age=63072000" if base_url.startswith("https") else None), response.url
+        assert response.headers["x-frame-options"] == "DENY" and response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "no-referrer" and "default-src 'self'" in response.headers["content-security-policy"]
 
 
 def test_staff_get_a_link_in_their_chat_with_web_and_others_are_refused(app: App) -> None:

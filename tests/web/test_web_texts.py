@@ -1,6 +1,6 @@
 """Every text the console shows comes from its catalog (bot/web/locales, domain "web"):
-English has every key the templates and the code use; another language may translate only
-some keys (the rest is English), with the placeholders English has."""
+English has every key the templates and the code use, and so does every other language,
+with the placeholders English has (like tests/conversations/test_catalog.py for the bot)."""
 
 from __future__ import annotations
 
@@ -46,11 +46,24 @@ def test_every_key_the_console_uses_is_in_english(key: str) -> None:
     assert ENGLISH.get(key), f"{key} is missing from bot/web/locales/en/LC_MESSAGES/web.po"
 
 
+def test_the_console_speaks_the_five_languages_of_the_bot() -> None:
+    assert set(TEXTS.messages) == {"en", "es", "fr", "de", "pt"}
+
+
 @pytest.mark.parametrize("language", sorted(TEXTS.messages))
-def test_translations_keep_the_english_placeholders(language: str) -> None:
+def test_every_catalog_has_every_key_with_the_english_placeholders(language: str) -> None:
     messages = TEXTS.messages[language]
-    assert not set(messages) - set(ENGLISH), f"{language} has keys English does not"
+    assert sorted(set(ENGLISH) - set(messages)) == [], f"missing from bot/web/locales/{language}/LC_MESSAGES/web.po"
+    assert sorted(set(messages) - set(ENGLISH)) == [], f"{language} has keys English does not"
     assert [key for key in messages if placeholders(messages[key]) != placeholders(ENGLISH[key])] == []
+
+
+@pytest.mark.parametrize("language", sorted(set(TEXTS.messages) - {"en"}))
+def test_every_catalog_names_its_own_language_and_is_translated(language: str) -> None:
+    messages = TEXTS.messages[language]
+    assert messages["web.language.name"] != ENGLISH["web.language.name"]
+    # Most texts differ from English (names such as "Telegram" and "{count} min" may not).
+    assert sum(messages[key] != ENGLISH[key] for key in ENGLISH) > 0.9 * len(ENGLISH)
 
 
 def test_status_names_come_from_the_bot_catalogs_in_every_language() -> None:
