@@ -8,6 +8,7 @@ from datetime import datetime, tzinfo
 
 from bot.web.texts import WebTexts
 from conversations.i18n import Catalogs, T
+from conversations.language import language_name
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,10 @@ class Formatter:
             return "—"
         key = f"category.{category}"
         return self.catalogs.render(self.language, T(key)) if self.catalogs.has(key) else category.replace("_", " ").capitalize()
+
+    def language_name(self, code: str | None) -> str:
+        """A language code in the console's language ("en" -> "inglés"); unknown codes as they are."""
+        return language_name(code, self.texts.language) if code else "—"
 
     def number(self, value: int | float) -> str:
         return f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"

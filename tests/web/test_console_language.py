@@ -35,8 +35,9 @@ def pages(app: App, *requests: tuple[str, str, dict[str, str] | None]) -> list[h
 def test_a_spanish_speaking_staff_member_sees_the_inbox_in_spanish(app: App) -> None:
     report(app, "ana", LIGHT)
     terminal(app, "boss", "/language", "2")  # the staff member speaks Spanish with the bot
-    (inbox,) = pages(app, ("GET", "/", None))
+    inbox, submission = pages(app, ("GET", "/", None), ("GET", "/submissions/P-1", None))
     text = visible_text(inbox.text)
+    assert "escrito en inglés" in visible_text(submission.text)  # the language's name, not its code
     assert '<html lang="es">' in inbox.text
     assert "Bandeja de entrada" in text and "Todos 1 nuevo 1 en revisión 0" in text and "1 envíos coinciden." in text
     assert "Alumbrado público" in text and LIGHT in text  # the category in Spanish, the citizen's words as written
