@@ -16,6 +16,7 @@ from adapters.base import Sender
 from bot.channels.protocol import Channel, ChannelHooks, NoChannelConfigured
 from bot.config import Settings
 from bot.inbound.detection import LanguageDetector
+from bot.inbound.flood import FloodGate
 from bot.inbound.service import ConversationService, Handled
 from bot.outbound.delivery import DEFAULT_CONCURRENCY, DeliveryWorker
 from bot.outbound.notices import Notices
@@ -28,6 +29,7 @@ from conversations.context import FlowSettings
 from conversations.engine import FlowEngine
 from conversations.flows import all_steps
 from conversations.i18n import Catalogs, load_catalogs
+from conversations.moderation import load_abusive_terms
 from conversations.messages import Address, Inbound, Outbound
 from storage.db import create_db_engine, ensure_schema
 
@@ -102,6 +104,10 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
         followup_after=settings.followup_after,
         languages=settings.languages,
         default_language=settings.default_language,
+        moderation=settings.moderation,
+        abusive_terms=load_abusive_terms(),
+        phone_region=settings.region,
+        submissions_per_day=settings.submissions_per_day,
     )
     service = ConversationService(
         database=database,
@@ -115,6 +121,7 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
         notices=notices,
         detect=LanguageDetector(),
         web_url=settings.web_url,
+        flood=FloodGate(settings.flood_limit) if settings.flood_limit else None,
     )
     return App(settings, database, catalogs, service, clock, blocking, notices, scheduler)
 
