@@ -16,7 +16,7 @@ from adapters.base import Sender
 from bot.channels.protocol import Channel, ChannelHooks, NoChannelConfigured
 from bot.config import Settings
 from bot.inbound.detection import LanguageDetector
-from bot.inbound.flood import FloodGate
+from bot.inbound.flood import FloodGate, Verdict
 from bot.inbound.service import ConversationService, Handled
 from bot.outbound.delivery import DEFAULT_CONCURRENCY, DeliveryWorker
 from bot.outbound.notices import Notices
@@ -63,7 +63,10 @@ class App:
         service, blocking = self.service, self.blocking
 
         async def on_inbound(inbound: Inbound) -> Handled:
-            return await blocking(service.handle, inbound)
+            verdict = service.admit(inbound)
+            if verdict is Verdict.DROP:  # a flood: dropped here, without a turn on the database thread
+                return Handled(duplicate=False, dropped=True)
+            return await blocking(service.handle, inbound, verdict)
 
         async def say(address: Address, outbound: Outbound, event_id: str) -> bool:
             return await blocking(service.say, address, outbound, event_id=event_id)

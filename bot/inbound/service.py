@@ -117,15 +117,23 @@ class ConversationService:
     # Per-person flood control (FLOOD_LIMIT); None: none.
     flood: FloodGate | None = None
 
-    def handle(self, inbound: Inbound) -> Handled:
-        now = self.clock()
+    def admit(self, inbound: Inbound) -> Verdict:
+        """Whether this event is within its sender's FLOOD_LIMIT. In memory, no database:
+        channels ask before handing the event to the database thread, so a dropped event
+        costs the others nothing."""
         address = inbound.address
-        if self.flood is not None and address.channel != TERMINAL:
-            verdict = self.flood.admit(f"{address.channel}:{address.user_id}", now)
-            if verdict is Verdict.SLOW_DOWN:
-                self._tell(address, T("flood.slow_down", limit=self.flood.limit), now)
-            if verdict is not Verdict.HANDLE:
-                return Handled(duplicate=False, dropped=True)  # no transaction, no row: counted only
+        if self.flood is None or address.channel == TERMINAL:
+            return Verdict.HANDLE
+        return self.flood.admit(f"{address.channel}:{address.user_id}", self.clock())
+
+    def handle(self, inbound: Inbound, verdict: Verdict | None = None) -> Handled:
+        """Handle one event; `verdict` when `admit` was already asked about it."""
+        now = self.clock()
+        verdict = self.admit(inbound) if verdict is None else verdict
+        if verdict is Verdict.SLOW_DOWN:
+            self._tell(inbound.address, T("flood.slow_down", limit=self.flood.limit if self.flood else 0), now)
+        if verdict is not Verdict.HANDLE:
+            return Handled(duplicate=False, dropped=True)  # no transaction, no row: counted only
         # Detection takes milliseconds: done before the transaction, so no lock waits on it.
         candidates = self._language_candidates(inbound)
         with Session(self.database, expire_on_commit=False) as session, session.begin():
