@@ -16,7 +16,7 @@ import phonenumbers
 
 from conversations.buttons import MAX_VALUE_BYTES
 from conversations.moderation import MODES
-from conversations.personal_data import LANGUAGE_REGIONS
+from conversations.contact_details import LANGUAGE_REGIONS
 from conversations.i18n import catalog_languages
 from storage.db import normalize_url
 

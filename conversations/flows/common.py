@@ -12,7 +12,7 @@ from conversations.context import Page, Summary
 from conversations.effects import AddSupport, Additions, Receipts, ScheduleFollowUp
 from conversations.i18n import T, Text
 from conversations.moderation import PENDING, initial_moderation
-from conversations.personal_data import has_contact_details, without_contact_details
+from conversations.contact_details import has_contact_details, without_contact_details
 from conversations.refs import make_ref
 from conversations.steps import AwaitReceipts, Choose, Label, Move, Option, Options, Turn, fixed
 

@@ -7,7 +7,7 @@ import pytest
 
 from conversations.effects import SaveProblem
 from conversations.moderation import initial_moderation, is_abusive, load_abusive_terms
-from conversations.personal_data import contact_details, without_contact_details
+from conversations.contact_details import contact_details, without_contact_details
 from tests.engine_support import Conversation
 
 TERMS = load_abusive_terms()
