@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from aiohttp import ClientError
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters import base
@@ -148,13 +148,22 @@ class SlackSender:
 
     async def send(self, message: base.Queued) -> base.SendResult:
         post = to_channel(message.outbound)
+        document = message.outbound.document
         try:
+            if document is not None:
+                # A file in the person's DM (files.getUploadURLExternal, then the upload, then
+                # files.completeUploadExternal), the text as its comment.
+                await self.client.files_upload_v2(
+                    channel=message.address.chat_id, content=document.content, filename=document.name,
+                    title=document.name, initial_comment=post.text,
+                )  # fmt: skip
+                return base.Sent()
             await self.client.chat_postMessage(
                 channel=message.address.chat_id, text=post.text, blocks=post.blocks, thread_ts=message.address.thread_id
             )
         except SlackApiError as error:
             return _outcome(error)
-        except (ClientError, TimeoutError) as error:
+        except (ClientError, TimeoutError, SlackRequestError) as error:
             return base.TemporaryError(f"{type(error).__name__}: {error}")
         return base.Sent()
 

@@ -13,6 +13,7 @@ from typing import Any, Mapping
 
 from telegram import (
     Bot,
+    InputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -28,6 +29,7 @@ from conversations.messages import MAX_MESSAGE_TEXT, Address, Choice, Inbound, L
 CHANNEL = "telegram"
 MAX_TEXT = MAX_MESSAGE_TEXT  # characters of a message after entity parsing
 MAX_CALLBACK_DATA = 64  # bytes
+MAX_CAPTION = 1024  # characters of a document's caption
 # Callback data is "c:" + the button's value (conversations/buttons.py makes and reads it).
 CALLBACK_PREFIX = "c:"
 GROUP_CHATS = {"group", "supergroup"}
@@ -215,6 +217,9 @@ class TelegramSender:
     async def send(self, message: base.Queued) -> base.SendResult:
         address = message.address
         try:
+            if message.outbound.document is not None:
+                await self._send_document(address, message.outbound)
+                return base.Sent()
             for chunk in to_channel(message.outbound):
                 await self.bot.send_message(
                     chat_id=address.chat_id,
@@ -238,6 +243,18 @@ class TelegramSender:
                 return base.TemporaryError(str(error))
             return base.Failed(str(error))
         return base.Sent()
+
+    async def _send_document(self, address: Address, outbound: Outbound) -> None:
+        """A file (the person's data) with the text as its caption."""
+        document = outbound.document
+        assert document is not None
+        await self.bot.send_document(
+            chat_id=address.chat_id,
+            document=InputFile(document.content.encode(), filename=document.name),
+            caption=html.escape(outbound.text[:MAX_CAPTION], quote=False),
+            parse_mode=ParseMode.HTML,
+            message_thread_id=int(address.thread_id) if address.thread_id else None,
+        )
 
 
 def _seconds(retry_after: object) -> float:

@@ -128,7 +128,7 @@ def time_queueing(app: App, count: int) -> float:
     started = time.perf_counter()
     with Session(app.database) as session, session.begin():
         broadcasting.queue(session, text="Queue timing", audience=Audience(), created_by="bench", now=app.clock(),
-                           catalogs=app.catalogs, settings=app.service.settings)  # fmt: skip
+                           catalogs=app.catalogs, settings=app.service.settings, via="cli")  # fmt: skip
     return time.perf_counter() - started
 
 
@@ -165,7 +165,7 @@ def serving(recipients: int, prefill: int) -> Callable[[App], Awaitable[tuple[Te
         add_diffusers(app, recipients)
         with Session(app.database) as session, session.begin():
             broadcasting.queue(session, text="The market moves to Station Square", audience=Audience(),
-                               created_by="bench", now=app.clock(), catalogs=app.catalogs, settings=app.service.settings)  # fmt: skip
+                               created_by="bench", now=app.clock(), catalogs=app.catalogs, settings=app.service.settings, via="cli")  # fmt: skip
         channel = TelegramChannel.build(app.settings, app.channel_hooks())  # the real limits: that is what this measures
         channel.poll_timeout = 1
         await channel.start()

@@ -99,7 +99,7 @@ def fill(app: App, submissions: int, seed: int = 7) -> None:
 async def measure(app: App, requests: int) -> dict[str, list[float]]:
     console = await app.blocking(build_console, app)
     with Session(app.database) as session, session.begin():
-        link = sign_in.issue_link(session, identity=STAFF, configured=(STAFF,), base_url="http://bench", now=app.clock())
+        link = sign_in.issue_link(session, identity=STAFF, configured=(STAFF,), base_url="http://bench", now=app.clock(), actor="cli:bench", via="cli")
     rng = random.Random(11)
     pages = {
         "inbox, first page": lambda: "/",

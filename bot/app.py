@@ -111,6 +111,7 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
         abusive_terms=load_abusive_terms(),
         phone_region=settings.region,
         submissions_per_day=settings.submissions_per_day,
+        retention_days=settings.retention_days,
     )
     service = ConversationService(
         database=database,

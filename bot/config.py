@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from datetime import time, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,7 +19,7 @@ from conversations.buttons import MAX_VALUE_BYTES
 from conversations.moderation import MODES
 from conversations.contact_details import LANGUAGE_REGIONS
 from conversations.i18n import catalog_languages
-from storage.db import normalize_url
+from storage.db import normalize_url, sqlite_path
 
 DEFAULT_CATEGORIES = ("roads", "lighting", "waste", "parks", "transport", "safety", "other")
 _DURATION = re.compile(r"^(\d+)\s*([smhd])$")
@@ -133,6 +134,12 @@ class Settings(BaseSettings):
     flood_limit: int = 20
     submissions_per_day: int = 10
     phone_region: str | None = None
+    # How long the texts of messages the bot sent, and event ids, are kept (the daily
+    # retention job); people who never agreed are removed after a day.
+    retention_days: int = 90
+    # Where `cocreate chat`'s /mydata and `cocreate people export` write files (default:
+    # beside a SQLite database, else the working directory).
+    export_dir: Path | None = None
 
     _split_lists = field_validator("staff", "languages", "categories", mode="before")(_split)
 
@@ -297,12 +304,27 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an http:// or https:// URL")
         return value.strip().rstrip("/") if isinstance(value, str) else value
 
+    @field_validator("retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if not 1 <= value <= 3650:
+            raise ValueError(f"{value} is not a number of days from 1 to 3650")
+        return value
+
     @field_validator("web_port")
     @classmethod
     def _port(cls, value: int) -> int:
         if not 0 < value < 65536:
             raise ValueError(f"{value} is not a TCP port (1-65535)")
         return value
+
+    @property
+    def exports(self) -> Path:
+        """Where files with people's data are written."""
+        if self.export_dir is not None:
+            return self.export_dir
+        database = sqlite_path(self.database_url)
+        return database.parent if database is not None else Path(".")
 
     @property
     def web_url(self) -> str:

@@ -1,5 +1,5 @@
-"""Commands that work from any step: /start /help /menu /role /my /language /privacy /cancel /back
-/stop, plus the staff ones (/broadcast, /inbox, /web), and the buttons under messages the bot sent first."""
+"""Commands that work from any step: /start /help /menu /role /my /language /privacy /mydata
+/forget /cancel /back /stop, plus the staff ones (/broadcast, /inbox, /web), and the buttons under messages the bot sent first."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from conversations.buttons import BroadcastAction, FollowUpAnswer
-from conversations.effects import RecordCheck, SendSignInLink, SetRole, StopUpdates
+from conversations.effects import RecordCheck, SendMyData, SendSignInLink, SetRole, StopUpdates
 from conversations.context import Summary
 from conversations.i18n import T, Text
 from conversations.refs import make_ref
@@ -67,7 +67,30 @@ def _help(engine: FlowEngine, turn: Turn, _argument: str) -> Result:
 
 
 def _privacy(engine: FlowEngine, turn: Turn, _argument: str) -> Result:
-    return engine.ask_again(turn, T("privacy.text"))
+    return engine.ask_again(turn, privacy_text(turn))
+
+
+def privacy_text(turn: Turn) -> Text:
+    """What is kept, why, how long, who sees it, and /mydata and /forget."""
+    return T("privacy.text", days=turn.ctx.settings.retention_days)
+
+
+def _mydata(engine: FlowEngine, turn: Turn, _argument: str) -> Result:
+    """Everything kept about the person: the service sends a summary and a file, then the
+    current question comes again."""
+    result = engine.ask_again(turn)
+    return replace(result, effects=(SendMyData(), *result.effects))
+
+
+def _forget(engine: FlowEngine, turn: Turn, _argument: str) -> Result:
+    """Says what goes and what stays, and asks to confirm (conversations/flows/privacy.py);
+    keeping everything goes back to where they were."""
+    if turn.state.flow == "privacy":
+        return engine.ask_again(turn)
+    return engine.go(
+        replace(turn, state=replace(turn.state, suspended=turn.state.to_json())),
+        Move("privacy.forget"),
+    )
 
 
 def _menu(engine: FlowEngine, turn: Turn, _argument: str) -> Result:
@@ -222,6 +245,8 @@ _HANDLERS = {
     "start": _start,
     "help": _help,
     "privacy": _privacy,
+    "mydata": _mydata,
+    "forget": _forget,
     "menu": _menu,
     "role": _menu,
     "my": _my,

@@ -40,6 +40,7 @@ class FlowSettings:
     phone_region: str = "GB"
     # SUBMISSIONS_PER_DAY: problems, ideas and offers a person may send a day (0: no limit).
     submissions_per_day: int = 10
+    retention_days: int = 90  # RETENTION_DAYS, which the privacy notice tells
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,8 @@ class Submitter:
 
     @property
     def identity(self) -> str:
-        return f"{self.channel}:{self.user_id}"
+        """`telegram:5001`; a person forgotten at their request has none left: `forgotten`."""
+        return f"{self.channel}:{self.user_id}" if self.user_id else self.channel
 
 
 @dataclass(frozen=True)

@@ -175,11 +175,24 @@ class SendSignInLink:
     """Staff asked for a link to the staff console (/web): it goes to their private chat."""
 
 
+@dataclass(frozen=True)
+class SendMyData:
+    """/mydata: everything kept about the person, as a short summary and a JSON file."""
+
+
+@dataclass(frozen=True)
+class ForgetMe:
+    """/forget, confirmed: delete the person; their submissions stay, anonymous, unless
+    `delete_submissions` (then those nobody else supports go too)."""
+
+    delete_submissions: bool = False
+
+
 Effect = (
     GiveConsent | SetRole | SetLanguage | SaveProblem | SaveIdea | SaveDesignOffer
     | AddSupport | Subscribe | RecordReach | StopUpdates | QueueBroadcast
     | ScheduleFollowUp | ChangeStatus | Moderate | RecordCheck
-    | AnswerQuestion | SendSignInLink
+    | AnswerQuestion | SendSignInLink | SendMyData | ForgetMe
 )
 
 

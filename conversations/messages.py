@@ -74,12 +74,23 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Document:
+    """A file that goes with a message (the person's data as JSON, for /mydata)."""
+
+    name: str
+    content: str
+    media_type: str = "application/json"
+
+
+@dataclass(frozen=True)
 class Outbound:
-    """Plain text (never markup) plus optional choices; adapters escape for their channel."""
+    """Plain text (never markup) plus optional choices; adapters escape for their channel.
+    With a `document`, the text is its caption (keep it short)."""
 
     text: str
     choices: tuple[Choice, ...] = field(default=())
     kind: str = "reply"
+    document: Document | None = None
 
 
 # The longest text one message may carry on any of our channels: Telegram's 4,096 characters
@@ -114,4 +125,4 @@ def in_parts(outbound: Outbound, limit: int = MAX_MESSAGE_TEXT) -> tuple[Outboun
     if len(outbound.text) <= limit:
         return (outbound,)
     *first, last = split_text(outbound.text, limit)
-    return (*(replace(outbound, text=part, choices=()) for part in first), replace(outbound, text=last))
+    return (*(replace(outbound, text=part, choices=(), document=None) for part in first), replace(outbound, text=last))

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, func, select
 
 from conversations.messages import Address
 from storage import outbox
-from storage.models import Citizen, Conversation, ProcessedEvent, Subscription
+from storage.models import A_RESIDENT, FORGOTTEN_CHANNEL, Citizen, Conversation, ProcessedEvent, Subscription
 from storage.upsert import insert_or_ignore
 
 
@@ -186,6 +186,8 @@ def who_changed(session: Session, *, changed_by: str) -> str:
         return changed_by
     if person is None:
         return changed_by
+    if person.channel == FORGOTTEN_CHANNEL:
+        return A_RESIDENT
     if person.display_name:
         return f"{person.display_name}, {person.channel}"
     return f"{person.channel}:{person.channel_user_id}"

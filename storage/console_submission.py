@@ -12,7 +12,7 @@ from sqlmodel import Session, col, func, select
 
 from conversations.refs import make_ref
 from storage import staff_questions
-from storage.models import Citizen, DesignOffer, FollowUp, Idea, Problem, Support
+from storage.models import A_RESIDENT, FORGOTTEN_CHANNEL, Citizen, DesignOffer, FollowUp, Idea, Problem, Support
 from storage.staff_questions import Question
 from storage.submissions import TABLES, history
 
@@ -87,6 +87,8 @@ def _person(citizen: Citizen | None) -> PersonView | None:
     if citizen is None or citizen.id is None:
         return None
     reachable = not citizen.unreachable and citizen.consented_at is not None
+    if citizen.channel == FORGOTTEN_CHANNEL:  # forgotten at their request: no identity to show
+        return PersonView(citizen.id, A_RESIDENT, citizen.channel, "", None, False)
     return PersonView(citizen.id, citizen.display_name, citizen.channel, citizen.channel_user_id, citizen.language, reachable)
 
 

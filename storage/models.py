@@ -15,6 +15,12 @@ from conversations.validation import MAX_DESCRIPTION
 from storage.types import UTCDateTime, utcnow
 
 
+# A forgotten person's row keeps their submissions pointing somewhere: its channel is this,
+# and staff see its author as A_RESIDENT (storage/personal_data.py).
+FORGOTTEN_CHANNEL = "forgotten"
+A_RESIDENT = "a resident"
+
+
 def _created() -> Any:
     return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
@@ -200,6 +206,10 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     throttled: int = Field(default=0)  # 429 answers this row got (shown per broadcast)
     broadcast_id: int | None = Field(default=None, index=True)
+    # A file that goes with the text (the person's /mydata export): its name and content.
+    # Emptied, like the text of a reply, once the message is delivered.
+    document_name: str | None = Field(default=None, max_length=128)
+    document: str | None = None
     created_at: datetime = _created()
 
 
@@ -268,6 +278,23 @@ class FollowUp(SQLModel, table=True):
     due_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     status: str = Field(default="pending", max_length=16)  # pending | sent | cancelled
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AuditEntry(SQLModel, table=True):
+    """One staff action: who (`actor`), from where (`via`: cli, chat or console), what
+    (`action`), on what (`target`), and anything worth knowing (`detail`). Written only by
+    storage/audit.py, in the transaction of the action itself."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_at", "at"), Index("ix_audit_entry_actor", "actor"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _created()
+    actor: str = Field(max_length=160)
+    via: str = Field(max_length=16)
+    action: str = Field(max_length=32)
+    target: str = Field(default="", max_length=160)
+    detail: str = Field(default="", max_length=2000)
 
 
 # The staff console's tables (and its inbox indexes) register with the same metadata.

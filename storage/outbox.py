@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from typing import Sequence
 
-from sqlalchemy import ColumnElement, Select, exists, func, insert, or_, update
+from sqlalchemy import ColumnElement, Select, delete, exists, func, insert, or_, update
 from sqlalchemy.orm import aliased
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
@@ -18,7 +18,11 @@ from sqlmodel import Session, col, select
 from conversations.messages import Address, Outbound, in_parts
 from storage.models import Citizen, OutboxMessage
 
-PRIORITIES = {"reply": 0, "notification": 1, "broadcast": 2}
+# "farewell" is the last reply to someone just forgotten: sent, then deleted with its address.
+PRIORITIES = {"reply": 0, "farewell": 0, "notification": 1, "broadcast": 2}
+# Kinds whose text is emptied once delivered: the delivery guarantee needs it only until then
+# (storage/retention.py); the bot's own news keeps it for /mydata until RETENTION_DAYS.
+_EMPTIED_ON_DELIVERY = ("reply",)
 _ENQUEUE = insert(OutboxMessage.__table__)  # type: ignore[attr-defined]  # Core, built once: runs for every message
 CLAIM_LEASE = timedelta(minutes=2)
 
@@ -47,6 +51,8 @@ def enqueue(
             "text": outbound.text,
             "choices": [c.to_json() for c in outbound.choices],
             "kind": outbound.kind,
+            "document_name": outbound.document.name if outbound.document else None,
+            "document": outbound.document.content if outbound.document else None,
             "priority": PRIORITIES.get(outbound.kind, 1),
             "status": "pending",
             "attempts": 0,
@@ -140,10 +146,25 @@ def _first_of_each_chat(channel: str, due: ColumnElement[bool], per_chat: int) -
 
 def mark_sent(session: Session, *, message_id: int, now: datetime) -> None:
     _set(session, message_id, status="sent", sent_at=now, claimed_at=None, last_error=None)
+    _delivered(session, message_id)
 
 
 def mark_failed(session: Session, *, message_id: int, error: str) -> None:
     _set(session, message_id, status="failed", claimed_at=None, last_error=error[:500])
+    _delivered(session, message_id)
+
+
+def _delivered(session: Session, message_id: int) -> None:
+    """A reply is done with once delivered (or given up): its text, buttons and file go
+    (nothing from a cancelled dialog stays); a farewell goes whole, address and all."""
+    session.execute(
+        delete(OutboxMessage).where(col(OutboxMessage.id) == message_id, col(OutboxMessage.kind) == "farewell")
+    )
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.kind).in_(_EMPTIED_ON_DELIVERY))
+        .values(text="", choices=[], document=None, document_name=None)
+    )
 
 
 def retry_later(
@@ -186,6 +207,7 @@ def mark_blocked(session: Session, *, message_id: int, error: str) -> None:
     if message is None:
         return
     _set(session, message_id, status="blocked", claimed_at=None, last_error=error[:500])
+    _delivered(session, message_id)
     if message.citizen_id is not None:
         block_recipient(session, citizen_id=message.citizen_id)
 
@@ -204,6 +226,12 @@ def block_recipient(session: Session, *, citizen_id: int) -> None:
             col(OutboxMessage.status).in_(("pending", "sending")),
         )
         .values(status="blocked", last_error="recipient unreachable")
+    )
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.citizen_id) == citizen_id, col(OutboxMessage.status) == "blocked")
+        .where(col(OutboxMessage.kind).in_(_EMPTIED_ON_DELIVERY))
+        .values(text="", choices=[], document=None, document_name=None)
     )
 
 

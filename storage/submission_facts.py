@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from conversations.context import Facts, OfferTerms, Submitter
 from conversations.messages import Location
-from storage.models import Citizen, DesignOffer, Idea, Problem
+from storage.models import A_RESIDENT, FORGOTTEN_CHANNEL, Citizen, DesignOffer, Idea, Problem
 
 
 def submitter_of(citizen: Citizen) -> Submitter:
+    if citizen.channel == FORGOTTEN_CHANNEL:  # forgotten at their request: no identity left
+        return Submitter(channel=FORGOTTEN_CHANNEL, user_id="", name=A_RESIDENT)
     return Submitter(channel=citizen.channel, user_id=citizen.channel_user_id, name=citizen.display_name or None)
 
 

@@ -2,7 +2,10 @@
 
 Every test gets its own database: a SQLite file in its tmp_path. A test (or module) marked
 `postgres` runs a second time on a fresh PostgreSQL database created for it and dropped
-after, when TEST_DATABASE_URL is set (skipped otherwise).
+after, when TEST_DATABASE_URL is set (skipped otherwise). Both start with the schema at the
+newest migration, copied from one migrated once per test process (a SQLite file, a PostgreSQL
+template database): running the migrations for every test was most of the suite's time. A test
+about migrating itself is marked `empty_database` and gets a database with no tables.
 
 `app` is the bot built on that database, closed after the test. A module says what else its
 tests need by overriding `settings_overrides` (say, the fake Telegram's URL) and, when it
@@ -13,6 +16,7 @@ in turn, calls `app_factory(**overrides)`.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from collections import Counter
 from datetime import datetime, timezone
@@ -27,8 +31,8 @@ from typer.testing import CliRunner, Result
 from bot.app import App, build_app
 from bot.cli.main import app as cli
 from bot.config import Settings
-from storage.db import create_db_engine
-from tests.postgres import scratch_database
+from storage.db import OWNER_ONLY, create_db_engine, ensure_schema
+from tests.postgres import DatabasePool, scratch_database
 
 FIXED_NOW = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
@@ -70,20 +74,66 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-def sqlite_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'cocreate.db'}"
+def _migrated(url: str) -> None:
+    engine = create_db_engine(url)
+    try:
+        ensure_schema(engine)
+    finally:
+        engine.dispose()
 
 
-@pytest.fixture
-def postgresql_url() -> Iterator[str]:
+@pytest.fixture(scope="session")
+def migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database at the newest migration, for tests to copy."""
+    path = tmp_path_factory.mktemp("migrated") / "cocreate.db"
+    _migrated(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgresql_databases() -> Iterator[DatabasePool]:
+    """Fresh PostgreSQL databases at the newest migration, copied from a template this test
+    process migrates once (CREATE DATABASE ... TEMPLATE needs nobody connected to the
+    template, hence one per process: xdist's workers never share it)."""
     if not POSTGRES_URL:
         pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
     try:
-        with scratch_database(POSTGRES_URL) as url:
-            yield url
+        with scratch_database(POSTGRES_URL, prefix="cocreate_template") as template_url:
+            _migrated(template_url)
+            pool = DatabasePool(POSTGRES_URL, template=template_url.rsplit("/", 1)[1])
+            yield pool
+            pool.close()
     except OperationalError as error:
         pytest.skip(f"PostgreSQL at TEST_DATABASE_URL is not reachable: {error.orig}")
+
+
+def _wants_empty(request: pytest.FixtureRequest) -> bool:
+    return request.node.get_closest_marker("empty_database") is not None
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    path = tmp_path / "cocreate.db"
+    if not _wants_empty(request):
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite_file"), path)
+        path.chmod(OWNER_ONLY)  # as the app creates its file
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def postgresql_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    if not POSTGRES_URL:
+        pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
+    if _wants_empty(request):
+        try:
+            with scratch_database(POSTGRES_URL) as url:
+                yield url
+        except OperationalError as error:
+            pytest.skip(f"PostgreSQL at TEST_DATABASE_URL is not reachable: {error.orig}")
+        return
+    pool: DatabasePool = request.getfixturevalue("postgresql_databases")
+    with pool.database() as url:
+        yield url
 
 
 @pytest.fixture

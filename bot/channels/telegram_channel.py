@@ -40,7 +40,7 @@ from conversations.i18n import T
 from conversations.messages import Address, Inbound, Outbound
 
 log = logging.getLogger(__name__)
-MENU_COMMANDS = ("start", "help", "my", "role", "language", "cancel", "stop")
+MENU_COMMANDS = ("start", "help", "my", "role", "language", "cancel", "stop", "privacy", "mydata", "forget")
 POLL_TIMEOUT = 30  # seconds getUpdates waits for news (long polling)
 # httpcore scans its whole pool for every request it assigns, so a small pool that our own
 # concurrency (4 people's updates + 8 deliveries at once) never overruns is the fast one.

@@ -16,8 +16,10 @@ press of that button, as on Telegram.
 
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Awaitable, Callable, TextIO
 
 from prompt_toolkit import PromptSession
@@ -31,7 +33,7 @@ from adapters.base import Queued, SendResult, Sent
 from bot.channels.protocol import ChannelHooks
 from bot.outbound.ratelimit import UNLIMITED
 from conversations.i18n import T
-from conversations.messages import Address, Choice, Inbound
+from conversations.messages import Address, Choice, Document, Inbound
 
 DEFAULT_COMMAND = "cocreate chat"
 PROMPT = "> "
@@ -53,10 +55,16 @@ class TerminalChat:
     # The buttons of the latest notice that had any: what a typed letter answers.
     notice_buttons: tuple[Choice, ...] = ()
     channel: str = console.CHANNEL
+    # Where /mydata writes the person's data (EXPORT_DIR, or beside the database).
+    export_dir: Path = Path(".")
 
     async def send(self, message: Queued) -> SendResult:
         outbound = message.outbound
-        if outbound.kind == "reply":
+        if outbound.document is not None:
+            path = write_document(self.export_dir, outbound.document)
+            self.write(f"{outbound.text}\n  {path}\n")
+            return Sent()
+        if outbound.kind in ("reply", "farewell"):
             self.write(console.to_channel(outbound) + "\n")
             return Sent()
         heading = BROADCAST_HEADING if outbound.kind == "broadcast" else NOTICE_HEADING
@@ -74,8 +82,24 @@ class TerminalChat:
         return console.to_inbound(line, address=self.address, event_id=event_id)
 
 
+def write_document(folder: Path, document: Document) -> Path:
+    """Write a file readable by its owner only (it holds personal data); returns its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = (folder / Path(document.name).name).resolve()
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(document.content)
+    return path
+
+
 async def chat(
-    hooks: ChannelHooks, *, name: str, stdin: TextIO, stdout: TextIO, command: str = DEFAULT_COMMAND
+    hooks: ChannelHooks,
+    *,
+    name: str,
+    stdin: TextIO,
+    stdout: TextIO,
+    command: str = DEFAULT_COMMAND,
+    export_dir: Path = Path("."),
 ) -> None:
     """Talk to the bot in the terminal until end of input (Ctrl-D) or Ctrl-C at the prompt.
 
@@ -85,7 +109,7 @@ async def chat(
         stdout.write(text)
         stdout.flush()
 
-    session = TerminalChat(hooks, console.address_for(name), write)
+    session = TerminalChat(hooks, console.address_for(name), write, export_dir=export_dir)
     worker = hooks.delivery_worker(session, limits=UNLIMITED)
 
     async def say(inbound: Inbound) -> None:

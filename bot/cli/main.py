@@ -28,7 +28,7 @@ from adapters import console
 from adapters import text as incoming
 from bot import app as application
 from bot.channels import terminal_chat
-from bot.cli import safety_commands, staff_commands
+from bot.cli import people_commands, safety_commands, staff_commands
 from bot.cli.common import fail, friendly_errors, opened_app, settings
 from bot.runtime import outage
 from conversations.context import Submitter
@@ -46,6 +46,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(db_app, name="db")
 staff_commands.register(app)
+people_commands.register(app)
 safety_commands.register(app)
 
 
@@ -80,7 +81,9 @@ def chat(
     command = chat_command(ctx.command_path, as_=as_, environ=os.environ)
     try:
         with unusable_database():
-            asyncio.run(terminal_chat.chat(hooks, name=name, stdin=sys.stdin, stdout=sys.stdout, command=command))
+            asyncio.run(terminal_chat.chat(
+                hooks, name=name, stdin=sys.stdin, stdout=sys.stdout, command=command, export_dir=built.settings.exports
+            ))
     except KeyboardInterrupt:  # Ctrl-C while the bot was answering (at the prompt it ends the chat itself)
         print("\n" + asyncio.run(terminal_chat.goodbye(hooks, console.address_for(name), command)))
     finally:

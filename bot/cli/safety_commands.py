@@ -1,5 +1,6 @@
 """Trust and safety commands: what other residents see (`moderate`) and blocked people
-(`people block`, `people unblock`, `people blocked`)."""
+(`people block`, `people unblock`, `people blocked`, in the `people` group of
+bot/cli/people_commands.py). Each change is in the audit log."""
 
 from __future__ import annotations
 
@@ -10,17 +11,17 @@ from sqlmodel import Session
 
 from bot.cli.common import cli_user, fail, opened_app
 from bot.operations import moderation, status_changes
+from bot.cli.people_commands import people_app
 from bot.cli.staff_commands import IDENTITY
-from storage import safety
+from storage import audit, safety
 
 MAX_REASON = 500
 
-people_app = typer.Typer(help="People: block and unblock.", no_args_is_help=True, rich_markup_mode=None)
 
 
 def register(app: typer.Typer) -> None:
+    """`moderate`; block, unblock and blocked join `people` (bot/cli/people_commands.py)."""
     app.command("moderate")(moderate)
-    app.add_typer(people_app, name="people")
 
 
 def moderate(
@@ -34,7 +35,7 @@ def moderate(
         try:
             done = moderation.moderate(
                 session, ref=ref, action=action.strip().lower(), note=note, by=cli_user(), now=built.clock(),
-                notices=built.notices,
+                notices=built.notices, via="cli",
             )  # fmt: skip
         except status_changes.StaffActionError as error:
             fail(str(error))
@@ -68,6 +69,7 @@ def block(
         fail(f"The reason is {len(reason):,} characters long; at most {MAX_REASON:,}")
     with opened_app() as built, Session(built.database) as session, session.begin():
         newly = safety.block(session, channel=channel, user_id=user_id, reason=reason.strip(), now=built.clock())
+        audit.record(session, actor=cli_user(), via="cli", action="block", target=identity, detail=reason.strip(), now=built.clock())
     typer.echo(f"{identity} is blocked." if newly else f"{identity} was already blocked; the reason is updated.")
 
 
@@ -77,6 +79,8 @@ def unblock(identity: str = typer.Argument(..., metavar="CHANNEL:ID")) -> None:
     channel, user_id = _identity(identity)
     with opened_app() as built, Session(built.database) as session, session.begin():
         done = safety.unblock(session, channel=channel, user_id=user_id)
+        if done:
+            audit.record(session, actor=cli_user(), via="cli", action="unblock", target=identity, now=built.clock())
     typer.echo(f"{identity} is no longer blocked." if done else f"{identity} was not blocked.")
 
 

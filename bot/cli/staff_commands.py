@@ -20,7 +20,7 @@ from bot.operations import broadcasting
 from bot.operations import sign_in, status_changes
 from bot.cli.common import cli_user, fail, opened_app
 from conversations.i18n import T
-from storage import broadcasts, citizens, community_groups, outbox, staff, submissions
+from storage import audit, broadcasts, citizens, community_groups, outbox, staff, submissions
 from storage.broadcasts import Audience
 from storage.models import STATUSES
 
@@ -52,7 +52,7 @@ def status(
         try:
             changed = status_changes.change_status(
                 session, ref=ref, status=new_status, note=note, by=cli_user(), duplicate_of=of, now=built.clock(),
-                notices=built.notices,
+                notices=built.notices, via="cli",
             )  # fmt: skip
         except status_changes.StaffActionError as error:
             fail(str(error))
@@ -137,6 +137,7 @@ def _broadcast(
         queued = broadcasting.queue(
             session, text=text, audience=audience, created_by=cli_user(), now=built.clock(), catalogs=built.catalogs,
             settings=flow_settings, send_after=built.notices.quiet.release(built.clock()), translations=translations,
+            via="cli",
         )  # fmt: skip
         broadcast_id, recipients = queued.id, queued.recipients
     queued_for = _people(recipients, "recipient", "recipients")
@@ -220,6 +221,7 @@ def staff_add(identity: str = typer.Argument(..., help="CHANNEL:ID, e.g. telegra
     _identity(identity)
     with opened_app() as built, Session(built.database) as session, session.begin():
         added = staff.add_staff(session, address=identity)
+        audit.record(session, actor=cli_user(), via="cli", action="staff_add", target=identity, detail="" if added else "already staff")
     typer.echo(f"{identity} is staff." if added else f"{identity} was already staff.")
 
 
@@ -229,6 +231,7 @@ def staff_remove(identity: str = typer.Argument(..., help="CHANNEL:ID")) -> None
     _identity(identity)
     with opened_app() as built, Session(built.database) as session, session.begin():
         removed = staff.remove_staff(session, address=identity)
+        audit.record(session, actor=cli_user(), via="cli", action="staff_remove", target=identity, detail="" if removed else "was not staff")
     typer.echo(f"{identity} is no longer staff." if removed else f"{identity} was not staff (in the database).")
 
 
@@ -239,7 +242,8 @@ def staff_link(identity: str = typer.Argument(..., help="CHANNEL:ID of a staff m
     with opened_app() as built, Session(built.database) as session, session.begin():
         try:
             link = sign_in.issue_link(
-                session, identity=identity, configured=built.settings.staff, base_url=built.settings.web_url, now=built.clock()
+                session, identity=identity, configured=built.settings.staff, base_url=built.settings.web_url, now=built.clock(),
+                actor=cli_user(), via="cli",
             )
         except sign_in.NotStaff as error:
             fail(str(error))
@@ -273,6 +277,7 @@ def groups_add(
             fail(f"Unknown topic(s) {', '.join(unknown)}; topics are the CATEGORIES: {', '.join(categories)}")
         with Session(built.database) as session, session.begin():
             community_groups.set_group(session, channel=channel, chat_id=chat_id, topics=topic)
+            audit.record(session, actor=cli_user(), via="cli", action="group_add", target=identity, detail=", ".join(topic) or "every topic")
     typer.echo(f"{identity} gets broadcasts on: {', '.join(topic) or 'every topic'}.")
 
 
@@ -282,6 +287,7 @@ def groups_remove(identity: str = typer.Argument(..., help="CHANNEL:CHAT_ID")) -
     channel, chat_id = _identity(identity).split(":", 1)
     with opened_app() as built, Session(built.database) as session, session.begin():
         removed = community_groups.remove_group(session, channel=channel, chat_id=chat_id)
+        audit.record(session, actor=cli_user(), via="cli", action="group_remove", target=identity, detail="" if removed else "was not registered")
     typer.echo(f"{identity} removed." if removed else f"{identity} was not registered.")
 
 

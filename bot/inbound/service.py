@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from dataclasses import replace as dataclass_replace
 from datetime import datetime, tzinfo
 from typing import Callable, Mapping, Sequence, assert_never
 
@@ -21,6 +22,7 @@ from conversations.effects import (
     AnswerQuestion,
     ChangeStatus,
     Effect,
+    ForgetMe,
     GiveConsent,
     Moderate,
     Outcome,
@@ -33,6 +35,7 @@ from conversations.effects import (
     SaveIdea,
     SaveProblem,
     ScheduleFollowUp,
+    SendMyData,
     SendSignInLink,
     SetLanguage,
     SetRole,
@@ -51,10 +54,10 @@ from bot.operations import moderation, status_changes
 from bot.inbound import saving
 from bot.inbound.flood import FloodGate, Verdict
 from bot.inbound.lookup import SessionLookup
-from bot.operations import questions_to_submitters, sign_in
+from bot.operations import data_rights, questions_to_submitters, sign_in
 from bot.outbound.notices import Notices
 from storage import broadcasts, citizens, outbox, safety, staff, submissions
-from storage import followups
+from storage import followups, personal_data
 from storage.broadcasts import Audience
 from storage.models import Citizen
 
@@ -96,6 +99,7 @@ class _Work:
     address: Address
     now: datetime
     language: str  # the person's language for this event (stored, the channel's, or the default)
+    forgotten: bool = False  # they were just forgotten (/forget): nothing more is kept of them
 
 
 @dataclass(frozen=True)
@@ -167,8 +171,12 @@ class ConversationService:
                     "event %s: still had receipts after %s engine steps at step %s; a flow loops",
                     inbound.event_id, MAX_STEPS_PER_EVENT, state.step,
                 )  # fmt: skip
-            citizens.save_state(session, conversation=conversation, state=state.to_json(), now=now)
-            outbox.enqueue(session, address=inbound.address, replies=replies, citizen_id=citizen.id, now=now)
+            if work.forgotten:  # a last word, deleted with its address once delivered
+                farewell = [dataclass_replace(reply, kind="farewell") for reply in replies]
+                outbox.enqueue(session, address=inbound.address, replies=farewell, citizen_id=None, now=now)
+            else:
+                citizens.save_state(session, conversation=conversation, state=state.to_json(), now=now)
+                outbox.enqueue(session, address=inbound.address, replies=replies, citizen_id=citizen.id, now=now)
         return Handled(duplicate=False, replies=tuple(replies), effects=tuple(done))
 
     def say(self, address: Address, outbound: Outbound, *, event_id: str) -> bool:
@@ -291,6 +299,14 @@ class ConversationService:
             self._send_sign_in_link(work)
         elif isinstance(effect, AddSupport):
             return saving.add_support(saving.Saver(session, citizen.id, now), effect)
+        elif isinstance(effect, SendMyData):
+            mine = data_rights.my_data_messages(
+                session, citizen_id=citizen.id, catalogs=self.catalogs, language=work.language, now=now, zone=self.zone
+            )
+            outbox.enqueue(session, address=work.address, replies=mine, citizen_id=citizen.id, now=now)
+        elif isinstance(effect, ForgetMe):
+            personal_data.forget(session, citizen_id=citizen.id, delete_submissions=effect.delete_submissions)
+            work.forgotten = True
         else:
             assert_never(effect)  # an effect nobody carries out would be lost: fail loudly (and in mypy)
         return None
@@ -305,7 +321,7 @@ class ConversationService:
                 changed = status_changes.change_status(
                     work.session, ref=ref, status=effect.status, note=effect.note,
                     by=f"{citizen.channel}:{citizen.channel_user_id}", duplicate_of=effect.duplicate_of,
-                    now=work.now, notices=self.notices,
+                    now=work.now, notices=self.notices, via="chat",
                 )  # fmt: skip
         except status_changes.StaffActionError as error:
             return Receipt(effect.kind, effect.target_id, ref, Outcome.FAILED, reason=str(error))
@@ -321,7 +337,7 @@ class ConversationService:
             with work.session.begin_nested():  # a refused change leaves nothing behind
                 moderation.moderate(
                     work.session, ref=ref, action=effect.action, note=effect.note,
-                    by=f"{citizen.channel}:{citizen.channel_user_id}", now=work.now, notices=self.notices,
+                    by=f"{citizen.channel}:{citizen.channel_user_id}", now=work.now, notices=self.notices, via="chat",
                 )  # fmt: skip
         except status_changes.StaffActionError as error:
             return Receipt(effect.kind, effect.target_id, ref, Outcome.FAILED, reason=str(error))
@@ -331,7 +347,10 @@ class ConversationService:
         """Queue a console sign-in link to this chat, if the person is staff right now."""
         identity = f"{work.address.channel}:{work.address.user_id}"
         try:
-            link = sign_in.issue_link(work.session, identity=identity, configured=self.staff, base_url=self.web_url, now=work.now)
+            link = sign_in.issue_link(
+                work.session, identity=identity, configured=self.staff, base_url=self.web_url, now=work.now,
+                actor=identity, via="chat",
+            )  # fmt: skip
             text = T("web.link", link=link)
         except sign_in.NotStaff:
             text = T("staff.refused")
@@ -361,6 +380,7 @@ class ConversationService:
             catalogs=self.catalogs,
             settings=self.settings,
             send_after=self.notices.quiet.release(now),
+            via="chat",
         )
         assert broadcast.id is not None
         return Receipt("broadcast", broadcast.id, f"B-{broadcast.id}", Outcome.QUEUED, people=broadcast.recipients)

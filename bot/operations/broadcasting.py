@@ -16,7 +16,7 @@ from conversations.flows.broadcast_dialog import IMPLAUSIBLE, MAX_REACH
 from conversations.i18n import Catalogs, T
 from conversations.messages import Choice, Outbound
 from conversations.validation import MAX_BROADCAST_TEXT
-from storage import broadcasts
+from storage import audit, broadcasts
 from storage.broadcasts import Audience
 from storage.models import Broadcast
 
@@ -47,13 +47,15 @@ def queue(
     now: datetime,
     catalogs: Catalogs,
     settings: FlowSettings,
+    via: str,
     send_after: datetime | None = None,
     translations: Mapping[str, str] | None = None,
 ) -> Broadcast:
     """Queue a broadcast. `send_after` holds it until quiet hours end; `translations` are
-    per-language texts (language -> text), `text` goes to everyone else."""
+    per-language texts (language -> text), `text` goes to everyone else. `created_by` queued
+    it from `via` (cli, chat, console): both go into the audit log."""
     translations = dict(translations or {})
-    return broadcasts.queue_broadcast(
+    queued = broadcasts.queue_broadcast(
         session,
         text=text,
         translations=translations,
@@ -65,6 +67,12 @@ def queue(
         default_language=settings.default_language,
         message_for=message_for(catalogs, text, translations),
     )
+    audience_given = ", ".join(f"{key}={value}" for key, value in audience.to_json().items() if value) or "all"
+    audit.record(
+        session, actor=created_by, via=via, action="broadcast", target=f"B-{queued.id}",
+        detail=f"{queued.recipients} recipients; audience {audience_given}", now=now,
+    )  # fmt: skip
+    return queued
 
 
 class BroadcastTextError(ValueError):

@@ -17,7 +17,7 @@ from conversations.i18n import T
 from conversations.moderation import HIDDEN, SHOWN
 from conversations.refs import is_ref_shaped, make_ref, parse_ref
 from conversations.validation import MAX_DESCRIPTION
-from storage import safety, submissions
+from storage import audit, safety, submissions
 
 ACTIONS = {"hide": HIDDEN, "approve": SHOWN}
 # How a change reads in the history staff see.
@@ -34,8 +34,9 @@ class Moderated:
 
 
 def moderate(
-    session: Session, *, ref: str, action: str, note: str | None, by: str, now: datetime, notices: Notices
+    session: Session, *, ref: str, action: str, note: str | None, by: str, now: datetime, notices: Notices, via: str
 ) -> Moderated:
+    """`by` made it from `via` (cli, chat, console): both go into the audit log."""
     kind, id_ = _checked(ref, action, note)
     summary = submissions.summary_of(session, kind=kind, id=id_)
     if summary is None:
@@ -46,6 +47,7 @@ def moderate(
         raise StaffActionError(f"{summary.ref} is already {'hidden' if moderation == HIDDEN else 'shown'}")
     text = _HISTORY[action] + (f": {note}" if note else "")
     submissions.keep_note(session, kind=kind, id_=id_, status=summary.status, note=text, by=by, now=now)
+    audit.record(session, actor=by, via=via, action=action, target=summary.ref, detail=note or "", now=now)
     told = False
     if action == "hide":
         author = submissions.submitter(session, kind=kind, id_=id_)

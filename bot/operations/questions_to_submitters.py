@@ -27,7 +27,9 @@ class Asked:
     question_id: int
 
 
-def ask_submitter(session: Session, *, ref: str, question: str, by: str, now: datetime, notices: Notices) -> Asked:
+def ask_submitter(
+    session: Session, *, ref: str, question: str, by: str, now: datetime, notices: Notices, via: str = "console"
+) -> Asked:
     """Send the question to the submitter and note it in the history (as staff notes are)."""
     parsed = parse_ref(ref)
     if parsed is None:
@@ -49,7 +51,7 @@ def ask_submitter(session: Session, *, ref: str, question: str, by: str, now: da
     )
     change_status(
         session, ref=summary.ref, status=summary.status, note=QUESTION_NOTE.format(text=text), by=by,
-        duplicate_of=None, now=now, notices=notices,
+        duplicate_of=None, now=now, notices=notices, via=via,
     )  # fmt: skip
     notices.send(session, to=person, text=T("question.asked", ref=summary.ref, title=summary.title, question=text), now=now)
     return Asked(summary.ref, question_id)

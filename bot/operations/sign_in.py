@@ -11,7 +11,7 @@ from typing import Sequence
 from sqlmodel import Session
 
 from conversations.messages import Address
-from storage import staff, web_access
+from storage import audit, staff, web_access
 
 LINK_LIFETIME = timedelta(minutes=15)
 SIGN_IN_PATH = "/signin/"
@@ -37,10 +37,14 @@ def is_staff_identity(session: Session, *, identity: str, configured: Sequence[s
     return staff.is_staff(session, address=Address(channel, user_id, user_id), configured=configured)
 
 
-def issue_link(session: Session, *, identity: str, configured: Sequence[str], base_url: str, now: datetime) -> str:
-    """A link that signs this staff member in once, within LINK_LIFETIME."""
+def issue_link(
+    session: Session, *, identity: str, configured: Sequence[str], base_url: str, now: datetime, actor: str, via: str
+) -> str:
+    """A link that signs this staff member in once, within LINK_LIFETIME (`actor` asked for
+    it from `via`: the audit log keeps that)."""
     if not is_staff_identity(session, identity=identity, configured=configured):
         raise NotStaff(f"{identity} is not staff: add them with `cocreate staff add {identity}` or in STAFF")
     token = new_token()
     web_access.create_link(session, token_hash=hashed(token), identity=identity, now=now, expires_at=now + LINK_LIFETIME)
+    audit.record(session, actor=actor, via=via, action="sign_in_link", target=identity, now=now)
     return f"{base_url.rstrip('/')}{SIGN_IN_PATH}{token}"

@@ -12,7 +12,7 @@ from bot.outbound.notices import Notices
 from conversations.i18n import T
 from conversations.refs import CLOSED_STATUSES, STATUSES, is_ref_shaped, make_ref, parse_ref
 from conversations.validation import MAX_DESCRIPTION
-from storage import followups, safety, submissions
+from storage import audit, followups, safety, submissions
 
 
 class StaffActionError(ValueError):
@@ -42,9 +42,11 @@ def change_status(
     duplicate_of: str | None,
     now: datetime,
     notices: Notices,
+    via: str,
 ) -> StatusChanged:
     """Move a submission to `status` and tell the people concerned. The same status with a
-    note adds the note to the history only (a remark among staff)."""
+    note adds the note to the history only (a remark among staff). `by` made it from `via`
+    (cli, chat, console): both go into the audit log."""
     kind, id_ = _checked(ref, status, note, duplicate_of)
     summary = submissions.summary_of(session, kind=kind, id=id_)
     if summary is None:
@@ -59,6 +61,9 @@ def change_status(
         )  # fmt: skip
     except LookupError as error:
         raise StaffActionError(str(error)) from None
+    action = "note" if previous == status else "merge" if status == "duplicate" else "status"
+    detail = f"{previous} -> {status}" + (f" of {make_ref(*original)}" if original else "") + (f": {note[:200]}" if note else "")
+    audit.record(session, actor=by, via=via, action=action, target=summary.ref, detail=detail, now=now)
     if previous == status:
         return StatusChanged(summary.ref, previous, status, 0)
     cancelled = followups.cancel_remaining(session, kind=kind, target_id=id_) if status in CLOSED_STATUSES else []

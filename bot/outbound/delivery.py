@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from adapters.base import Blocked, Queued, RetryAfter, Sender, SendResult, Sent, TemporaryError
-from conversations.messages import Address, Choice, Outbound
+from conversations.messages import Address, Choice, Document, Outbound
 from bot.runtime.election import elected
 from bot.runtime.outage import Outage, is_database_outage
 from bot.outbound.ratelimit import UNLIMITED, Limits, RateLimiter
@@ -39,7 +39,8 @@ def _queued(row: OutboxMessage) -> Queued:
     assert row.id is not None
     address = Address(row.channel, row.chat_id, row.user_id, row.thread_id)
     choices = tuple(Choice.from_json(c) for c in row.choices)
-    return Queued(row.id, address, Outbound(row.text, choices, row.kind), row.attempts, row.citizen_id)
+    document = Document(row.document_name, row.document) if row.document_name and row.document is not None else None
+    return Queued(row.id, address, Outbound(row.text, choices, row.kind, document), row.attempts, row.citizen_id)
 
 DEFAULT_CONCURRENCY = 16  # sends in flight at once
 

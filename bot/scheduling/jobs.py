@@ -17,11 +17,13 @@ from bot.operations.digest import send_digests
 from bot.operations.follow_up_messages import send_due_follow_ups
 from bot.outbound.notices import Notices
 from bot.runtime.outage import Outage, is_database_outage
-from storage import citizens
+from storage import citizens, retention
 
 log = logging.getLogger(__name__)
 # Channels redeliver an event within minutes (Slack) or a day (Telegram); a week is ample.
 KEEP_PROCESSED_EVENTS = timedelta(days=7)
+# Someone who never agreed to the privacy notice is kept this long (a day to make up their mind).
+KEEP_UNCONSENTED = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class JobContext:
     zone: tzinfo
     wake_delivery: Callable[[], None]
     outage: Outage  # the database as the scheduler sees it: logged once per outage
+    retention: timedelta = timedelta(days=90)  # RETENTION_DAYS
 
 
 T = TypeVar("T")
@@ -89,3 +92,21 @@ async def prune_processed_events(ctx: JobContext) -> None:
             citizens.forget_events_before(session, cutoff=cutoff)
 
     await _with_database(ctx, run)  # missed in an outage: tomorrow's run prunes the same rows
+
+
+async def apply_retention(ctx: JobContext) -> tuple[int, int] | None:
+    """Daily: empty the texts of delivered messages older than RETENTION_DAYS, and remove
+    people who never agreed, a day after they first wrote (storage/retention.py). Returns
+    (texts emptied, people removed), or None in an outage (tomorrow's run does the same)."""
+
+    def run() -> tuple[int, int]:
+        now = ctx.clock()
+        with Session(ctx.database) as session, session.begin():
+            emptied = retention.purge_delivered_texts(session, before=now - ctx.retention)
+            removed = retention.remove_unconsented(session, before=now - KEEP_UNCONSENTED)
+        return emptied, removed
+
+    done = await _with_database(ctx, run)
+    if done and any(done):
+        log.info("retention: emptied %s message texts, removed %s people who never agreed", *done)
+    return done

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -60,6 +60,7 @@ class Scheduler:
             zone=self.settings.zone,
             wake_delivery=wake_delivery,
             outage=self.outage,
+            retention=timedelta(days=self.settings.retention_days),
         )
 
     async def run(self, *, wake_delivery: Callable[[], None] = lambda: None) -> None:
@@ -105,3 +106,4 @@ class Scheduler:
             # unless it went already (it is marked once per week).
             scheduler.add_job(jobs.weekly_digest, id="weekly-digest-late", args=[context])
         scheduler.add_job(jobs.prune_processed_events, daily, id="prune-processed-events", args=[context])
+        scheduler.add_job(jobs.apply_retention, daily, id="retention", args=[context])

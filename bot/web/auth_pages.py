@@ -12,7 +12,7 @@ from sqlmodel import Session
 from bot.operations import sign_in
 from bot.web.console import Console, SignedIn, staff_only
 from bot.web.security import COOKIE, SESSION_LIFETIME
-from storage import web_access
+from storage import audit, web_access
 from storage.web_access import LinkState
 
 # How a link that cannot be used is explained, and its HTTP status.
@@ -50,6 +50,7 @@ async def use_link(request: Request) -> Response:
         web_access.open_session(
             session, token_hash=sign_in.hashed(session_token), identity=found.identity, now=now, expires_at=now + SESSION_LIFETIME
         )
+        audit.record(session, actor=found.identity, via="console", action="sign_in", now=now)
         return found
 
     found = await console.write(use)
@@ -77,7 +78,13 @@ def _unusable(request: Request, console: Console, found: LinkState) -> Response:
 
 @staff_only
 async def sign_out(request: Request, console: Console, who: SignedIn) -> Response:
-    await console.write(web_access.end_session, token_hash=sign_in.hashed(who.token), now=console.now())
+    now = console.now()
+
+    def end(session: Session) -> None:
+        web_access.end_session(session, token_hash=sign_in.hashed(who.token), now=now)
+        audit.record(session, actor=who.identity, via="console", action="sign_out", now=now)
+
+    await console.write(end)
     response = RedirectResponse("/signin?signed_out=1", status_code=303)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax", secure=console.secure_cookies)
     return response

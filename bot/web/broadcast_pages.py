@@ -122,6 +122,7 @@ async def send(request: Request, console: Console, who: SignedIn) -> Response:
         queued = broadcasting.queue(
             session, text=default_text, audience=audience, created_by=who.identity, now=now, catalogs=app.catalogs,
             settings=app.service.settings, send_after=app.notices.quiet.release(now), translations=translations,
+            via="console",
         )  # fmt: skip
         return queued.id
 

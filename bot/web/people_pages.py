@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.web.console import Console, SignedIn, staff_only
-from storage import community_groups, staff, web_access
+from storage import audit, community_groups, staff, web_access
 
 IDENTITY = re.compile(r"^(telegram|slack|console):\S{1,120}$")
 DONE = {
@@ -63,16 +63,21 @@ async def people(request: Request, console: Console, _who: SignedIn) -> Response
 
 
 @staff_only
-async def add_staff(request: Request, console: Console, _who: SignedIn) -> Response:
+async def add_staff(request: Request, console: Console, who: SignedIn) -> Response:
     identity, error, form = await _identity(request, console)
     if identity is None:
         return await _page(request, console, error=error, form=form)
-    await console.write(staff.add_staff, address=identity)
+
+    def add(session: Session) -> None:
+        staff.add_staff(session, address=identity)
+        audit.record(session, actor=who.identity, via="console", action="staff_add", target=identity, now=console.now())
+
+    await console.write(add)
     return RedirectResponse("/people?done=staff_added", status_code=303)
 
 
 @staff_only
-async def remove_staff(request: Request, console: Console, _who: SignedIn) -> Response:
+async def remove_staff(request: Request, console: Console, who: SignedIn) -> Response:
     """Their console sessions end with it (every request checks that its person is staff)."""
     identity, error, form = await _identity(request, console)
     if identity is None:
@@ -81,6 +86,7 @@ async def remove_staff(request: Request, console: Console, _who: SignedIn) -> Re
 
     def remove(session: Session) -> None:
         staff.remove_staff(session, address=identity)
+        audit.record(session, actor=who.identity, via="console", action="staff_remove", target=identity, now=now)
         if identity not in console.app.settings.staff:
             web_access.end_sessions_of(session, identity=identity, now=now)
 
@@ -89,22 +95,35 @@ async def remove_staff(request: Request, console: Console, _who: SignedIn) -> Re
 
 
 @staff_only
-async def save_group(request: Request, console: Console, _who: SignedIn) -> Response:
+async def save_group(request: Request, console: Console, who: SignedIn) -> Response:
     identity, error, form = await _identity(request, console)
     if identity is None:
         return await _page(request, console, error=error, form=form)
     chosen = (await request.form()).getlist("topic")
     topics = [t for t in chosen if isinstance(t, str) and t in console.app.settings.categories]
     channel, chat_id = identity.split(":", 1)
-    await console.write(community_groups.set_group, channel=channel, chat_id=chat_id, topics=topics)
+
+    def save(session: Session) -> None:
+        community_groups.set_group(session, channel=channel, chat_id=chat_id, topics=topics)
+        audit.record(
+            session, actor=who.identity, via="console", action="group_add", target=identity,
+            detail=", ".join(topics) or "every topic", now=console.now(),
+        )  # fmt: skip
+
+    await console.write(save)
     return RedirectResponse("/people?done=group_saved", status_code=303)
 
 
 @staff_only
-async def remove_group(request: Request, console: Console, _who: SignedIn) -> Response:
+async def remove_group(request: Request, console: Console, who: SignedIn) -> Response:
     identity, error, form = await _identity(request, console)
     if identity is None:
         return await _page(request, console, error=error, form=form)
     channel, chat_id = identity.split(":", 1)
-    await console.write(community_groups.remove_group, channel=channel, chat_id=chat_id)
+
+    def remove(session: Session) -> None:
+        community_groups.remove_group(session, channel=channel, chat_id=chat_id)
+        audit.record(session, actor=who.identity, via="console", action="group_remove", target=identity, now=console.now())
+
+    await console.write(remove)
     return RedirectResponse("/people?done=group_removed", status_code=303)

@@ -89,6 +89,9 @@ def listening_socket(host: str, port: int) -> socket.socket:
         sock.close()
         raise ChannelError(f"WEB_PORT: the staff console cannot listen on {host}:{port} ({error.strerror}).") from None
     sock.set_inheritable(True)
+    # Listening from here on: a browser that connects as soon as the console says where it is
+    # waits in the backlog until uvicorn accepts, instead of being refused.
+    sock.listen(2048)
     return sock
 
 

@@ -97,7 +97,7 @@ async def change_status(request: Request, console: Console, who: SignedIn) -> Re
     def act(session: Session, ref: str, form: dict[str, str]) -> Any:
         return status_changes.change_status(
             session, ref=ref, status=form["status"], note=_note(form), by=who.identity, duplicate_of=None,
-            now=console.now(), notices=console.app.notices,
+            now=console.now(), notices=console.app.notices, via="console",
         )  # fmt: skip
 
     return await _act(request, console, act, "status", check)
@@ -112,7 +112,7 @@ async def merge(request: Request, console: Console, who: SignedIn) -> Response:
         original = make_ref(*parse_ref(form["original"]))  # type: ignore[misc]
         return status_changes.change_status(
             session, ref=ref, status="duplicate", note=_note(form), by=who.identity, duplicate_of=original,
-            now=console.now(), notices=console.app.notices,
+            now=console.now(), notices=console.app.notices, via="console",
         )  # fmt: skip
 
     return await _act(request, console, act, "merged", check)
@@ -131,7 +131,7 @@ async def moderate(request: Request, console: Console, who: SignedIn) -> Respons
     def act(session: Session, ref: str, form: dict[str, str]) -> Any:
         return moderation.moderate(
             session, ref=ref, action=form["action"], note=_note(form), by=who.identity, now=console.now(),
-            notices=console.app.notices,
+            notices=console.app.notices, via="console",
         )  # fmt: skip
 
     response = await _act(request, console, act, "moderated", check)
@@ -154,7 +154,7 @@ async def add_note(request: Request, console: Console, who: SignedIn) -> Respons
             raise StaffActionError(f"{ref} does not exist")
         return status_changes.change_status(
             session, ref=ref, status=current.status, note=_note(form), by=who.identity, duplicate_of=None,
-            now=console.now(), notices=console.app.notices,
+            now=console.now(), notices=console.app.notices, via="console",
         )  # fmt: skip
 
     return await _act(request, console, act, "note", check)

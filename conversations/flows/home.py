@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from babel import Locale
 
-from conversations.commands import my_texts, role_move
+from conversations.commands import my_texts, privacy_text, role_move
 from conversations.effects import GiveConsent, Receipts, SetLanguage
 from conversations.i18n import T, Text
 from conversations.messages import Inbound
@@ -98,7 +98,7 @@ def steps() -> dict[str, Step]:
             ),
             Choose(
                 "more",
-                says(T("privacy.text")),
+                lambda turn: (privacy_text(turn),),
                 fixed(Option("agree", T("consent.agree")), Option("decline", T("consent.decline"))),
                 field="consent",
                 next=_consent_answer,

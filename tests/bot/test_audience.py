@@ -16,7 +16,7 @@ from bot.operations import broadcasting
 from storage import broadcasts
 from storage.broadcasts import Audience
 from storage.models import Broadcast, Citizen, OutboxMessage, Subscription
-from tests.bot.test_telegram_channel import press, reply_to, serving, telegram_overrides, text_update
+from tests.bot.test_telegram_channel import press, reply_to, serving, text_update
 from tests.conftest import AppFactory, Cocreate
 from tests.fakes.telegram_api import FakeTelegram
 from tests.transcript import run_chat
@@ -122,7 +122,7 @@ def test_stop_in_the_chat_means_no_more_broadcasts_until_subscribing_again(app: 
 def test_stop_these_updates_also_drops_a_broadcast_still_held_for_the_person(
     app_factory: AppFactory, fake: FakeTelegram
 ) -> None:
-    app = app_factory(clock=utc_now, **telegram_overrides(fake))  # served in real time
+    app = app_factory(clock=utc_now, **fake.settings())  # served in real time
     eve = 501
 
     async def scenario() -> dict:
@@ -149,5 +149,5 @@ def queue(app: App, text: str, hold: timedelta = timedelta(0)) -> None:
     with Session(app.database) as session, session.begin():
         broadcasting.queue(
             session, text=text, audience=Audience(), created_by="test", now=app.clock(), catalogs=app.catalogs,
-            settings=app.service.settings, send_after=app.clock() + hold,
+            settings=app.service.settings, send_after=app.clock() + hold, via="cli",
         )  # fmt: skip

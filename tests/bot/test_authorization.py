@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import Session, select
 
 from adapters import telegram
-from bot.app import App, utc_now
+from bot.app import App
 from conversations.buttons import BroadcastAction, encode
 from conversations.engine import FlowEngine
 from conversations.flows import all_steps
@@ -24,20 +24,14 @@ from storage import broadcasts, citizens, staff, submissions
 from storage.models import Broadcast, Reach
 from tests.bot.test_audience import queue
 from tests.bot.test_status_changes import ANA, CID, report
-from tests.bot.test_telegram_channel import ALICE, press, reply_to, serving, telegram_overrides, text_update
-from tests.conftest import AppFactory, Cocreate
+from tests.bot.test_telegram_channel import ALICE, press, reply_to, serving, text_update
+from tests.conftest import Cocreate
 from tests.fakes.telegram_api import FakeTelegram
 
 NO_LONGER_STAFF = "Sorry — this is only for the city team, and you're no longer on the staff list, so I've stopped here."
 NOT_RECEIVED = "Sorry, I can't find that update among the ones I sent you, so there's nothing to count."
 DIFFUSER = 601
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def telegram_app(app_factory: AppFactory, fake: FakeTelegram) -> App:
-    """The app serving the fake Telegram in real time (`app` is the service alone, on `clock`)."""
-    return app_factory(clock=utc_now, **telegram_overrides(fake))
 
 
 def staff_command(cocreate: Cocreate, *args: str) -> None:

@@ -12,8 +12,7 @@ from datetime import timedelta
 import logging
 import sqlite3
 from contextlib import asynccontextmanager, contextmanager
-from datetime import datetime
-from typing import Any, AsyncIterator, Callable, Iterator
+from typing import Any, AsyncIterator, Iterator
 
 import pytest
 from sqlalchemy import Engine, event
@@ -22,7 +21,7 @@ from sqlmodel import Session, select
 
 from adapters.base import Queued, Sent
 from adapters.telegram import TelegramSender
-from bot.app import App, build_app, utc_now
+from bot.app import App, build_app
 from bot.scheduling import jobs
 from bot.channels.telegram_channel import TelegramChannel
 from bot.outbound.delivery import DeliveryWorker
@@ -32,9 +31,11 @@ from storage import outbox
 from storage.citizens import citizen_for
 from storage.models import OutboxMessage
 from tests.bot.test_status_changes import ANA, report
-from tests.bot.test_telegram_channel import ALICE, telegram_overrides, text_update
+from tests.bot.test_telegram_channel import ALICE, text_update
 from tests.conftest import AppFactory, Clock
 from tests.fakes.telegram_api import CONFLICT, UNAUTHORIZED, FakeTelegram, Page
+
+pytestmark = pytest.mark.telegram
 
 
 class RecordedWaits:
@@ -46,16 +47,6 @@ class RecordedWaits:
     async def __call__(self, seconds: float) -> None:
         self.waits.append(seconds)
         await asyncio.sleep(0.01)  # hand the loop to the others; not a wait for a condition
-
-
-@pytest.fixture
-def settings_overrides(fake: FakeTelegram) -> dict[str, Any]:
-    return telegram_overrides(fake)
-
-
-@pytest.fixture
-def app_clock() -> Callable[[], datetime]:
-    return utc_now  # the channel's retries and timers run in real time
 
 
 @asynccontextmanager
@@ -164,7 +155,8 @@ def impatient(engine: Engine) -> Iterator[None]:
     once); every engine made meanwhile too, such as the scheduler's job store."""
 
     def short_busy_timeout(dbapi_connection: Any, *_: Any) -> None:
-        dbapi_connection.execute("PRAGMA busy_timeout=100")
+        if isinstance(dbapi_connection, sqlite3.Connection):  # not the PostgreSQL test pool's
+            dbapi_connection.execute("PRAGMA busy_timeout=100")
 
     # At every checkout: after the engine's own connect listener has set its 30 s.
     event.listen(Pool, "checkout", short_busy_timeout)

@@ -5,32 +5,21 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import datetime
-from typing import Any, Callable
 
 import pytest
 from sqlmodel import Session, select
 
 from bot.operations import broadcasting
-from bot.app import App, utc_now
+from bot.app import App
 from conversations.messages import Address, Inbound
 from storage import broadcasts, citizens
 from storage.broadcasts import Audience
 from storage.models import Citizen, OutboxMessage
-from tests.bot.test_telegram_channel import ALICE, press, reply_to, serving, telegram_overrides, text_update
+from tests.bot.test_telegram_channel import ALICE, press, reply_to, serving, text_update
 from tests.fakes.telegram_api import FakeTelegram, fixture
 
 FIRST_DIFFUSER = 300_000
-
-
-@pytest.fixture
-def settings_overrides(fake: FakeTelegram) -> dict[str, Any]:
-    return {**telegram_overrides(fake), "staff": (f"telegram:{ALICE}",)}
-
-
-@pytest.fixture
-def app_clock() -> Callable[[], datetime]:
-    return utc_now  # the channel's retries and timers run in real time
+pytestmark = pytest.mark.telegram(staff=(f"telegram:{ALICE}",))
 
 
 def diffusers(
@@ -51,7 +40,7 @@ def queue_broadcast(app: App, text: str = "The bus line 7 starts on Monday") -> 
     with Session(app.database) as session, session.begin():
         queued = broadcasting.queue(
             session, text=text, audience=Audience(), created_by="test", now=app.clock(), catalogs=app.catalogs,
-            settings=app.service.settings,
+            settings=app.service.settings, via="cli",
         )  # fmt: skip
         return queued.id
 

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from storage.db import head_revision
 from tests.conftest import UNSET, Cocreate
 
@@ -103,6 +105,7 @@ def test_submissions_export_as_json_csv_and_table(cocreate: Cocreate) -> None:
     assert bad.exit_code == 2 and "new, under_review" in bad.stderr
 
 
+@pytest.mark.empty_database
 def test_db_upgrade_creates_the_schema(cocreate: Cocreate) -> None:
     result = cocreate("db", "upgrade")
     assert result.exit_code == 0, result.stderr

@@ -11,13 +11,12 @@ import itertools
 import pytest
 from sqlmodel import Session, select
 
-from bot.app import App, utc_now
+from bot.app import App
 from conversations.i18n import T
 from conversations.language import language_name
 from conversations.messages import Address, Inbound, Outbound
 from storage.models import Citizen
-from tests.bot.test_telegram_channel import press, reply_to, serving, telegram_overrides, text_update
-from tests.conftest import AppFactory
+from tests.bot.test_telegram_channel import press, reply_to, serving, text_update
 from tests.fakes.telegram_api import FakeTelegram
 
 NEWCOMER = Address("telegram", "6001", "6001")
@@ -98,12 +97,6 @@ def test_a_newcomer_whose_first_message_is_a_sentence_is_welcomed_in_its_languag
     detected = said(app, "fr", "language.detected", language=language_name("fr", "fr"))
     assert answer.text == detected + "\n\n" + consent_in(app, "fr")
     assert stored(app) == ("fr", "detected", False)
-
-
-@pytest.fixture
-def telegram_app(app_factory: AppFactory, fake: FakeTelegram) -> App:
-    """The app serving the fake Telegram in real time (`app` is the service alone, on `clock`)."""
-    return app_factory(clock=utc_now, **telegram_overrides(fake))
 
 
 def test_choosing_francais_by_button_at_the_consent_step_on_telegram(telegram_app: App, fake: FakeTelegram) -> None:

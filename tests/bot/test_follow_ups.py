@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlmodel import Session, select
@@ -21,13 +20,13 @@ from conversations.messages import Address, Inbound
 from storage import submissions
 from storage.models import FollowUp, OutboxMessage
 from tests.bot.test_status_changes import ANA, BOB, change, report, say
-from tests.bot.test_telegram_channel import press, reply_to, serving, telegram_overrides
+from tests.bot.test_telegram_channel import press, reply_to, serving
 from tests.conftest import AppFactory, Clock
 from tests.fakes.telegram_api import FakeTelegram
 
 DESCRIPTION = "Broken swing in Elm Park playground"
 CHECK_OFTEN = timedelta(milliseconds=50)  # the claim job's interval while a test serves
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.telegram(real_time=False)]  # `clock`, moved by hand
 
 
 def follow_ups_of(fake: FakeTelegram, chat: int) -> list[dict]:
@@ -46,11 +45,6 @@ def english_date(app: App, moment: datetime) -> str:
 def claim(app: App) -> int:
     """One run of the scheduler's follow-up job, at the app's clock."""
     return asyncio.run(jobs.follow_ups(app.scheduler.job_context()))
-
-
-@pytest.fixture
-def settings_overrides(fake: FakeTelegram) -> dict[str, Any]:
-    return telegram_overrides(fake)  # the app's clock is the test's `clock`, moved by hand
 
 
 def test_follow_ups_fire_when_due_say_no_news_and_record_the_answer(

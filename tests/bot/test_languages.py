@@ -5,20 +5,18 @@ Checked against the catalogs, through the fake Telegram server."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
-from typing import Any, Callable
 
 import pytest
 from sqlmodel import Session, select
 
-from bot.app import App, utc_now
+from bot.app import App
 from bot.operations.broadcasting import BroadcastTextError, checked_texts, texts_from_file
 from conversations.i18n import T
 from conversations.language import language_name
 from conversations.messages import Address, Inbound
 from storage.models import Citizen
 from tests.bot.test_broadcast_delivery import diffusers
-from tests.bot.test_telegram_channel import press, reply_to, serving, telegram_overrides, text_update
+from tests.bot.test_telegram_channel import press, reply_to, serving, text_update
 from tests.conftest import AppFactory, Cocreate
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
 
@@ -30,15 +28,7 @@ WRITTEN = {
     "en": "There is a huge pothole on the main street, right in front of the school",
 }
 
-
-@pytest.fixture
-def settings_overrides(fake: FakeTelegram) -> dict[str, Any]:
-    return telegram_overrides(fake)
-
-
-@pytest.fixture
-def app_clock() -> Callable[[], datetime]:
-    return utc_now  # the channel's retries and timers run in real time
+pytestmark = pytest.mark.telegram
 
 
 def said(app: App, in_language: str, key: str, /, **params: object) -> str:

@@ -5,32 +5,21 @@ part 2 only."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
-from typing import Any, Callable
 
 import pytest
 from sqlmodel import Session, select
 
-from bot.app import App, utc_now
+from bot.app import App
 from bot.operations import broadcasting
 from conversations.messages import MAX_MESSAGE_TEXT, Address, Choice, Outbound, in_parts
 from conversations.validation import MAX_BROADCAST_TEXT
 from storage import outbox
 from storage.models import OutboxMessage
-from tests.bot.test_telegram_channel import ALICE, serving, telegram_overrides
+from tests.bot.test_telegram_channel import ALICE, serving
 from tests.fakes.telegram_api import FakeTelegram
 
 TOO_MANY = {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1", "parameters": {"retry_after": 1}}
-
-
-@pytest.fixture
-def settings_overrides(fake: FakeTelegram) -> dict[str, Any]:
-    return telegram_overrides(fake)
-
-
-@pytest.fixture
-def app_clock() -> Callable[[], datetime]:
-    return utc_now  # the channel's retries and timers run in real time
+pytestmark = pytest.mark.telegram
 
 
 def long_reply() -> Outbound:

@@ -14,9 +14,8 @@ import io
 import os
 import subprocess
 import sys
-from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -24,13 +23,13 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
 from adapters import slack
-from bot.app import App, utc_now
+from bot.app import App
 from bot.channels import terminal_chat
 from bot.channels.telegram_channel import MAX_FAILURES, TelegramChannel
 from conversations.messages import Inbound
 from storage.models import Conversation, ProcessedEvent
 from tests.bot.test_bad_day import RecordedWaits, serving
-from tests.bot.test_telegram_channel import press, reply_to, telegram_overrides, text_update
+from tests.bot.test_telegram_channel import press, reply_to, text_update
 from tests.conftest import UNSET, AppFactory, Cocreate
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -40,16 +39,7 @@ ALICE, BOB = 111111, 222222
 DESCRIPTION = "El banco del parque lleva semanas roto"
 APOLOGY_ES = "Lo siento: algo falló por nuestra parte con tu último mensaje y no pude usarlo."
 CONTROL_CHARACTERS = "Your message contains invisible control characters. Please type it again."
-
-
-@pytest.fixture
-def settings_overrides(fake: FakeTelegram) -> dict[str, Any]:
-    return telegram_overrides(fake)
-
-
-@pytest.fixture
-def app_clock() -> Callable[[], datetime]:
-    return utc_now  # the channel's retries and timers run in real time
+pytestmark = pytest.mark.telegram
 
 
 def poison(database: Engine) -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from sqlmodel import Session, func, select
 
 from bot.app import App, utc_now
 from storage.models import Citizen, Conversation, OutboxMessage, ProcessedEvent, Problem
-from tests.bot.test_telegram_channel import ALICE, press, reply_to, serving, telegram_overrides, text_update
+from tests.bot.test_telegram_channel import ALICE, press, reply_to, serving, text_update
 from tests.conftest import AppFactory, Clock, Cocreate
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -22,14 +22,8 @@ IDEATOR = "Ideator — suggest a solution to a known problem"
 NO_PROBLEMS = "No open problems are listed yet"
 
 
-@pytest.fixture
-def settings_overrides(fake: FakeTelegram) -> dict[str, Any]:
-    return telegram_overrides(fake)
-
-
-@pytest.fixture
-def app_clock(clock: Clock) -> Callable[[], Any]:
-    return clock  # the flood window and the daily limit are read from it
+# The test's clock: the flood window and the daily limit are read from it.
+pytestmark = pytest.mark.telegram(real_time=False)
 
 
 async def report(fake: FakeTelegram, description: str, user_id: int = ALICE) -> dict[str, Any]:

@@ -300,3 +300,24 @@ def test_the_slash_command_is_acknowledged_in_the_persons_language(app: App, fak
             return response.json()
 
     assert asyncio.run(scenario())["text"] == app.catalogs.render("de", T("slack.see_dm"))
+
+
+def test_mydata_by_slash_command_shares_a_json_file_in_the_dm(app: App, fake: FakeSlack) -> None:
+    async def scenario() -> None:
+        async with serving(app) as slack:
+            consent = await next_message(fake, slack.message("hello"))
+            await next_message(fake, slack.press(consent, "I agree"))
+            body = fixture("slash_command_body.txt").strip().replace("text=report", "text=mydata")
+            summary = await next_message(fake, slack.post(body, "application/x-www-form-urlencoded"))
+            assert summary["text"].startswith("What we keep about you:")
+            await asyncio.to_thread(fake.wait_until, lambda f: len(f.files) == 1)
+
+    asyncio.run(scenario())
+    [shared] = fake.files
+    assert shared["channel"] == DM and shared["filename"].startswith("cocreate-mydata-")
+    assert shared["comment"] == "Everything we keep about you (JSON)."
+    data = json.loads(shared["content"])
+    assert data["identities"] == [{"channel": "slack", "user_id": "U0001", "chat_id": DM}]
+    assert [c for c in fake.call_names() if c.startswith("files.") or c == "upload"] == [
+        "files.getUploadURLExternal", "upload", "files.completeUploadExternal"
+    ]

@@ -6,29 +6,19 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timezone
-from typing import Any, Callable
 
 import pytest
 from sqlmodel import Session
 
-from bot.app import App, utc_now
+from bot.app import App
 from storage import submissions
 from tests.bot.test_status_changes import ANA, BOB, CID, change, report
-from tests.bot.test_telegram_channel import press, reply_to, serving, telegram_overrides, text_update
+from tests.bot.test_telegram_channel import press, reply_to, serving, text_update
 from tests.conftest import AppFactory, Clock
 from tests.fakes.telegram_api import FakeTelegram
 
 DESCRIPTION = "Broken swing in Elm Park playground"
-
-
-@pytest.fixture
-def settings_overrides(fake: FakeTelegram) -> dict[str, Any]:
-    return {**telegram_overrides(fake), "staff": (f"telegram:{CID}",)}
-
-
-@pytest.fixture
-def app_clock() -> Callable[[], datetime]:
-    return utc_now  # the channel's retries and timers run in real time
+pytestmark = pytest.mark.telegram(staff=(f"telegram:{CID}",))
 
 
 @pytest.mark.postgres

@@ -4,31 +4,20 @@ hear about it in Telegram (the fake Bot API on 127.0.0.1)."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
-from typing import Any, Callable
 
 import pytest
 from sqlmodel import Session, select
 
-from bot.app import App, utc_now
+from bot.app import App
 from bot.operations.status_changes import StaffActionError, change_status
 from conversations.messages import Address, Inbound
 from storage import submissions
 from storage.models import StatusChange
-from tests.bot.test_telegram_channel import serving, telegram_overrides
+from tests.bot.test_telegram_channel import serving
 from tests.fakes.telegram_api import FakeTelegram
 
 ANA, BOB, CID = 401, 402, 403
-
-
-@pytest.fixture
-def settings_overrides(fake: FakeTelegram) -> dict[str, Any]:
-    return telegram_overrides(fake)
-
-
-@pytest.fixture
-def app_clock() -> Callable[[], datetime]:
-    return utc_now  # the channel's retries and timers run in real time
+pytestmark = pytest.mark.telegram
 
 
 def say(app: App, user: int, *texts: str) -> None:
@@ -43,7 +32,7 @@ def report(app: App, user: int, description: str) -> None:
 def change(app: App, ref: str, status: str, note: str | None = None, of: str | None = None):
     with Session(app.database) as session, session.begin():
         return change_status(
-            session, ref=ref, status=status, note=note, by="cli", duplicate_of=of, now=app.clock(), notices=app.notices,
+            session, ref=ref, status=status, note=note, by="cli", duplicate_of=of, now=app.clock(), notices=app.notices, via="cli",
         )  # fmt: skip
 
 

@@ -7,38 +7,23 @@ from dataclasses import replace
 import copy
 import json
 from contextlib import asynccontextmanager
-from datetime import datetime
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator
 
 import httpx
 import pytest
 from sqlmodel import Session, select
 
-from bot.app import App, utc_now
+from bot.app import App
 from bot.outbound.ratelimit import UNLIMITED
 from bot.channels.telegram_channel import TelegramChannel
 from conversations.messages import Address, Outbound
 from storage import outbox
 from storage.models import Citizen, OutboxMessage, Problem
 from tests.conftest import AppFactory
-from tests.fakes.telegram_api import TOKEN, FakeTelegram, fixture
+from tests.fakes.telegram_api import FakeTelegram, fixture
 
 ALICE = 111111
-
-
-def telegram_overrides(fake: FakeTelegram) -> dict[str, Any]:
-    """The settings of a bot that talks to the fake Telegram."""
-    return {"telegram_bot_token": TOKEN, "telegram_api_base_url": fake.base_url}
-
-
-@pytest.fixture
-def settings_overrides(fake: FakeTelegram) -> dict[str, Any]:
-    return telegram_overrides(fake)
-
-
-@pytest.fixture
-def app_clock() -> Callable[[], datetime]:
-    return utc_now  # the channel's retries and timers run in real time
+pytestmark = pytest.mark.telegram
 
 
 def text_update(text: str, user_id: int = ALICE, language: str = "en") -> dict[str, Any]:
@@ -136,7 +121,7 @@ def test_a_whole_explorer_dialog_by_buttons_text_location_and_photo(app: App, fa
     assert (problem.photo_file_id, problem.photo_size) == ("AgACAgIAAxkBAAIBlarge", 98000)
     assert problem.description == "The <fountain> & the bench are broken"
     commands = fake.calls_of("setMyCommands")[0].params["commands"]
-    assert [c["command"] for c in commands] == ["start", "help", "my", "role", "language", "cancel", "stop"]
+    assert [c["command"] for c in commands] == ["start", "help", "my", "role", "language", "cancel", "stop", "privacy", "mydata", "forget"]
     # Every press was answered, and its keyboard replaced by the choice.
     assert len(fake.calls_of("answerCallbackQuery")) == 5
     edited = fake.calls_of("editMessageText")[0].params

@@ -172,7 +172,7 @@ def test_a_diffuser_answers_a_broadcast_by_its_letter_and_the_reach_is_recorded(
     with Session(app.database) as session, session.begin():
         broadcasting.queue(
             session, text="Line 7 starts on Monday", audience=Audience(), created_by="cli", now=app.clock(),
-            catalogs=app.catalogs, settings=app.service.settings,
+            catalogs=app.catalogs, settings=app.service.settings, via="cli",
         )  # fmt: skip
 
     shown = run_chat(app, "eve", ["a", "about 40"])

@@ -9,6 +9,7 @@ import pytest
 
 from bot.channels.telegram_channel import MENU_COMMANDS
 from bot.config import DEFAULT_CATEGORIES
+from bot.operations.data_rights import SOURCES
 from conversations.flows.designer import HOURS, SKILLS
 from conversations.flows.explorer import AFFECTED
 from conversations.flows.home import LEANINGS, ROLES
@@ -63,6 +64,7 @@ def computed_keys() -> set[str]:
     keys |= {f"broadcast.{action}" for action in BROADCAST_ACTIONS}
     keys |= {f"inbox.visibility.{seen}" for seen in (*MODERATIONS, "private")}
     keys |= {f"inbox.moderated.{action}" for action in (HIDE, APPROVE)}
+    keys |= {f"mydata.language.{source}" for source in (*SOURCES, "app")}
     return keys
 
 

@@ -1,7 +1,9 @@
 """A fake Slack Web API on 127.0.0.1 for the real slack_sdk client (SLACK_API_BASE_URL).
 
-Serves auth.test, chat.postMessage, chat.update, chat.postEphemeral, conversations.open and
-users.info; answers can be scripted per method (429 with Retry-After, ok:false errors). It
+Serves auth.test, chat.postMessage, chat.update, chat.postEphemeral, conversations.open,
+users.info, and a file upload as slack_sdk's files_upload_v2 makes it
+(files.getUploadURLExternal, the upload itself, files.completeUploadExternal: the files shared
+are kept in `files`, with the channel and comment they were shared with); answers can be scripted per method (429 with Retry-After, ok:false errors). It
 runs on its own thread and event loop.
 """
 
@@ -46,6 +48,9 @@ class FakeSlack(Recording):
     port: int = 0
     acks: list[str] = field(default_factory=list)  # envelope ids the app acknowledged over Socket Mode
     locales: dict[str, str] = field(default_factory=dict)  # user id -> the locale users.info reports
+    uploads: dict[str, bytes] = field(default_factory=dict)  # file id -> bytes uploaded, not yet shared
+    files: list[dict[str, Any]] = field(default_factory=list)  # shared: channel, filename, title, comment, content
+    _upload_names: dict[str, str] = field(default_factory=dict)
     _socket: web.WebSocketResponse | None = None
 
     def start(self) -> FakeSlack:
@@ -58,6 +63,7 @@ class FakeSlack(Recording):
             web_app.router.add_post("/api/{method}", self._handle)
             web_app.router.add_get("/api/{method}", self._handle)  # users.info is a GET
             web_app.router.add_get("/link", self._socket_mode)
+            web_app.router.add_post("/upload/{file_id}", self._upload)
             runner = web.AppRunner(web_app)
             loop.run_until_complete(runner.setup())
             site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -114,6 +120,28 @@ class FakeSlack(Recording):
     def call_names(self) -> list[str]:
         return [name for name, _ in self.calls]
 
+    async def _upload(self, request: web.Request) -> web.Response:
+        """Step 2 of files_upload_v2: the bytes, posted to the URL step 1 gave."""
+        body = await request.read()
+        with self._changed:
+            self.uploads[request.match_info["file_id"]] = body
+            self.calls.append(("upload", {"file_id": request.match_info["file_id"]}))
+            self._changed.notify_all()
+        return web.Response(text="OK - uploaded")
+
+    def _share(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Step 3: files.completeUploadExternal shares the uploaded files in a channel."""
+        listed = params["files"] if isinstance(params["files"], list) else json.loads(params["files"])
+        shared = []
+        for item in listed:
+            content = self.uploads.pop(item["id"], b"")
+            record = {"channel": params.get("channel_id"), "filename": self._upload_names.get(item["id"]),
+                      "title": item.get("title"), "comment": params.get("initial_comment"), "content": content.decode()}  # fmt: skip
+            self.files.append(record)
+            shared.append({"id": item["id"], "title": item.get("title")})
+        self._changed.notify_all()
+        return shared
+
     def wait_for_messages(self, count: int, channel: str | None = None, timeout: float = 20) -> list[dict[str, Any]]:
         self.wait_until(lambda fake: len(fake.messages(channel)) >= count, timeout)
         return self.messages(channel)
@@ -139,6 +167,13 @@ class FakeSlack(Recording):
     def _result(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{len(self._upload_names) + 1:08d}"
+            self._upload_names[file_id] = str(params.get("filename"))
+            return {"ok": True, "file_id": file_id, "upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}"}
+        if method == "files.completeUploadExternal":
+            with self._changed:
+                return {"ok": True, "files": self._share(params)}
         if method == "auth.test":
             return fixture("response_auth_test.json")
         if method == "conversations.open":

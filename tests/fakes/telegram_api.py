@@ -2,7 +2,8 @@
 
 It serves POST <base>/bot<token>/<method> with form-encoded (or JSON) bodies, like the real
 one: getMe, getUpdates (long polling with offset semantics: an offset confirms every update
-below it), sendMessage, editMessageText, editMessageReplyMarkup, answerCallbackQuery,
+below it), sendMessage, sendDocument (multipart; the files it received are kept in
+`documents`), editMessageText, editMessageReplyMarkup, answerCallbackQuery,
 setMyCommands, deleteWebhook and setWebhook. Answers can be scripted per method (429 with
 retry_after, 403, 400, 409, 401, or a 200 whose body is an HTML page). It runs on its own thread and event loop, so tests can drive it
 from synchronous code, from another event loop, or while the bot runs in a subprocess.
@@ -20,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import tornado.httpserver
+import tornado.httputil
 import tornado.web
 from tornado.netutil import bind_sockets
 
@@ -75,6 +77,7 @@ class FakeTelegram(Recording):
     webhook_url: str = ""
     port: int = 0
     files: dict[str, bytes] = field(default_factory=dict)  # file_id -> content, for getFile and downloads
+    documents: list[dict[str, Any]] = field(default_factory=list)  # sendDocument: chat_id, caption, filename, content
 
     # -- running --------------------------------------------------------------------------
 
@@ -102,6 +105,10 @@ class FakeTelegram(Recording):
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/bot"
+
+    def settings(self) -> dict[str, Any]:
+        """The settings of a bot that talks to this fake."""
+        return {"telegram_bot_token": TOKEN, "telegram_api_base_url": self.base_url}
 
     # -- what tests do --------------------------------------------------------------------
 
@@ -197,14 +204,28 @@ class FakeTelegram(Recording):
             if method == "sendMessage":
                 self.delivered.append(params)
                 self._changed.notify_all()
+            if method == "sendDocument":
+                self.documents.append(params)
+                self._changed.notify_all()
         chat_id = int(params["chat_id"])
         chat = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup", "first_name": "Person"}
         return {"message_id": message_id, "date": int(time.time()), "from": BOT, "chat": chat, "text": params.get("text", "")}
 
 
 def _params(request: tornado.httputil.HTTPServerRequest) -> dict[str, Any]:
-    if request.headers.get("Content-Type", "").startswith("application/json"):
+    content_type = request.headers.get("Content-Type", "")
+    if content_type.startswith("application/json"):
         return json.loads(request.body or b"{}")
+    if content_type.startswith("multipart/form-data"):
+        # sendDocument: fields, and the file as `filename` and `content` (decoded text).
+        arguments: dict[str, list[bytes]] = {}
+        files: dict[str, list[tornado.httputil.HTTPFile]] = {}
+        tornado.httputil.parse_body_arguments(content_type, request.body, arguments, files)
+        fields: dict[str, Any] = {key: values[0].decode() for key, values in arguments.items()}
+        for uploaded in files.values():
+            fields["filename"] = uploaded[0].filename
+            fields["content"] = uploaded[0].body.decode()
+        return fields
     params: dict[str, Any] = {}
     for key, value in parse_qsl(request.body.decode(), keep_blank_values=True):
         # python-telegram-bot sends objects and lists JSON-encoded inside form fields.
@@ -241,7 +262,7 @@ class _Handler(tornado.web.RequestHandler):
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
             return fixture("response_getMe")["result"]
-        if method in {"sendMessage", "editMessageText", "editMessageReplyMarkup"}:
+        if method in {"sendMessage", "sendDocument", "editMessageText", "editMessageReplyMarkup"}:
             return self.fake.message(method, params)
         if method == "getFile":
             file_id = params["file_id"]

@@ -51,6 +51,7 @@ def test_an_existing_schema_is_left_alone_and_a_foreign_database_is_refused(db: 
         ensure_schema(db)
 
 
+@pytest.mark.empty_database
 def test_a_database_from_the_armed_timer_scheduler_upgrades_keeping_its_follow_ups(database: Engine) -> None:
     """Revision 0003 with the job table APScheduler kept there: the app asks for
     `cocreate db upgrade`, which keeps the pending follow-up and drops the timers."""

@@ -168,7 +168,7 @@ async def axe_violations(chromium: Any, urls: dict[str, str], cookies: list[Any]
         page = await context.new_page()
         for name, url in urls.items():
             await page.goto(url)
-            await page.wait_for_load_state("networkidle")
+            await page.wait_for_load_state("load")
             await page.add_script_tag(path=str(AXE))
             violations = await page.evaluate(
                 """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations

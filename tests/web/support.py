@@ -43,7 +43,7 @@ def follow(app: App, name: str, *, topic: str = "2", area: str = "1") -> str:
 
 def link_for(app: App, identity: str = BOSS) -> str:
     with Session(app.database) as session, session.begin():
-        return sign_in.issue_link(session, identity=identity, configured=app.settings.staff, base_url=BASE, now=app.clock())
+        return sign_in.issue_link(session, identity=identity, configured=app.settings.staff, base_url=BASE, now=app.clock(), actor="cli:test", via="cli")
 
 
 @asynccontextmanager

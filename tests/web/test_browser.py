@@ -27,7 +27,7 @@ SCREENSHOTS = os.environ.get("CONSOLE_SCREENSHOTS")
 def link(live: LiveConsole) -> str:
     """What `cocreate staff link console:boss` prints."""
     with Session(live.app.database) as session, session.begin():
-        return sign_in.issue_link(session, identity=BOSS, configured=live.app.settings.staff, base_url=live.url, now=live.app.clock())
+        return sign_in.issue_link(session, identity=BOSS, configured=live.app.settings.staff, base_url=live.url, now=live.app.clock(), actor="cli:test", via="cli")
 
 
 async def sign_in_with(page: Any, url: str) -> None:
@@ -210,7 +210,7 @@ def test_every_page_is_keyboard_usable_and_has_no_serious_accessibility_violatio
         found |= await axe_violations(browser.chromium, {"link": url}, [])
         for name, path in pages.items() if SCREENSHOTS else ():
             await page.goto(path)
-            await page.wait_for_load_state("networkidle")
+            await page.wait_for_load_state("load")
             await snap(page, name)
         return focused, found
 

@@ -17,7 +17,7 @@ from conversations.messages import Address
 from storage import citizens, submissions
 from storage.models import ProblemCreate
 from tests.conftest import FIXED_NOW
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from tests.fakes.telegram_api import FakeTelegram
 from tests.web.support import client, signed_in
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4
@@ -33,7 +33,7 @@ def fake() -> Iterator[FakeTelegram]:
 @pytest.fixture
 def settings_overrides(settings_overrides: dict[str, Any], fake: FakeTelegram) -> dict[str, Any]:
     """The console's settings (tests/web/conftest.py), and the fake Telegram the photos come from."""
-    return {**settings_overrides, "telegram_bot_token": TOKEN, "telegram_api_base_url": fake.base_url}
+    return {**settings_overrides, **fake.settings()}
 
 
 @pytest.fixture
