@@ -122,6 +122,8 @@ def test_a_hidden_problem_is_gone_for_others_and_its_author_is_told_why(
     asyncio.run(scenario())
     again = cocreate("moderate", "P-1", "hide")
     assert again.exit_code == 2 and "P-1 is already hidden" in again.output
+    audited = cocreate("audit", "--json").output
+    assert '"action": "hide"' in audited and '"target": "P-1"' in audited and "It names a private garden" in audited
     assert cocreate("moderate", "D-1", "hide").exit_code == 2
 
 
@@ -156,6 +158,8 @@ def test_a_blocked_person_gets_one_notice_and_nothing_they_send_is_kept(
             assert "I agree" in str(welcome["reply_markup"])
 
     asyncio.run(scenario())
+    audited = cocreate("audit", "--json").output
+    assert '"action": "block"' in audited and '"action": "unblock"' in audited and "Insults staff" in audited
     with Session(app.database) as session:
         assert session.exec(select(func.count()).select_from(ProcessedEvent)).one() == 1  # the /start after unblocking
         alice = session.exec(select(Citizen).where(Citizen.channel_user_id == str(ALICE))).one()
