@@ -86,7 +86,8 @@ class Handled:
     duplicate: bool
     replies: tuple[Outbound, ...] = ()
     effects: tuple[CarriedOut, ...] = ()
-    # Not handled: over the flood limit, or from a blocked person (nothing of it was stored).
+    # Not handled and nothing queued: over the flood limit (past the one "slow down"), or
+    # from a blocked person already told (nothing of it was stored).
     dropped: bool = False
 
 
@@ -134,15 +135,17 @@ class ConversationService:
         """Handle one event; `verdict` when `admit` was already asked about it."""
         now = self.clock()
         verdict = self.admit(inbound) if verdict is None else verdict
-        if verdict is Verdict.SLOW_DOWN:
+        if verdict is Verdict.SLOW_DOWN:  # not handled; only the "slow down" is queued
             self._tell(inbound.address, T("flood.slow_down", limit=self.flood.limit if self.flood else 0), now)
-        if verdict is not Verdict.HANDLE:
+            return Handled(duplicate=False)
+        if verdict is Verdict.DROP:
             return Handled(duplicate=False, dropped=True)  # no transaction, no row: counted only
         # Detection takes milliseconds: done before the transaction, so no lock waits on it.
         candidates = self._language_candidates(inbound)
         with Session(self.database, expire_on_commit=False) as session, session.begin():
-            if self._refused_as_blocked(session, inbound.address, now):
-                return Handled(duplicate=False, dropped=True)
+            refused = self._refused_as_blocked(session, inbound.address, now)
+            if refused is not None:  # dropped, unless the one notice was queued just now
+                return Handled(duplicate=False, dropped=not refused)
             citizen, conversation = citizens.person_for(session, address=inbound.address)
             assert citizen.id is not None
             if not citizens.first_time_seen(session, channel=inbound.address.channel, event_id=inbound.event_id):
@@ -195,16 +198,18 @@ class ConversationService:
             reply = Outbound(self.catalogs.render(language, text))
             outbox.enqueue(session, address=address, replies=[reply], citizen_id=None, now=now)
 
-    def _refused_as_blocked(self, session: Session, address: Address, now: datetime) -> bool:
-        """Whether staff blocked this person, checked as each event arrives: they are told
-        once, and nothing they send is handled or kept (not even the event id)."""
+    def _refused_as_blocked(self, session: Session, address: Address, now: datetime) -> bool | None:
+        """None when the person is not blocked; otherwise whether their one notice was queued
+        now. Checked as each event arrives; nothing a blocked person sends is handled or
+        kept (not even the event id)."""
         blocked = safety.blocked_person(session, address=address)
         if blocked is None:
+            return None
+        if blocked.block_notified:
             return False
-        if not blocked.block_notified:
-            reply = Outbound(self.catalogs.render(blocked.language or self.settings.default_language, T("blocked.notice")))
-            outbox.enqueue(session, address=address, replies=[reply], citizen_id=blocked.id, now=now)
-            safety.mark_block_notified(session, citizen=blocked)
+        reply = Outbound(self.catalogs.render(blocked.language or self.settings.default_language, T("blocked.notice")))
+        outbox.enqueue(session, address=address, replies=[reply], citizen_id=blocked.id, now=now)
+        safety.mark_block_notified(session, citizen=blocked)
         return True
 
     def language_of(self, address: Address) -> str:
