@@ -22,11 +22,12 @@ async def run_against(
     people: int,
     settings_for: Callable[[str, str], Settings],
     serve: Callable[[App], Awaitable[tuple[Any, str]]],
+    after: Callable[[App], None] | None = None,
 ) -> Any:
     """Start the other side, serve the channel with the settings made from (database URL,
     fake base URL), tell the other side where to send (the string `serve` returns), and
     return what the other side measured (for the dialog benchmarks: elapsed time and the
-    sorted latencies)."""
+    sorted latencies). `after` looks at the app (its database) before it is closed."""
     context = multiprocessing.get_context("spawn")
     to_bot, from_bot = context.Queue(), context.Queue()
     other = context.Process(target=other_side, args=(people, to_bot, from_bot), daemon=True)
@@ -43,6 +44,8 @@ async def run_against(
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await channel.stop()
+        if after is not None:
+            after(app)
         app.close()
     other.join(timeout=10)
     return measured

@@ -16,6 +16,7 @@ from adapters.base import Sender
 from bot.channels.protocol import Channel, ChannelHooks, NoChannelConfigured
 from bot.config import Settings
 from bot.inbound.detection import LanguageDetector
+from bot.inbound.flood import FloodGate, Verdict
 from bot.inbound.service import ConversationService, Handled
 from bot.outbound.delivery import DEFAULT_CONCURRENCY, DeliveryWorker
 from bot.outbound.notices import Notices
@@ -28,6 +29,7 @@ from conversations.context import FlowSettings
 from conversations.engine import FlowEngine
 from conversations.flows import all_steps
 from conversations.i18n import Catalogs, load_catalogs
+from conversations.moderation import load_abusive_terms
 from conversations.messages import Address, Inbound, Outbound
 from storage.db import create_db_engine, ensure_schema
 
@@ -61,7 +63,10 @@ class App:
         service, blocking = self.service, self.blocking
 
         async def on_inbound(inbound: Inbound) -> Handled:
-            return await blocking(service.handle, inbound)
+            verdict = service.admit(inbound)
+            if verdict is Verdict.DROP:  # a flood: dropped here, without a turn on the database thread
+                return Handled(duplicate=False, dropped=True)
+            return await blocking(service.handle, inbound, verdict)
 
         async def say(address: Address, outbound: Outbound, event_id: str) -> bool:
             return await blocking(service.say, address, outbound, event_id=event_id)
@@ -102,6 +107,10 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
         followup_after=settings.followup_after,
         languages=settings.languages,
         default_language=settings.default_language,
+        moderation=settings.moderation,
+        abusive_terms=load_abusive_terms(),
+        phone_region=settings.region,
+        submissions_per_day=settings.submissions_per_day,
         retention_days=settings.retention_days,
     )
     service = ConversationService(
@@ -116,6 +125,7 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
         notices=notices,
         detect=LanguageDetector(),
         web_url=settings.web_url,
+        flood=FloodGate(settings.flood_limit) if settings.flood_limit else None,
     )
     return App(settings, database, catalogs, service, clock, blocking, notices, scheduler)
 

@@ -13,7 +13,11 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+import phonenumbers
+
 from conversations.buttons import MAX_VALUE_BYTES
+from conversations.moderation import MODES
+from conversations.contact_details import LANGUAGE_REGIONS
 from conversations.i18n import catalog_languages
 from storage.db import normalize_url, sqlite_path
 
@@ -122,6 +126,14 @@ class Settings(BaseSettings):
     web_port: int = 8080
     web_base_url: str | None = None
     map_tiles_url: str | None = None
+    # Trust and safety: "post" shows submissions at once (staff may hide them), "pre" only
+    # after staff approve; inbound events a person may send a minute (0: no limit); things
+    # a person may submit a day; the region phone numbers are read in (empty: the default
+    # language's country).
+    moderation: str = "post"
+    flood_limit: int = 20
+    submissions_per_day: int = 10
+    phone_region: str | None = None
     # How long the texts of messages the bot sent, and event ids, are kept (the daily
     # retention job); people who never agreed are removed after a day.
     retention_days: int = 90
@@ -249,6 +261,34 @@ class Settings(BaseSettings):
             if category.startswith("_"):
                 raise ValueError(f"{category!r} may not start with _ (the bot's own options do)")
         return value
+
+    @field_validator("moderation", mode="before")
+    @classmethod
+    def _moderation(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() not in MODES:
+            raise ValueError(f"{value!r} is not post (shown at once, staff may hide) or pre (shown once staff approve)")
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("flood_limit", "submissions_per_day")
+    @classmethod
+    def _count(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError(f"{value} is below zero")
+        return value
+
+    @field_validator("phone_region", mode="before")
+    @classmethod
+    def _region(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        if isinstance(value, str) and value.strip().upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{value!r} is not a two-letter country code like GB, ES or UY")
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @property
+    def region(self) -> str:
+        """Where phone numbers without a country code are read as local ones."""
+        return self.phone_region or LANGUAGE_REGIONS.get(self.default_language, "GB")
 
     @property
     def zone(self) -> ZoneInfo:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol, Sequence
+from typing import Mapping, Protocol, Sequence
 
 from conversations.i18n import Catalogs
 from conversations.messages import Location
@@ -32,6 +32,14 @@ class FlowSettings:
     languages: tuple[str, ...]
     default_language: str
     page_size: int = 5
+    # "post": shown at once, staff may hide; "pre": shown after staff approve (MODERATION).
+    moderation: str = "post"
+    # Per language, terms that hold a text for review (conversations/moderation.py).
+    abusive_terms: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # The region phone numbers are read in (PHONE_REGION, or the default language's country).
+    phone_region: str = "GB"
+    # SUBMISSIONS_PER_DAY: problems, ideas and offers a person may send a day (0: no limit).
+    submissions_per_day: int = 10
     retention_days: int = 90  # RETENTION_DAYS, which the privacy notice tells
 
 
@@ -116,6 +124,10 @@ class Facts:
     photo: str | None = None  # the channel's kept reference (a Telegram file_id)
     for_item: tuple[str, int] | None = None  # (kind, id): an idea's problem, an offer's idea
     offer: OfferTerms | None = None
+    # Whether other residents see it: "shown", "pending" (staff approve first) or "hidden";
+    # `private` when the person kept contact details in it for the city team only.
+    moderation: str = "shown"
+    private: bool = False
 
 
 @dataclass(frozen=True)
@@ -206,6 +218,10 @@ class Lookup(Protocol):
 
     def open_question(self) -> OpenQuestion | None:
         """The city team's question to this person still waiting for an answer, if any."""
+        ...
+
+    def submitted_since(self, *, since: datetime) -> int:
+        """How many problems, ideas and design offers the person sent since then."""
         ...
 
 

@@ -43,6 +43,10 @@ class NewProblem:
     location: Location | None = None
     photo: Photo | None = None
     affected: str | None = None
+    # Kept for the city team only (the person kept contact details in it).
+    private: bool = False
+    # Held until staff approve it (MODERATION=pre, or abusive words): see conversations/moderation.py.
+    held: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,8 @@ class SaveIdea:
     language: str
     problem_id: int | None = None
     new_problem: NewProblem | None = None
+    private: bool = False  # as NewProblem's
+    held: bool = False
 
 
 @dataclass(frozen=True)
@@ -138,6 +144,16 @@ class ChangeStatus:
 
 
 @dataclass(frozen=True)
+class Moderate:
+    """Staff hide a submission from other residents, or approve it to be shown (from a chat)."""
+
+    kind: str
+    target_id: int
+    action: str  # "hide" | "approve"
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class RecordCheck:
     """The reporter answers a follow-up's "Is it still a problem?" (still / solved / worse)."""
 
@@ -175,7 +191,7 @@ class ForgetMe:
 Effect = (
     GiveConsent | SetRole | SetLanguage | SaveProblem | SaveIdea | SaveDesignOffer
     | AddSupport | Subscribe | RecordReach | StopUpdates | QueueBroadcast
-    | ScheduleFollowUp | ChangeStatus | RecordCheck
+    | ScheduleFollowUp | ChangeStatus | Moderate | RecordCheck
     | AnswerQuestion | SendSignInLink | SendMyData | ForgetMe
 )
 

@@ -22,7 +22,7 @@ from conversations.answers import answer_question
 from conversations.messages import Choice, Inbound, Outbound, Request
 from conversations.state import WELCOME, State
 from conversations.steps import Ask, AwaitReceipts, Choose, Label, Move, Option, Step, Turn
-from conversations.validation import has_control_characters
+from conversations.validation import MAX_INBOUND_TEXT, has_control_characters
 
 RESUME = "resume"  # a Move target: go back to the state put aside by an interruption
 # Option values the engine adds itself; flow option values never start with "_".
@@ -69,6 +69,8 @@ class FlowEngine:
                 return self.go(turn, current.on_receipts(turn, event))
             refs = ", ".join(receipt.ref for receipt in event.items)
             return Result(state, (), (), (FlowError(state.step, f"receipts ({refs}) arrived but no step waits for them"),))
+        if event.text is not None and len(event.text) > MAX_INBOUND_TEXT:
+            return self.ask_again(turn, T("error.message_too_long", maximum=MAX_INBOUND_TEXT, length=len(event.text)))
         pressed = decode(event.choice)
         if isinstance(pressed, BroadcastAction) and ctx.person.consented:
             return broadcast_button(self, turn, pressed)

@@ -15,6 +15,10 @@ from conversations.i18n import T, Text
 _ALLOWED_CONTROLS = {"\n", "\t"}
 # The longest description a person may write; staff notes (read by the same people) too.
 MAX_DESCRIPTION = 2000
+# The longest message the bot reads at all, on every channel: Telegram's own limit (Slack
+# and the terminal would take far more). Anything longer is refused before any step sees
+# it, with the limit stated, so no answer, command or state ever holds more.
+MAX_INBOUND_TEXT = 4096
 
 
 def has_control_characters(text: str) -> bool:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from storage.models import DesignOffer, Idea, Problem, StatusChange, Support
+from storage.safety import shown_to_residents
 from storage.submissions import stage_moved
 
 
@@ -54,10 +55,11 @@ def _link_conditions(kind: str, target_id: int) -> list[tuple[Any, Any]]:
 
 
 def live_ideas_for(session: Session, *, problem_id: int, limit: int) -> list[tuple[int, str]]:
-    """(id, title) of the ideas for a problem that were not declined or merged, oldest first."""
+    """(id, title) of the ideas for a problem that were not declined or merged, oldest first
+    (only those other residents may see: the problem's reporter reads them)."""
     statement = (
         select(Idea.id, Idea.title)
-        .where(Idea.problem_id == problem_id, col(Idea.status).not_in(("declined", "duplicate")))
+        .where(Idea.problem_id == problem_id, col(Idea.status).not_in(("declined", "duplicate")), shown_to_residents(Idea))
         .order_by(col(Idea.id))
         .limit(limit)
     )
@@ -69,16 +71,17 @@ def design_offer_count(session: Session, *, idea_id: int) -> int:
 
 
 def created_between(session: Session, *, since: datetime, until: datetime) -> list[Happened]:
-    """New problems, then new ideas for problems, in the window, each in creation order."""
+    """New problems, then new ideas for problems, in the window, each in creation order:
+    those other residents may see (digests go to everyone who follows a topic)."""
     problems = session.exec(
         select(Problem.id, Problem.title, Problem.category)
-        .where(Problem.created_at >= since, Problem.created_at < until)
+        .where(Problem.created_at >= since, Problem.created_at < until, shown_to_residents(Problem))
         .order_by(col(Problem.id))
     ).all()
     ideas = session.exec(
         select(Idea.id, Idea.title, Problem.category)
         .join(Problem, col(Problem.id) == Idea.problem_id)
-        .where(Idea.created_at >= since, Idea.created_at < until)
+        .where(Idea.created_at >= since, Idea.created_at < until, shown_to_residents(Idea))
         .order_by(col(Idea.id))
     ).all()
     return [Happened("problem", i, t, c) for i, t, c in problems if i is not None] + [
@@ -101,6 +104,7 @@ def stage_changes_between(session: Session, *, since: datetime, until: datetime)
                 StatusChange.created_at >= since,
                 StatusChange.created_at < until,
                 stage_moved(),
+                shown_to_residents(table),
             ).order_by(col(StatusChange.id))
         ).all()
         found.extend(Happened(kind, id_, title, category, status) for id_, status, title, category in rows)

@@ -77,6 +77,10 @@ class SubmissionView:
     history: tuple[HistoryLine, ...]
     questions: tuple[Question, ...]
     follow_ups: tuple[datetime, ...]  # the ones still to come
+    # Whether other residents see it: shown, pending or hidden (None: a design offer, no text);
+    # `private`: its author kept contact details in it for the city team only.
+    moderation: str | None = None
+    private: bool = False
 
 
 def _person(citizen: Citizen | None) -> PersonView | None:
@@ -121,6 +125,7 @@ def submission_view(session: Session, *, kind: str, id_: int) -> SubmissionView 
         idea=_linked("idea", idea) if idea is not None and kind == "design" else None,
         ideas=_ideas_for(session, id_) if kind == "problem" else (),
         offers=_offers_for(session, id_, item.title) if kind == "idea" else (),
+        moderation=getattr(item, "moderation", None), private=bool(getattr(item, "private", False)),
         history=tuple(
             HistoryLine(c.created_at, c.from_status, c.to_status, c.note, c.changed_by)
             for c in history(session, kind=kind, target_id=id_)

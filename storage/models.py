@@ -43,6 +43,11 @@ class Citizen(SQLModel, table=True):
     role: str | None = Field(default=None, max_length=16)
     consented_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     unreachable: bool = Field(default=False)
+    # Blocked by staff (`cocreate people block`): what they send is neither handled nor kept;
+    # they are told once (`block_notified`).
+    blocked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    blocked_reason: str | None = Field(default=None, max_length=500)
+    block_notified: bool = Field(default=False)
     created_at: datetime = _created()
 
 
@@ -86,6 +91,10 @@ class Problem(ProblemBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     citizen_id: int = Field(foreign_key="citizen.id", index=True)
     status: str = Field(default="new", max_length=16, index=True)
+    # Whether other residents see it (conversations/moderation.py): shown, pending, hidden;
+    # `private` when its author kept contact details in it for the city team only.
+    moderation: str = Field(default="shown", max_length=16)
+    private: bool = Field(default=False)
     created_at: datetime = _created()
 
 
@@ -105,6 +114,10 @@ class Idea(IdeaBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     citizen_id: int = Field(foreign_key="citizen.id", index=True)
     status: str = Field(default="new", max_length=16, index=True)
+    # Whether other residents see it (conversations/moderation.py): shown, pending, hidden;
+    # `private` when its author kept contact details in it for the city team only.
+    moderation: str = Field(default="shown", max_length=16)
+    private: bool = Field(default=False)
     created_at: datetime = _created()
 
 

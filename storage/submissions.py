@@ -28,6 +28,7 @@ from storage.models import (
     Support,
 )
 from storage.citizens import Concerned, as_concerned
+from storage.safety import shown_to_residents
 from storage.submission_facts import facts_of
 from storage.types import utcnow
 from storage.upsert import insert_or_ignore
@@ -41,12 +42,14 @@ Submission = TypeVar("Submission", Problem, Idea, DesignOffer)
 
 
 def _create(
-    session: Session, table: type[Submission], kind: str, citizen_id: int, data: SQLModel, now: datetime | None
+    session: Session, table: type[Submission], kind: str, citizen_id: int, data: SQLModel, now: datetime | None,
+    **system: Any,
 ) -> Submission:
     """Insert a submission and the first line of its history ("new", by its citizen), both
-    dated `now` (the service's clock; the current time when not given)."""
+    dated `now` (the service's clock; the current time when not given). `system`: columns
+    the system owns, such as its moderation."""
     at = now or utcnow()
-    submission = table.model_validate(data, update={"citizen_id": citizen_id, "created_at": at})
+    submission = table.model_validate(data, update={"citizen_id": citizen_id, "created_at": at, **system})
     session.add(submission)
     session.flush()  # assigns the id the history line and the reference need
     assert submission.id is not None
@@ -56,13 +59,17 @@ def _create(
 
 
 def create_problem(
-    session: Session, *, citizen_id: int, problem_in: ProblemCreate, now: datetime | None = None
-) -> Problem:
-    return _create(session, Problem, "problem", citizen_id, problem_in, now)
+    session: Session, *, citizen_id: int, problem_in: ProblemCreate, now: datetime | None = None,
+    moderation: str = "shown", private: bool = False,
+) -> Problem:  # fmt: skip
+    return _create(session, Problem, "problem", citizen_id, problem_in, now, moderation=moderation, private=private)
 
 
-def create_idea(session: Session, *, citizen_id: int, idea_in: IdeaCreate, now: datetime | None = None) -> Idea:
-    return _create(session, Idea, "idea", citizen_id, idea_in, now)
+def create_idea(
+    session: Session, *, citizen_id: int, idea_in: IdeaCreate, now: datetime | None = None,
+    moderation: str = "shown", private: bool = False,
+) -> Idea:  # fmt: skip
+    return _create(session, Idea, "idea", citizen_id, idea_in, now, moderation=moderation, private=private)
 
 
 def create_design_offer(
@@ -95,7 +102,7 @@ def _page(session: Session, kind: str, table: Any, *, offset: int, limit: int) -
     supporters = _supporters(kind, table).label("supporters")
     rows = session.exec(
         select(table.id, table.title, table.status, supporters)
-        .where(col(table.status).in_(OPEN_STATUSES))
+        .where(col(table.status).in_(OPEN_STATUSES), shown_to_residents(table))
         .order_by(supporters.desc(), table.id.desc())
         .offset(offset)
         .limit(limit + 1)
@@ -119,7 +126,7 @@ def problem_candidates(session: Session, *, category: str) -> list[Candidate]:
             Problem.id, Problem.title, Problem.status, Problem.description, Problem.language,
             Problem.place, Problem.latitude, Problem.longitude,
         )
-        .where(Problem.category == category, col(Problem.status).in_(OPEN_STATUSES))
+        .where(Problem.category == category, col(Problem.status).in_(OPEN_STATUSES), shown_to_residents(Problem))
         .order_by(col(Problem.id).desc())
         .limit(CANDIDATE_LIMIT)
     ).all()  # fmt: skip
@@ -358,14 +365,14 @@ def submitter(session: Session, *, kind: str, id_: int) -> Concerned | None:
     return as_concerned(person) if person is not None else None
 
 
-def concerned(session: Session, *, kind: str, id_: int) -> list[Concerned]:
-    """The submitter and the supporters of a submission who can be reached."""
+def concerned(session: Session, *, kind: str, id_: int, supporters_too: bool = True) -> list[Concerned]:
+    """The submitter and (unless not `supporters_too`) the supporters of a submission who can be reached."""
     table = TABLES[kind]
     submitter = select(table.citizen_id).where(table.id == id_)
     supporters = select(Support.citizen_id).where(Support.kind == kind, Support.target_id == id_)
     people = session.exec(
         select(Citizen).where(
-            col(Citizen.id).in_(submitter.union(supporters)),
+            col(Citizen.id).in_(submitter.union(supporters) if supporters_too else submitter),
             col(Citizen.unreachable).is_(False),
             col(Citizen.consented_at).is_not(None),
         )

@@ -73,6 +73,11 @@ class MemoryLookup:
     def open_question(self) -> OpenQuestion | None:
         return self.question
 
+    submitted_today: int = 0  # what the person sent in the last day
+
+    def submitted_since(self, *, since: datetime) -> int:
+        return self.submitted_today
+
     def submission(self, *, kind: str, id: int) -> Summary | None:
         everything = [s for s, _ in self.problems] + self.ideas + self.mine
         return next((s for s in everything if s.kind == kind and s.id == id), None)

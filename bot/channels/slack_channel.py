@@ -122,8 +122,8 @@ class SlackChannel:
         self.worker.wake.set()
 
     async def _handle(self, inbound: Inbound) -> None:
-        await self.hooks.on_inbound(inbound)
-        self.worker.wake.set()
+        if not (await self.hooks.on_inbound(inbound)).dropped:  # a dropped flood queued nothing
+            self.worker.wake.set()
 
     async def _with_profile(self, inbound: Inbound) -> Inbound:
         """Display name and locale from users.info, cached; the dialog goes on without them."""

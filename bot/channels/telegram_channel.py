@@ -118,8 +118,8 @@ class TelegramChannel:
             await self._invite_to_private_chat(translated.address, payload["update_id"])
         elif isinstance(translated, adapter.BotBlocked):
             await self.hooks.mark_unreachable(translated.address)
-        elif translated is not None:
-            await self.hooks.on_inbound(translated)
+        elif translated is not None and (await self.hooks.on_inbound(translated)).dropped:
+            return  # flooding: nothing was queued, so the delivery worker has nothing new
         self.worker.wake.set()
 
     async def _acknowledge(self, press: adapter.Pressed) -> None:

@@ -18,7 +18,7 @@ from bot.operations import data_rights
 from conversations.messages import Document
 from storage import audit, personal_data
 
-people_app = typer.Typer(help="People's data: export it, or forget them, at their request.", no_args_is_help=True,
+people_app = typer.Typer(help="People: export their data or forget them at their request; block and unblock.", no_args_is_help=True,
                          rich_markup_mode=None)  # fmt: skip
 
 

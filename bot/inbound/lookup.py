@@ -4,6 +4,7 @@ from the inbound event's own transaction."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Sequence
 
 from sqlmodel import Session
@@ -12,7 +13,7 @@ from bot.operations import broadcasting
 from conversations.context import Candidate, Details, FlowSettings, Following, OpenQuestion, Page, Summary
 from conversations.messages import Address
 from conversations.refs import make_ref
-from storage import broadcasts, staff, staff_questions, submissions
+from storage import broadcasts, safety, staff, staff_questions, submissions
 from storage.broadcasts import Audience
 
 
@@ -61,6 +62,9 @@ class SessionLookup:
 
     def reach_reported(self, *, broadcast_id: int) -> int | None:
         return broadcasts.reach_reported(self.session, broadcast_id=broadcast_id, citizen_id=self.citizen_id)
+
+    def submitted_since(self, *, since: datetime) -> int:
+        return safety.submitted_since(self.session, citizen_id=self.citizen_id, since=since)
 
     def open_question(self) -> OpenQuestion | None:
         found = staff_questions.open_question(self.session, citizen_id=self.citizen_id)

@@ -24,7 +24,7 @@ from conversations.effects import (
     Effect,
     ForgetMe,
     GiveConsent,
-    NewProblem,
+    Moderate,
     Outcome,
     QueueBroadcast,
     Receipt,
@@ -43,23 +43,27 @@ from conversations.effects import (
     Subscribe,
 )
 from conversations.engine import FlowEngine
-from conversations.i18n import Catalogs, T
+from conversations.i18n import Catalogs, T, Text
 from conversations.language import worth_detecting
 from conversations.messages import Address, Inbound, Outbound
 from conversations.refs import make_ref
 from conversations.state import State
 from bot.operations import broadcasting
 from bot.operations import follow_up_messages
-from bot.operations import status_changes
+from bot.operations import moderation, status_changes
+from bot.inbound import saving
+from bot.inbound.flood import FloodGate, Verdict
 from bot.inbound.lookup import SessionLookup
 from bot.operations import data_rights, questions_to_submitters, sign_in
 from bot.outbound.notices import Notices
-from storage import additions, broadcasts, citizens, outbox, staff, submissions
+from storage import broadcasts, citizens, outbox, safety, staff, submissions
 from storage import followups, personal_data
 from storage.broadcasts import Audience
-from storage.models import Citizen, DesignOfferCreate, IdeaCreate, ProblemCreate
+from storage.models import Citizen
 
 log = logging.getLogger(__name__)
+# The terminal (`cocreate chat`) is the operator's own: piped answers may come fast.
+TERMINAL = "console"
 # Receipts lead to at most one more engine step; a bound keeps a faulty flow from looping.
 MAX_STEPS_PER_EVENT = 4
 
@@ -82,6 +86,9 @@ class Handled:
     duplicate: bool
     replies: tuple[Outbound, ...] = ()
     effects: tuple[CarriedOut, ...] = ()
+    # Not handled and nothing queued: over the flood limit (past the one "slow down"), or
+    # from a blocked person already told (nothing of it was stored).
+    dropped: bool = False
 
 
 @dataclass
@@ -112,12 +119,33 @@ class ConversationService:
     detect: Callable[[str], Sequence[tuple[str, float]]] | None = None
     # The staff console's public URL, for the sign-in links /web sends (WEB_BASE_URL).
     web_url: str = "http://127.0.0.1:8080"
+    # Per-person flood control (FLOOD_LIMIT); None: none.
+    flood: FloodGate | None = None
 
-    def handle(self, inbound: Inbound) -> Handled:
+    def admit(self, inbound: Inbound) -> Verdict:
+        """Whether this event is within its sender's FLOOD_LIMIT. In memory, no database:
+        channels ask before handing the event to the database thread, so a dropped event
+        costs the others nothing."""
+        address = inbound.address
+        if self.flood is None or address.channel == TERMINAL:
+            return Verdict.HANDLE
+        return self.flood.admit(f"{address.channel}:{address.user_id}", self.clock())
+
+    def handle(self, inbound: Inbound, verdict: Verdict | None = None) -> Handled:
+        """Handle one event; `verdict` when `admit` was already asked about it."""
+        now = self.clock()
+        verdict = self.admit(inbound) if verdict is None else verdict
+        if verdict is Verdict.SLOW_DOWN:  # not handled; only the "slow down" is queued
+            self._tell(inbound.address, T("flood.slow_down", limit=self.flood.limit if self.flood else 0), now)
+            return Handled(duplicate=False)
+        if verdict is Verdict.DROP:
+            return Handled(duplicate=False, dropped=True)  # no transaction, no row: counted only
         # Detection takes milliseconds: done before the transaction, so no lock waits on it.
         candidates = self._language_candidates(inbound)
-        now = self.clock()
         with Session(self.database, expire_on_commit=False) as session, session.begin():
+            refused = self._refused_as_blocked(session, inbound.address, now)
+            if refused is not None:  # dropped, unless the one notice was queued just now
+                return Handled(duplicate=False, dropped=not refused)
             citizen, conversation = citizens.person_for(session, address=inbound.address)
             assert citizen.id is not None
             if not citizens.first_time_seen(session, channel=inbound.address.channel, event_id=inbound.event_id):
@@ -161,6 +189,27 @@ class ConversationService:
             if not citizens.first_time_seen(session, channel=address.channel, event_id=event_id):
                 return False
             outbox.enqueue(session, address=address, replies=[outbound], citizen_id=None, now=self.clock())
+        return True
+
+    def _tell(self, address: Address, text: Text, now: datetime) -> None:
+        """A short reply outside any dialog, in the person's language (e.g. "slow down")."""
+        with Session(self.database) as session, session.begin():
+            language = citizens.language_of(session, address=address) or self.settings.default_language
+            reply = Outbound(self.catalogs.render(language, text))
+            outbox.enqueue(session, address=address, replies=[reply], citizen_id=None, now=now)
+
+    def _refused_as_blocked(self, session: Session, address: Address, now: datetime) -> bool | None:
+        """None when the person is not blocked; otherwise whether their one notice was queued
+        now. Checked as each event arrives; nothing a blocked person sends is handled or
+        kept (not even the event id)."""
+        blocked = safety.blocked_person(session, address=address)
+        if blocked is None:
+            return None
+        if blocked.block_notified:
+            return False
+        reply = Outbound(self.catalogs.render(blocked.language or self.settings.default_language, T("blocked.notice")))
+        outbox.enqueue(session, address=address, replies=[reply], citizen_id=blocked.id, now=now)
+        safety.mark_block_notified(session, citizen=blocked)
         return True
 
     def language_of(self, address: Address) -> str:
@@ -221,12 +270,12 @@ class ConversationService:
         elif isinstance(effect, Subscribe):
             citizens.subscribe(session, citizen_id=citizen.id, topics=effect.topics, area=effect.area)
         elif isinstance(effect, SaveProblem):
-            problem_id = _create_problem(session, citizen.id, effect.problem, now)
+            problem_id = saving.create_problem(session, citizen.id, effect.problem, now)
             return Receipt("problem", problem_id, make_ref("problem", problem_id))
         elif isinstance(effect, SaveIdea):
             return self._create_idea(work, effect)
         elif isinstance(effect, SaveDesignOffer):
-            return _create_design_offer(session, citizen.id, effect, now)
+            return saving.create_design_offer(session, citizen.id, effect, now)
         elif isinstance(effect, ScheduleFollowUp):
             # The scheduler's claim job sends them when due (bot/scheduling/scheduler.py).
             followups.schedule(session, kind=effect.kind, target_id=effect.target_id, due=effect.due)
@@ -237,6 +286,8 @@ class ConversationService:
             )
         elif isinstance(effect, ChangeStatus):
             return self._change_status(work, effect)
+        elif isinstance(effect, Moderate):
+            return self._moderate(work, effect)
         elif isinstance(effect, RecordReach):
             return broadcasting.record_reach(
                 session, broadcast_id=effect.broadcast_id, citizen_id=citizen.id, people=effect.people, now=now
@@ -252,7 +303,7 @@ class ConversationService:
         elif isinstance(effect, SendSignInLink):
             self._send_sign_in_link(work)
         elif isinstance(effect, AddSupport):
-            return _add_support(work, effect)
+            return saving.add_support(saving.Saver(session, citizen.id, now), effect)
         elif isinstance(effect, SendMyData):
             mine = data_rights.my_data_messages(
                 session, citizen_id=citizen.id, catalogs=self.catalogs, language=work.language, now=now, zone=self.zone
@@ -282,6 +333,21 @@ class ConversationService:
         outcome = Outcome.NOTED if changed.noted_only else Outcome.CHANGED
         return Receipt(effect.kind, effect.target_id, ref, outcome, people=changed.notified)
 
+    def _moderate(self, work: _Work, effect: Moderate) -> Receipt:
+        ref = make_ref(effect.kind, effect.target_id)
+        citizen = work.citizen
+        if not staff.is_staff(work.session, address=work.address, configured=self.staff):
+            return Receipt(effect.kind, effect.target_id, ref, Outcome.FAILED, reason="staff only")
+        try:
+            with work.session.begin_nested():  # a refused change leaves nothing behind
+                moderation.moderate(
+                    work.session, ref=ref, action=effect.action, note=effect.note,
+                    by=f"{citizen.channel}:{citizen.channel_user_id}", now=work.now, notices=self.notices, via="chat",
+                )  # fmt: skip
+        except status_changes.StaffActionError as error:
+            return Receipt(effect.kind, effect.target_id, ref, Outcome.FAILED, reason=str(error))
+        return Receipt(effect.kind, effect.target_id, ref, Outcome.CHANGED)
+
     def _send_sign_in_link(self, work: _Work) -> None:
         """Queue a console sign-in link to this chat, if the person is staff right now."""
         identity = f"{work.address.channel}:{work.address.user_id}"
@@ -298,7 +364,7 @@ class ConversationService:
 
     def _create_idea(self, work: _Work, effect: SaveIdea) -> Receipt:
         assert work.citizen.id is not None
-        receipt = _create_idea(work.session, work.citizen.id, effect, work.now)
+        receipt = saving.create_idea(work.session, work.citizen.id, effect, work.now)
         if effect.problem_id is not None:
             follow_up_messages.tell_reporter_about_idea(
                 work.session, idea_id=receipt.id, by_citizen=work.citizen.id, now=work.now, notices=self.notices
@@ -323,72 +389,3 @@ class ConversationService:
         )
         assert broadcast.id is not None
         return Receipt("broadcast", broadcast.id, f"B-{broadcast.id}", Outcome.QUEUED, people=broadcast.recipients)
-
-
-def _create_problem(session: Session, citizen_id: int, problem: NewProblem, now: datetime) -> int:
-    problem_in = ProblemCreate(
-        description=problem.description,
-        title=problem.title,
-        category=problem.category,
-        language=problem.language,
-        place=problem.place,
-        latitude=problem.location.latitude if problem.location else None,
-        longitude=problem.location.longitude if problem.location else None,
-        photo_file_id=problem.photo.file_id if problem.photo else None,
-        photo_size=problem.photo.size if problem.photo else None,
-        affected=problem.affected,
-    )
-    created = submissions.create_problem(session, citizen_id=citizen_id, problem_in=problem_in, now=now)
-    assert created.id is not None
-    return created.id
-
-
-def _add_support(work: _Work, effect: AddSupport) -> Receipt:
-    """Support a submission; what the person had already written about it goes into its
-    history (also when they supported it before, or it is their own)."""
-    citizen_id = work.citizen.id
-    assert citizen_id is not None
-    outcome = submissions.add_support(work.session, citizen_id=citizen_id, kind=effect.kind, target_id=effect.target_id)
-    added = effect.additions
-    if added is not None:
-        note = additions.supporter_note(
-            own=outcome == "own",
-            description=added.description,
-            place=added.place,
-            latitude=added.location.latitude if added.location else None,
-            longitude=added.location.longitude if added.location else None,
-            photo_file_id=added.photo.file_id if added.photo else None,
-        )
-        additions.record_additions(
-            work.session, kind=effect.kind, id_=effect.target_id, citizen_id=citizen_id, note=note, now=work.now
-        )
-    return Receipt(effect.kind, effect.target_id, make_ref(effect.kind, effect.target_id), Outcome(outcome))
-
-
-def _create_design_offer(session: Session, citizen_id: int, effect: SaveDesignOffer, now: datetime) -> Receipt:
-    offer_in = DesignOfferCreate(
-        idea_id=effect.idea_id,
-        skills=list(effect.skills),
-        hours=effect.hours,
-        contact_ok=effect.contact_ok,
-        language=effect.language,
-    )
-    offer = submissions.create_design_offer(session, citizen_id=citizen_id, offer_in=offer_in, now=now)
-    assert offer.id is not None
-    return Receipt("design", offer.id, make_ref("design", offer.id))
-
-
-def _create_idea(session: Session, citizen_id: int, effect: SaveIdea, now: datetime) -> Receipt:
-    problem_id = effect.problem_id
-    if effect.new_problem is not None:
-        problem_id = _create_problem(session, citizen_id, effect.new_problem, now)
-    idea_in = IdeaCreate(
-        description=effect.description,
-        title=effect.title,
-        benefit=effect.benefit,
-        language=effect.language,
-        problem_id=problem_id,
-    )
-    idea = submissions.create_idea(session, citizen_id=citizen_id, idea_in=idea_in, now=now)
-    assert idea.id is not None
-    return Receipt("idea", idea.id, make_ref("idea", idea.id))

@@ -15,7 +15,7 @@ from conversations.context import Summary
 from conversations.i18n import T, Text
 from conversations.messages import Choice
 from conversations.refs import CLOSED_STATUSES, make_ref
-from storage import activity, followups, submissions
+from storage import activity, followups, safety, submissions
 from storage.citizens import Concerned
 from storage.models import FollowUp
 
@@ -105,7 +105,10 @@ CHECK_NOTES: dict[CheckAnswer, str] = {
 
 def tell_reporter_about_idea(session: Session, *, idea_id: int, by_citizen: int, now: datetime, notices: Notices) -> bool:
     """Someone proposed an idea for a problem: its reporter hears about it, with an invitation
-    to support the idea or help design it. Not sent to people about their own ideas."""
+    to support the idea or help design it. Not sent to people about their own ideas, nor
+    about an idea other residents may not see (yet: approving it sends this)."""
+    if not safety.is_shown(session, kind="idea", id_=idea_id):
+        return False
     idea = submissions.summary_of(session, kind="idea", id=idea_id)
     problem_id = submissions.problem_of(session, idea_id=idea_id)
     if idea is None or problem_id is None:

@@ -12,7 +12,7 @@ from bot.outbound.notices import Notices
 from conversations.i18n import T
 from conversations.refs import CLOSED_STATUSES, STATUSES, is_ref_shaped, make_ref, parse_ref
 from conversations.validation import MAX_DESCRIPTION
-from storage import audit, followups, submissions
+from storage import audit, followups, safety, submissions
 
 
 class StaffActionError(ValueError):
@@ -67,7 +67,9 @@ def change_status(
     if previous == status:
         return StatusChanged(summary.ref, previous, status, 0)
     cancelled = followups.cancel_remaining(session, kind=kind, target_id=id_) if status in CLOSED_STATUSES else []
-    people = submissions.concerned(session, kind=kind, id_=id_)
+    # Supporters of something hidden from residents (or never shown) hear nothing of it.
+    shown = safety.is_shown(session, kind=kind, id_=id_)
+    people = submissions.concerned(session, kind=kind, id_=id_, supporters_too=shown)
     text = T(
         "notify.status",
         ref=summary.ref,

@@ -42,6 +42,7 @@ def routes() -> list[Route | Mount]:
         Route("/submissions/{ref}/status", submission_pages.change_status, methods=["POST"]),
         Route("/submissions/{ref}/merge", submission_pages.merge, methods=["POST"]),
         Route("/submissions/{ref}/note", submission_pages.add_note, methods=["POST"]),
+        Route("/submissions/{ref}/moderate", submission_pages.moderate, methods=["POST"]),
         Route("/submissions/{ref}/question", submission_pages.ask, methods=["POST"]),
         Route("/submissions/{ref}/photo", submission_pages.photo),
         *broadcast_pages.routes(),

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from bot.operations import questions_to_submitters, status_changes
+from bot.operations import moderation, questions_to_submitters, status_changes
 from bot.operations.status_changes import StaffActionError
 from bot.web.console import Console, SignedIn, staff_only
 from conversations.refs import STATUSES, make_ref, parse_ref
@@ -18,7 +18,8 @@ from bot.web import photos
 from storage import console_submission, photo_cache, submissions
 
 # What the page says after an action (the key travels in the redirect's query string).
-DONE = {"status": "web.done.status", "merged": "web.done.merged", "note": "web.done.note", "question": "web.done.question"}
+DONE = {"status": "web.done.status", "merged": "web.done.merged", "note": "web.done.note", "question": "web.done.question",
+        "hide": "web.done.hide", "approve": "web.done.approve"}  # fmt: skip
 MAX_NOTE = 2000
 
 
@@ -116,6 +117,28 @@ async def merge(request: Request, console: Console, who: SignedIn) -> Response:
         )  # fmt: skip
 
     return await _act(request, console, act, "merged", check)
+
+
+@staff_only
+async def moderate(request: Request, console: Console, who: SignedIn) -> Response:
+    """Hide from other residents (the author is told, with the note) or approve to be shown."""
+    action = ""
+
+    def check(form: dict[str, str]) -> str | None:
+        nonlocal action
+        action = form.get("action", "")
+        return None if action in moderation.ACTIONS else console.texts("web.error.pick_moderation")
+
+    def act(session: Session, ref: str, form: dict[str, str]) -> Any:
+        return moderation.moderate(
+            session, ref=ref, action=form["action"], note=_note(form), by=who.identity, now=console.now(),
+            notices=console.app.notices, via="console",
+        )  # fmt: skip
+
+    response = await _act(request, console, act, "moderated", check)
+    if isinstance(response, RedirectResponse):  # say which was done
+        response.headers["location"] = response.headers["location"].replace("done=moderated", f"done={action}")
+    return response
 
 
 @staff_only

@@ -3,16 +3,24 @@ the "saved as P-12, next update by ..." sentence, and lists of submissions."""
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from dataclasses import replace
+from datetime import timedelta
+from typing import Callable, Mapping, Sequence
 
 from conversations.buttons import Picked, decode_pick, encode_pick
 from conversations.context import Page, Summary
 from conversations.effects import AddSupport, Additions, Receipts, ScheduleFollowUp
 from conversations.i18n import T, Text
+from conversations.moderation import PENDING, initial_moderation
+from conversations.contact_details import has_contact_details, without_contact_details
 from conversations.refs import make_ref
 from conversations.steps import AwaitReceipts, Choose, Label, Move, Option, Options, Turn, fixed
 
 MAX_TITLE = 80
+# A person's free-text answers by field, as the contact details check reads them.
+FreeTexts = Callable[["Turn"], Mapping[str, str]]
+CHECKED, PRIVATE = "_contact_checked", "_private"
+DAY = timedelta(days=1)
 
 
 def title_of(description: str) -> str:
@@ -42,13 +50,29 @@ def next_update_text(turn: Turn, ref: str, saved_key: str) -> Text:
     return T(saved_key, ref=ref, date=turn.ctx.catalogs.date(turn.language, when))
 
 
-def saved_receipt(role: str, kind: str) -> AwaitReceipts:
-    """Waits for the new reference (of this kind), thanks the person with it ("<role>.saved")
-    and offers what comes next."""
+def is_private(turn: Turn) -> bool:
+    """The person chose to keep contact details in it for the city team only."""
+    return bool(turn.answers.get(PRIVATE))
+
+
+def is_held(turn: Turn, texts: Sequence[str]) -> bool:
+    """Whether a submission with these texts waits for staff before others see it."""
+    settings = turn.ctx.settings
+    return initial_moderation(texts, mode=settings.moderation, terms=settings.abusive_terms) == PENDING
+
+
+def saved_receipt(role: str, kind: str, free_texts: FreeTexts | None = None) -> AwaitReceipts:
+    """Waits for the new reference (of this kind), thanks the person with it ("<role>.saved"),
+    says who will see it when not everyone does yet, and offers what comes next."""
 
     def on_receipts(turn: Turn, receipts: Receipts) -> Move:
         saved = [r for r in receipts.items if r.kind == kind]
-        say = tuple(next_update_text(turn, r.ref, f"{role}.saved") for r in saved)
+        say: tuple[Text, ...] = tuple(next_update_text(turn, r.ref, f"{role}.saved") for r in saved)
+        if saved and free_texts is not None:
+            if is_private(turn):
+                say = (*say, T("privacy.saved_private"))
+            elif is_held(turn, list(free_texts(turn).values())):
+                say = (*say, T("moderation.saved_held"))
         offsets = turn.ctx.settings.followup_after
         follow_ups = tuple(
             ScheduleFollowUp(kind, r.id, tuple(turn.ctx.now + offset for offset in offsets)) for r in saved if offsets
@@ -68,12 +92,25 @@ def summary_steps(
     editable: Callable[[Turn], Sequence[tuple[str, Text]]],
     on_confirm: Callable[[Turn], Move],
     flow_name: str,
-) -> tuple[Choose, Choose]:
-    """A summary with Confirm / Edit / Cancel, and the "what would you like to change?" list."""
+    free_texts: FreeTexts | None = None,
+    counted: bool = False,
+) -> tuple[Choose, ...]:
+    """A summary with Confirm / Edit / Cancel, and the "what would you like to change?" list.
+
+    With `free_texts`, confirming first asks about contact details found in them (Remove /
+    Keep it private to the city team). `counted`: confirming saves a submission, of which a
+    person may send SUBMISSIONS_PER_DAY a day; past that they stay at the summary."""
 
     def on_summary(turn: Turn) -> str | Move:
         pick = turn.answers["decision"]
         if pick == "confirm":
+            limit = turn.ctx.settings.submissions_per_day
+            if counted and limit and turn.ctx.lookup.submitted_since(since=turn.ctx.now - DAY) >= limit:
+                return Move(f"{flow_name}.confirm", say=(T("limit.submissions_per_day", limit=limit),))
+            region = turn.ctx.settings.phone_region
+            texts = free_texts(turn) if free_texts is not None and not turn.answers.get(CHECKED) else {}
+            if any(has_contact_details(text, region=region) for text in texts.values()):
+                return f"{flow_name}.contact_details"
             return on_confirm(turn)
         if pick == "edit":
             return f"{flow_name}.edit"
@@ -83,8 +120,26 @@ def summary_steps(
         return Options(tuple(Option(step, label) for step, label in editable(turn)))
 
     def on_edit(turn: Turn) -> Move:
-        return Move(turn.answers["edit"], seed={"_return_to": f"{flow_name}.confirm"})
+        # An edited text is checked for contact details again.
+        return Move(turn.answers["edit"], seed={"_return_to": f"{flow_name}.confirm", CHECKED: None, PRIVATE: None})
 
+    def on_contact_details(turn: Turn) -> Move:
+        assert free_texts is not None
+        seed: dict[str, object] = {CHECKED: True, PRIVATE: turn.answers["contact_details"] == "private"}
+        if not seed[PRIVATE]:
+            region = turn.ctx.settings.phone_region
+            seed.update({f: without_contact_details(t, region=region) for f, t in free_texts(turn).items()})
+        checked = Turn(turn.state.with_answers(**seed), turn.ctx, turn.event)
+        move = on_confirm(checked)
+        return replace(move, seed={**seed, **move.seed}) if move.to.startswith(f"{flow_name}.") else move
+
+    contact_step = Choose(
+        "contact_details",
+        lambda _turn: (T("privacy.contact_details"),),
+        fixed(Option("remove", T("privacy.remove")), Option("private", T("privacy.keep_private"))),
+        field="contact_details",
+        next=on_contact_details,
+    )
     return (
         Choose(
             "confirm",
@@ -98,6 +153,7 @@ def summary_steps(
             next=on_summary,
         ),
         Choose("edit", lambda _turn: (T("summary.which"),), edit_options, field="edit", next=on_edit),
+        *((contact_step,) if free_texts is not None else ()),
     )
 
 

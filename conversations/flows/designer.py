@@ -89,6 +89,6 @@ def steps() -> dict[str, Step]:
             field="contact",
             next="designer.confirm",
         ),
-        *summary_steps(summary=_summary, editable=_editable, on_confirm=_on_confirm, flow_name="designer"),
+        *summary_steps(summary=_summary, editable=_editable, on_confirm=_on_confirm, flow_name="designer", counted=True),
         saved_receipt("designer", kind="design"),
     )

@@ -13,6 +13,8 @@ from conversations.steps import Ask, Choose, Move, Option, Options, Step, Turn, 
 from conversations.flows.common import (
     category_label,
     category_options,
+    is_held,
+    is_private,
     picked_id,
     saved_receipt,
     submission_option,
@@ -39,7 +41,14 @@ def new_problem(turn: Turn, *, prefix: str = "") -> NewProblem:
         location=Location(**where) if isinstance(where, dict) else None,
         photo=Photo(**photo) if isinstance(photo, dict) else None,
         affected=answers.get(f"{prefix}affected"),
+        private=is_private(turn),
+        held=is_held(turn, [description]),
     )
+
+
+def free_texts(turn: Turn) -> dict[str, str]:
+    """What the person wrote in their own words, checked for contact details before saving."""
+    return {"description": turn.answers["description"]}
 
 
 def _place_text(turn: Turn) -> Text | str:
@@ -144,7 +153,10 @@ def steps() -> dict[str, Step]:
             field="affected",
             next="explorer.confirm",
         ),
-        *summary_steps(summary=_summary, editable=_editable, on_confirm=_on_confirm, flow_name="explorer"),
+        *summary_steps(
+            summary=_summary, editable=_editable, on_confirm=_on_confirm, flow_name="explorer",
+            free_texts=free_texts, counted=True,
+        ),  # fmt: skip
         Choose("duplicate", _duplicate_prompt, _duplicate_options, field="duplicate", next=_duplicate_answer),
-        saved_receipt("explorer", kind="problem"),
+        saved_receipt("explorer", kind="problem", free_texts=free_texts),
     )

@@ -8,6 +8,8 @@ from conversations.effects import SaveIdea
 from conversations.flows.common import (
     category_label,
     category_options,
+    is_held,
+    is_private,
     picked_id,
     saved_receipt,
     summary_options,
@@ -90,6 +92,14 @@ def _editable(turn: Turn) -> list[tuple[str, Text]]:
     return fields
 
 
+def _free_texts(turn: Turn) -> dict[str, str]:
+    """What the person wrote in their own words, checked for contact details before saving."""
+    texts = {"idea": turn.answers["idea"], "benefit": turn.answers["benefit"]}
+    if turn.answers.get("problem_id") is None:
+        texts["problem_description"] = turn.answers["problem_description"]
+    return texts
+
+
 def _on_confirm(turn: Turn) -> Move:
     problem_id = turn.answers.get("problem_id")
     idea = SaveIdea(
@@ -99,6 +109,8 @@ def _on_confirm(turn: Turn) -> Move:
         language=turn.language,
         problem_id=problem_id,
         new_problem=None if problem_id is not None else new_problem(turn, prefix="problem_"),
+        private=is_private(turn),
+        held=is_held(turn, [turn.answers["idea"], turn.answers["benefit"]]),
     )
     return Move("ideator.saved", effects=(idea,))
 
@@ -138,8 +150,11 @@ def steps() -> dict[str, Step]:
         ),
         Ask("idea", says(T("ideator.ask_idea")), field="idea", next="ideator.benefit", validate=validation.description),
         Ask("benefit", says(T("ideator.ask_benefit")), field="benefit", next="ideator.confirm", validate=validation.short_text),
-        *summary_steps(summary=_summary, editable=_editable, on_confirm=_on_confirm, flow_name="ideator"),
-        saved_receipt("ideator", kind="idea"),
+        *summary_steps(
+            summary=_summary, editable=_editable, on_confirm=_on_confirm, flow_name="ideator",
+            free_texts=_free_texts, counted=True,
+        ),  # fmt: skip
+        saved_receipt("ideator", kind="idea", free_texts=_free_texts),
         Choose(
             "pick_idea",
             says(T("ideator.pick_idea")),

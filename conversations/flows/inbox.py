@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from conversations import validation
 from conversations.context import Details, Facts, HistoryEntry, OfferTerms, Submitter
-from conversations.effects import ChangeStatus, Outcome, Receipts
+from conversations.effects import ChangeStatus, Moderate, Outcome, Receipts
 from conversations.flows.common import picked, submission_text, summary_options
 from conversations.i18n import T, Text
 from conversations.refs import STATUSES, make_ref, parse_ref
@@ -14,6 +14,7 @@ from conversations.steps import Ask, AwaitReceipts, Choose, Move, Option, Option
 from conversations.visible import for_staff
 
 NOTE_ONLY, BACK = "note_only", "back"
+HIDE, APPROVE = "hide", "approve"  # moderation: whether other residents see it
 
 
 def _opened(turn: Turn) -> tuple[str, int]:
@@ -76,6 +77,9 @@ def _fact_lines(turn: Turn, facts: Facts) -> tuple[Text, ...]:
         lines.append(_line(T("inbox.label.for"), submission_text(turn, *facts.for_item)))
     if facts.submitter:
         lines.append(_line(T("inbox.label.submitter"), _submitter(facts.submitter)))
+    if facts.offer is None:
+        seen = T("inbox.visibility.private") if facts.private else T(f"inbox.visibility.{facts.moderation}")
+        lines.append(_line(T("inbox.label.visibility"), seen))
     return tuple(lines)
 
 
@@ -122,7 +126,17 @@ def _action_options(turn: Turn) -> Options:
     details = _details(turn)
     current = details.summary.status if details else None
     statuses = tuple(Option(s, T(f"status.{s}")) for s in STATUSES if s not in {"new", current}) if details else ()
-    return Options((*statuses, Option(NOTE_ONLY, T("inbox.note_only")), Option(BACK, T("inbox.back"))))
+    return Options((*statuses, *_moderation_options(details), Option(NOTE_ONLY, T("inbox.note_only")), Option(BACK, T("inbox.back"))))
+
+
+def _moderation_options(details: Details | None) -> tuple[Option, ...]:
+    """Hide (unless hidden) and Approve (unless shown): design offers carry no text to moderate."""
+    if details is None or details.facts.offer is not None:
+        return ()
+    moderation = details.facts.moderation
+    hide = (Option(HIDE, T("inbox.hide")),) if moderation != "hidden" else ()
+    approve = (Option(APPROVE, T("inbox.approve")),) if moderation != "shown" else ()
+    return (*approve, *hide)
 
 
 def _on_action(turn: Turn) -> str | Move:
@@ -131,6 +145,10 @@ def _on_action(turn: Turn) -> str | Move:
         return Move("inbox.list", seed={"_page:list": turn.answers.get("_page:list", 0)})
     if action == NOTE_ONLY:
         return "inbox.memo"
+    if action == HIDE:
+        return "inbox.hide_reason"
+    if action == APPROVE:
+        return _moderate(turn)
     if action == "declined":
         return "inbox.reason"
     if action == "duplicate":
@@ -163,6 +181,21 @@ def _change(turn: Turn) -> Move:
     return Move("inbox.changed", effects=(effect,))
 
 
+def _moderate(turn: Turn) -> Move:
+    kind, id_ = _opened(turn)
+    return Move("inbox.moderated", effects=(Moderate(kind, id_, turn.answers["action"], turn.answers.get("note")),))
+
+
+def _moderated(turn: Turn, receipts: Receipts) -> Move:
+    say: list[Text] = []
+    for receipt in receipts.items:
+        if receipt.outcome == Outcome.CHANGED:
+            say.append(T(f"inbox.moderated.{turn.answers['action']}", ref=receipt.ref))
+        else:
+            say.append(T("inbox.not_changed", ref=receipt.ref, reason=receipt.reason))
+    return Move("inbox.open", say=tuple(say), seed={"action": None, "note": None})
+
+
 def _changed(turn: Turn, receipts: Receipts) -> Move:
     say: list[Text] = []
     for receipt in receipts.items:
@@ -185,4 +218,6 @@ def steps() -> dict[str, Step]:
         Ask("reason", says(T("inbox.ask_reason")), field="note", next=_change, validate=validation.description),
         Ask("memo", says(T("inbox.ask_memo")), field="note", next=_change, validate=validation.description),
         AwaitReceipts("changed", _changed),
+        Ask("hide_reason", says(T("inbox.ask_hide_reason")), field="note", next=_moderate, validate=validation.description, skippable=True),
+        AwaitReceipts("moderated", _moderated),
     )

@@ -150,10 +150,13 @@ def test_information_commands_repeat_the_current_question(app: App, answer: str)
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_random_conversations_through_the_database_always_get_an_answer(app: App, seed: int) -> None:
+def test_random_conversations_through_the_database_always_get_an_answer(app_factory: AppFactory, seed: int) -> None:
     """Several people at once, random texts, commands and presses (current, stale, forged):
-    every event is answered and nothing raises, effects and receipts included."""
+    every event is answered and nothing raises, effects and receipts included (in one
+    instant of the test's clock: no flood limit, no daily limit)."""
     import random
+
+    app = app_factory(flood_limit=0, submissions_per_day=0)
 
     from tests.conversations.test_robustness import INPUTS
 

@@ -82,7 +82,7 @@ def test_an_opened_problem_says_where_who_is_affected_the_photo_and_who_sent_it(
         "Where: shared location (41.38702, 2.17004)\n"
         "Affected: their street\n"
         "Photo: attached\n"
-        "Sent by: Ana (telegram:5001)\n\nHistory:"
+        "Sent by: Ana (telegram:5001)\nSeen by residents: yes\n\nHistory:"
     ) in opened
     assert PHOTO not in opened  # the kept reference is for exports, not for reading
 
@@ -90,7 +90,7 @@ def test_an_opened_problem_says_where_who_is_affected_the_photo_and_who_sent_it(
 def test_an_idea_names_its_problem_and_an_offer_its_idea_and_terms_in_words(app: App, clock: Clock) -> None:
     submit_problem_idea_and_offer(app, clock)
     idea = open_in_inbox(app, SAM, f"I-1 — {IDEA} (new)")
-    assert f"{IDEA}\n\nFor: P-1 — {PROBLEM}\nSent by: Bob (telegram:5002)\n\nHistory:" in idea
+    assert f"{IDEA}\n\nFor: P-1 — {PROBLEM}\nSent by: Bob (telegram:5002)\nSeen by residents: yes\n\nHistory:" in idea
     assert "Where:" not in idea and "Photo:" not in idea
     say(app, "/inbox", address=SAM)
     offer = say(app, f"D-1 — {IDEA} (new)", address=SAM)

@@ -13,6 +13,8 @@ from bot.operations.data_rights import SOURCES
 from conversations.flows.designer import HOURS, SKILLS
 from conversations.flows.explorer import AFFECTED
 from conversations.flows.home import LEANINGS, ROLES
+from conversations.flows.inbox import APPROVE, HIDE
+from conversations.moderation import MODERATIONS
 from conversations.buttons import BROADCAST_ACTIONS, CHECK_ANSWERS
 from conversations.effects import Outcome
 from conversations.i18n import load_catalogs, placeholders
@@ -60,6 +62,8 @@ def computed_keys() -> set[str]:
         keys |= {count_key, f"{count_key}.one"}
     keys |= {f"command.{name}" for name in MENU_COMMANDS}
     keys |= {f"broadcast.{action}" for action in BROADCAST_ACTIONS}
+    keys |= {f"inbox.visibility.{seen}" for seen in (*MODERATIONS, "private")}
+    keys |= {f"inbox.moderated.{action}" for action in (HIDE, APPROVE)}
     keys |= {f"mydata.language.{source}" for source in (*SOURCES, "app")}
     return keys
 

@@ -65,7 +65,9 @@ def test_a_new_person_is_welcomed_and_asked_for_consent_whatever_they_say_first(
 @pytest.mark.parametrize(
     ("typed", "expected"),
     [
-        ("x" * 10_000, "That's too long. Please keep it under 2,000 characters (you wrote 10,000)."),
+        ("x" * 3_000, "That's too long. Please keep it under 2,000 characters (you wrote 3,000)."),
+        # Longer than any channel carries: refused before the step reads it, limit stated.
+        ("x" * 100_000, "That message is too long for me: I read at most 4,096 characters at a time (it had 100,000)."),
         ("broken\x1b[A light", "Your message contains invisible control characters. Please type it again."),
         ("   ", "I didn't get anything there. Please type your answer."),
         ("🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂", "Please describe it in words"),

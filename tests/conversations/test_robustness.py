@@ -20,6 +20,7 @@ from conversations.context import Summary
 from conversations.effects import (
     AddSupport,
     ChangeStatus,
+    Moderate,
     QueueBroadcast,
     Outcome,
     RecordReach,
@@ -61,6 +62,8 @@ def _receipt(effect: object) -> Receipt | None:
         return Receipt("broadcast", 1, "B-1", Outcome.QUEUED, people=12)
     if isinstance(effect, ChangeStatus):
         return Receipt(effect.kind, effect.target_id, f"P-{effect.target_id}", Outcome.CHANGED, people=2)
+    if isinstance(effect, Moderate):
+        return Receipt(effect.kind, effect.target_id, f"P-{effect.target_id}", Outcome.CHANGED)
     return None
 
 INPUTS = [

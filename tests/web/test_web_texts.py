@@ -11,6 +11,7 @@ import pytest
 
 from bot.web.texts import load_web_texts
 from conversations.i18n import placeholders
+from conversations.moderation import MODERATIONS
 from conversations.refs import STATUSES
 from storage.submissions import TABLES
 
@@ -30,7 +31,7 @@ def built_keys() -> set[str]:
     """Keys the templates build from data ("web.kind." + kind), for every value there is."""
     from bot.app import CAPABILITIES
 
-    values = {"web.kind.": TABLES, "web.channel.": CAPABILITIES}
+    values = {"web.kind.": TABLES, "web.channel.": CAPABILITIES, "web.moderation.": MODERATIONS}
     prefixes = {prefix for source in (WEB / "templates").glob("*.html") for prefix in BUILT.findall(source.read_text())}
     assert prefixes <= set(values), f"list the values of {prefixes - set(values)} here"
     return {prefix + value for prefix in prefixes for value in values[prefix]}
