@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = '0009'
-down_revision: Union[str, None] = '0007'
+down_revision: Union[str, None] = '0008'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
