@@ -60,8 +60,8 @@ def _areas_matching(session: Session, area: str) -> list[str]:
 
 
 def _recipients(session: Session, audience: Audience, default_language: str) -> Any:
-    """People who agreed, can be reached and follow a matching topic (in the area, when one
-    is given); each once, however many of their subscriptions match."""
+    """People who agreed, can be reached, are not blocked by staff and follow a matching topic
+    (in the area, when one is given); each once, however many of their subscriptions match."""
     language = func.coalesce(Citizen.language, default_language)
     follows = [Subscription.citizen_id == Citizen.id]
     if audience.topic:
@@ -71,6 +71,7 @@ def _recipients(session: Session, audience: Audience, default_language: str) -> 
     conditions = [
         col(Citizen.consented_at).is_not(None),
         col(Citizen.unreachable).is_(False),
+        col(Citizen.blocked_at).is_(None),
         exists().where(*follows),
     ]
     if audience.language:

@@ -119,6 +119,16 @@ def test_stop_in_the_chat_means_no_more_broadcasts_until_subscribing_again(app: 
     assert recipients(app, 1) == ["eve"]
 
 
+def test_a_person_staff_blocked_gets_no_broadcast_until_unblocked(app: App, cocreate: Cocreate) -> None:
+    subscribe(app, "eve")
+    assert cocreate("people", "block", "console:eve", "--reason", "Spam").exit_code == 0
+    refused = cocreate("broadcast", "Anyone there?", "--yes")
+    assert refused.exit_code == 2 and "Nobody matches this audience" in refused.output
+    assert cocreate("people", "unblock", "console:eve").exit_code == 0
+    assert cocreate("broadcast", "Welcome back", "--yes").exit_code == 0
+    assert recipients(app, 1) == ["eve"]
+
+
 def test_stop_these_updates_also_drops_a_broadcast_still_held_for_the_person(
     app_factory: AppFactory, fake: FakeTelegram
 ) -> None:
