@@ -65,12 +65,16 @@ class FakeTelegram(Recording):
     confirmed_offset: int = 0
     scripted: dict[str, list[dict[str, Any] | Page | None]] = field(default_factory=dict)  # None: answer as usual
     failing_chats: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # Telegram's published limits, enforced with 429s when set (messages per second).
+    # Telegram's published limits, enforced with 429s when set: messages in any second
+    # overall, and per chat one every `per_chat_interval` seconds after a burst of
+    # `per_chat_burst` (a token bucket, as Telegram tolerates short bursts in a chat).
     overall_limit: int | None = None
     per_chat_interval: float | None = None
-    rate_limited: int = 0
+    per_chat_burst: int = 1
+    refuse_over_limit: bool = True  # False: deliver what breaks the limits, only counting it
+    rate_limited: int = 0  # sends that broke the limits (answered 429 when refusing)
     _recent: list[float] = field(default_factory=list)
-    _last_to_chat: dict[str, float] = field(default_factory=dict)
+    _chat_tokens: dict[str, tuple[float, float]] = field(default_factory=dict)  # chat -> (tokens, when)
     served_updates: list[int] = field(default_factory=list)  # update ids handed out, in order
     next_update_id: int = 700_000
     next_message_id: int = 100
@@ -167,6 +171,8 @@ class FakeTelegram(Recording):
                 return self.failing_chats[str(params["chat_id"])]
             if method == "sendMessage" and self._over_limit(str(params.get("chat_id"))):
                 self.rate_limited += 1
+                if not self.refuse_over_limit:
+                    return None
                 return {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
                         "parameters": {"retry_after": 1}}  # fmt: skip
             queue = self.scripted.get(method)
@@ -179,10 +185,14 @@ class FakeTelegram(Recording):
             self._recent = [t for t in self._recent if t > now - 1.0]
             if len(self._recent) >= self.overall_limit:
                 return True
-        if self.per_chat_interval is not None and now - self._last_to_chat.get(chat_id, -1e9) < self.per_chat_interval:
-            return True
+        tokens = float(self.per_chat_burst)
+        if self.per_chat_interval is not None:
+            left, when = self._chat_tokens.get(chat_id, (tokens, now))
+            tokens = min(tokens, left + (now - when) / self.per_chat_interval)
+            if tokens < 1 - 1e-9:
+                return True
+            self._chat_tokens[chat_id] = (tokens - 1, now)
         self._recent.append(now)
-        self._last_to_chat[chat_id] = now
         return False
 
     def pending_updates(self, offset: int | None) -> list[dict[str, Any]]:
