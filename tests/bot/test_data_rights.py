@@ -175,11 +175,13 @@ def test_staff_export_and_forget_someone_and_the_audit_keeps_the_row_not_the_ide
 
 def test_retention_empties_old_texts_and_removes_people_who_never_agreed(app_factory: Any, clock: Any) -> None:
     clock.now = utc_now()  # people's rows are dated by the real clock when first seen
-    app = app_factory(clock=clock, retention_days=30)
+    app = app_factory(clock=clock, retention_days=30, flood_limit=2)
     ana = _telegram(ANA)
     for text in ("/start", "1"):
         say(app, text, address=ana, display_name=ANA_NAME)
-    say(app, "/start", address=_telegram(BOB))  # never agrees
+    for _ in range(3):  # never agrees, and writes fast enough to be told to slow down
+        say(app, "/start", address=_telegram(BOB))
+    assert "slow down" in everything_stored(app)
     with Session(app.database) as session, session.begin():
         citizen = session.exec(select(Citizen).where(Citizen.channel_user_id == str(ANA))).one()
         session.add(OutboxMessage(channel="telegram", chat_id=str(ANA), user_id=str(ANA), citizen_id=citizen.id,
@@ -189,6 +191,7 @@ def test_retention_empties_old_texts_and_removes_people_who_never_agreed(app_fac
     from bot.scheduling import jobs
 
     assert asyncio.run(jobs.apply_retention(job)) == (0, 1)  # Bob goes; Ana's news stays for now
+    assert str(BOB) not in everything_stored(app)  # with the "slow down" queued to his address
     clock.now += timedelta(days=30)
     assert asyncio.run(jobs.apply_retention(job)) == (1, 0)
     assert "P-1 is now accepted" not in everything_stored(app)
