@@ -158,6 +158,7 @@ def test_staff_export_and_forget_someone_and_the_audit_keeps_the_row_not_the_ide
     exported = cocreate("people", "export", f"telegram:{ANA}")
     assert exported.exit_code == 0 and json.loads(exported.stdout)["name"] == ANA_NAME
     assert cocreate("status", "P-1", "accepted").exit_code == 0
+    assert cocreate("people", "block", f"telegram:{ANA}", "--reason", f"{ANA_NAME} posts other people's numbers").exit_code == 0
     refused = cocreate("people", "forget", f"telegram:{ANA}", stdin="n\n")
     assert refused.exit_code == 2 and "Nothing was deleted." in refused.stderr
     forgotten = cocreate("people", "forget", f"telegram:{ANA}", "--yes")
@@ -165,7 +166,7 @@ def test_staff_export_and_forget_someone_and_the_audit_keeps_the_row_not_the_ide
     assert ANA_NAME not in everything_stored(app) and str(ANA) not in everything_stored(app)
     listed = cocreate("audit", "--json").stdout.splitlines()
     actions = [json.loads(line)["action"] for line in listed]
-    assert actions == ["forget", "status", "export"]
+    assert actions == ["forget", "block", "status", "export"]
     assert all(json.loads(line)["via"] == "cli" for line in listed)
     submitters = json.loads(cocreate("submissions", "--format", "json").stdout)
     assert submitters[0]["submitter"] == "a resident (forgotten)"
