@@ -261,3 +261,21 @@ def test_a_block_outlasts_the_removal_of_people_who_never_agreed(
 
     asyncio.run(days_later())
     assert "telegram:111111  since" in cocreate("people", "blocked").output
+
+
+def test_button_presses_past_the_flood_limit_cost_no_call_to_telegram(app: App, fake: FakeTelegram) -> None:
+    """A dropped press is not acknowledged either: each acknowledgement is two Bot API calls
+    (answerCallbackQuery, editMessageText) that would hold up everyone's next batch."""
+
+    async def scenario() -> None:
+        async with serving(app):
+            consent = await reply_to(fake, text_update("/start"))
+            last = 0
+            for _ in range(100):  # one batch of getUpdates: Telegram's most
+                last = fake.push(press(consent, "Tell me more"))
+            await asyncio.to_thread(fake.wait_until, lambda f: f.confirmed_offset > last)
+
+    asyncio.run(scenario())
+    # 19 presses handled after the /start, then the one "slow down": 20 acknowledged.
+    assert len(fake.calls_of("answerCallbackQuery")) == 20
+    assert len(fake.calls_of("editMessageText")) <= 20
