@@ -357,3 +357,17 @@ def test_forget_by_slash_command_leaves_nothing_that_names_the_person(app: App, 
 def _no_farewell_left(app: App) -> bool:
     with Session(app.database) as session:
         return not session.exec(select(OutboxMessage).where(OutboxMessage.kind == "farewell")).all()
+
+
+def test_button_presses_past_the_flood_limit_cost_no_call_to_slack(app: App, fake: FakeSlack) -> None:
+    """A press the flood gate drops does not update the pressed message: chat.update is
+    rate-limited per workspace, so one person's flood would use up everyone's."""
+
+    async def scenario() -> None:
+        async with serving(app) as slack:
+            consent = await next_message(fake, slack.message("hello"))
+            for _ in range(30):
+                assert (await slack.press(consent, "Tell me more")).status_code == 200
+
+    asyncio.run(scenario())
+    assert len(fake.calls_of("chat.update")) == 20  # 19 handled after "hello", then the "slow down"
