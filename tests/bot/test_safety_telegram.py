@@ -279,3 +279,19 @@ def test_button_presses_past_the_flood_limit_cost_no_call_to_telegram(app: App, 
     # 19 presses handled after the /start, then the one "slow down": 20 acknowledged.
     assert len(fake.calls_of("answerCallbackQuery")) == 20
     assert len(fake.calls_of("editMessageText")) <= 20
+
+
+def test_a_blocked_person_who_floods_still_gets_only_the_one_notice(app: App, fake: FakeTelegram, cocreate: Cocreate) -> None:
+    assert cocreate("people", "block", f"telegram:{ALICE}", "--reason", "Spam").exit_code == 0
+
+    async def scenario() -> None:
+        async with serving(app):
+            last = 0
+            for n in range(30):
+                last = fake.push(text_update(f"spam {n}"))
+            await asyncio.to_thread(fake.wait_until, lambda f: f.confirmed_offset > last)
+            await asyncio.to_thread(fake.wait_until, lambda f: nothing_left_to_send(app))
+
+    asyncio.run(scenario())
+    [notice] = fake.sent(ALICE)  # no "slow down" after it
+    assert notice["text"].startswith("The city team has paused this bot for you")
