@@ -5,6 +5,7 @@ told through the fake Telegram server. Anyone else is refused politely."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import datetime, timezone
 
 import pytest
@@ -14,7 +15,7 @@ from bot.app import App
 from storage import submissions
 from tests.bot.test_status_changes import ANA, BOB, CID, change, report
 from tests.bot.test_telegram_channel import press, reply_to, serving, text_update
-from tests.conftest import AppFactory, Clock
+from tests.conftest import AppFactory, Clock, Cocreate
 from tests.fakes.telegram_api import FakeTelegram
 
 DESCRIPTION = "Broken swing in Elm Park playground"
@@ -99,7 +100,9 @@ def test_quiet_hours_hold_notifications_but_never_replies(app_factory: AppFactor
     assert "now accepted" in news["text"]
 
 
-def test_staff_hide_and_approve_from_the_inbox_buttons_and_the_author_is_told_why(app: App, fake: FakeTelegram) -> None:
+def test_staff_hide_and_approve_from_the_inbox_buttons_and_the_author_is_told_why(
+    app: App, fake: FakeTelegram, cocreate: Cocreate
+) -> None:
     """/inbox's Hide and Approve buttons: hidden, the problem leaves the list other residents
     pick from and its author reads the note; approved, it is back."""
     report(app, ANA, DESCRIPTION)
@@ -135,3 +138,8 @@ def test_staff_hide_and_approve_from_the_inbox_buttons_and_the_author_is_told_wh
     assert "P-1" not in while_hidden and "No open problems are listed yet" in while_hidden
     assert approved["text"].startswith("Done: P-1 is approved and shown to other residents.")
     assert "P-1" in after and DESCRIPTION in after
+    audited = [json.loads(line) for line in cocreate("audit", "--json").stdout.splitlines()]
+    assert [(r["via"], r["actor"], r["action"], r["target"], r["detail"]) for r in audited] == [
+        ("chat", f"telegram:{CID}", "approve", "P-1", ""),
+        ("chat", f"telegram:{CID}", "hide", "P-1", "It names a child at the school"),
+    ]
