@@ -233,3 +233,31 @@ def _terminal(app: App, name: str, typed: list[str], exports: Path) -> str:
     stdout = io.StringIO()
     asyncio.run(chat(app.channel_hooks(), name=name, stdin=stdin, stdout=stdout, export_dir=exports))
     return stdout.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("language", "kept", "who"),
+    [
+        ("en", "after 30 days", "Who sees it"),
+        ("es", "a los 30 días", "Quién lo ve"),
+        ("fr", "après 30 jours", "Qui le voit"),
+        ("de", "nach 30 Tagen", "Wer es sieht"),
+        ("pt", "após 30 dias", "Quem vê"),
+    ],
+)
+def test_privacy_says_what_is_kept_how_long_who_sees_it_and_how_to_get_or_delete_it(
+    app_factory: Any, fake: FakeTelegram, language: str, kept: str, who: str
+) -> None:
+    app = app_factory(retention_days=30)
+
+    async def scenario() -> tuple[str, str]:
+        async with serving(app):
+            privacy = await reply_to(fake, text_update("/privacy", ANA, language=language), ANA)
+            consent = await reply_to(fake, text_update("/start", BOB, language=language), BOB)
+            more = [b for row in consent["reply_markup"]["inline_keyboard"] for b in row][1]  # "Tell me more"
+            told = await reply_to(fake, press(consent, more["text"], BOB, language=language), BOB)
+            return privacy["text"], told["text"]
+
+    for text in asyncio.run(scenario()):
+        assert kept in text and who in text, text
+        assert "/mydata" in text and "/forget" in text
