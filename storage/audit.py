@@ -71,10 +71,10 @@ def entries(session: Session, *, since: datetime | None = None, who: str | None 
 
 def forget_identity(session: Session, *, identities: Sequence[str]) -> None:
     """The rows naming these identities stay, without them: as actor or target they become
-    FORGOTTEN, and a detail mentioning one is emptied."""
+    FORGOTTEN, and a detail mentioning one, or about one (a block's reason), is emptied."""
     for identity in (i for i in identities if i):
         session.execute(update(AuditEntry).where(col(AuditEntry.actor) == identity).values(actor=FORGOTTEN))
-        session.execute(update(AuditEntry).where(col(AuditEntry.target) == identity).values(target=FORGOTTEN))
+        session.execute(update(AuditEntry).where(col(AuditEntry.target) == identity).values(target=FORGOTTEN, detail=""))
         session.execute(
             update(AuditEntry).where(col(AuditEntry.detail).contains(identity, autoescape=True)).values(detail="")
         )

@@ -21,10 +21,11 @@ from sqlmodel import Session, col, select
 
 from conversations.refs import make_ref
 from storage import audit
-from storage.console_models import CachedPhoto, SignInLink, StaffQuestion, WebSession
+from storage.console_models import CachedPhoto, SignInLink, StaffPreference, StaffQuestion, WebSession
 from storage.models import (
     A_RESIDENT,
     FORGOTTEN_CHANNEL as FORGOTTEN,
+    Broadcast,
     Citizen,
     Conversation,
     DesignOffer,
@@ -139,8 +140,8 @@ def deletable(session: Session, *, citizen_id: int) -> list[tuple[str, int]]:
 def forget(session: Session, *, citizen_id: int, delete_submissions: bool) -> Forgotten:
     """Forget a person, in the caller's transaction: their identities, name, state,
     subscriptions, messages (pending ones deleted, delivered ones emptied and detached),
-    follow-ups, processed event ids naming their chat, staff rights and console sign-ins, and
-    their identity in the audit log and in histories. Their submissions stay, anonymous;
+    follow-ups, processed event ids naming their chat, staff rights, console sign-ins and
+    language, and their identity in the audit log, histories, broadcasts and questions. Their submissions stay, anonymous;
     with `delete_submissions`, those nobody else supports go too."""
     person = session.get(Citizen, citizen_id)
     if person is None or is_forgotten(person):
@@ -160,7 +161,11 @@ def forget(session: Session, *, citizen_id: int, delete_submissions: bool) -> Fo
     session.execute(delete(Staff).where(col(Staff.channel) == person.channel, col(Staff.user_id) == person.channel_user_id))
     session.execute(delete(SignInLink).where(col(SignInLink.identity) == identity))
     session.execute(delete(WebSession).where(col(WebSession.identity) == identity))
+    session.execute(delete(StaffPreference).where(col(StaffPreference.identity) == identity))
+    # What they did as staff stays, by nobody named.
     session.execute(update(StatusChange).where(col(StatusChange.changed_by) == identity).values(changed_by=A_RESIDENT))
+    session.execute(update(Broadcast).where(col(Broadcast.created_by) == identity).values(created_by=audit.FORGOTTEN))
+    session.execute(update(StaffQuestion).where(col(StaffQuestion.asked_by) == identity).values(asked_by=audit.FORGOTTEN))
     audit.forget_identity(session, identities=(identity,))
     _tombstone(person)
     session.add(person)
@@ -173,6 +178,9 @@ def _tombstone(person: Citizen) -> None:
     person.language = person.language_source = person.role = None
     person.consented_at = None
     person.unreachable = True
+    # A block is by identity, gone now; its reason is about them.
+    person.blocked_at = person.blocked_reason = None
+    person.block_notified = False
 
 
 def _forget_messages(session: Session, citizen_id: int, channel: str, chat_id: str, user_id: str) -> None:

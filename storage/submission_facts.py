@@ -24,9 +24,12 @@ def facts_of(item: Problem | Idea | DesignOffer, citizen: Citizen) -> Facts:
             location=_location(item.latitude, item.longitude),
             affected=item.affected,
             photo=item.photo_file_id,
+            moderation=item.moderation,
+            private=item.private,
         )
     if isinstance(item, Idea):
-        return Facts(submitter=submitter, for_item=("problem", item.problem_id) if item.problem_id else None)
+        for_problem = ("problem", item.problem_id) if item.problem_id else None
+        return Facts(submitter=submitter, for_item=for_problem, moderation=item.moderation, private=item.private)
     terms = OfferTerms(skills=tuple(item.skills), hours=item.hours, contact_ok=item.contact_ok)
     return Facts(submitter=submitter, for_item=("idea", item.idea_id), offer=terms)
 

@@ -90,16 +90,17 @@ class SlackChannel:
     async def _on_press(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         press = adapter.pressed(body)
+        inbound = press.inbound
+        if isinstance(buttons.decode(inbound.choice), buttons.OpenDirectMessage):
+            inbound = await self._in_direct_message(inbound.address.user_id, inbound.event_id, "/start")
+        if not await self._handle(await self._with_profile(inbound)):
+            return  # flooding (or blocked): the message is not updated, chat.update is rate-limited per workspace
         if press.message_ts:
             update = adapter.chosen(press.message_text, press.label)
             try:
                 await self.client.chat_update(channel=press.channel_id, ts=press.message_ts, text=update.text, blocks=update.blocks)
             except SlackApiError as error:  # not worth failing the press for
                 log.info("could not update the pressed message: %s", adapter.error_code(error))
-        inbound = press.inbound
-        if isinstance(buttons.decode(inbound.choice), buttons.OpenDirectMessage):
-            inbound = await self._in_direct_message(inbound.address.user_id, inbound.event_id, "/start")
-        await self._handle(await self._with_profile(inbound))
 
     async def _on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
         someone = Address(adapter.CHANNEL, "", command["user_id"])  # the language is looked up by user
@@ -121,9 +122,12 @@ class SlackChannel:
         await self.hooks.say(mention.address, invite, mention.event_id)
         self.worker.wake.set()
 
-    async def _handle(self, inbound: Inbound) -> None:
-        if not (await self.hooks.on_inbound(inbound)).dropped:  # a dropped flood queued nothing
-            self.worker.wake.set()
+    async def _handle(self, inbound: Inbound) -> bool:
+        """Whether the event was taken (False: dropped by the flood gate or a block, nothing queued)."""
+        if (await self.hooks.on_inbound(inbound)).dropped:
+            return False
+        self.worker.wake.set()
+        return True
 
     async def _with_profile(self, inbound: Inbound) -> Inbound:
         """Display name and locale from users.info, cached; the dialog goes on without them."""

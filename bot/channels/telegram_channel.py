@@ -112,8 +112,9 @@ class TelegramChannel:
         """Handle one update completely; raises if it could not be (so it is not confirmed)."""
         translated = adapter.to_inbound(payload, bot_username=self.username)
         if isinstance(translated, adapter.Pressed):
+            if (await self.hooks.on_inbound(translated.inbound)).dropped:
+                return  # flooding (or blocked): not even acknowledged, which costs two Bot API calls
             await self._acknowledge(translated)
-            await self.hooks.on_inbound(translated.inbound)
         elif isinstance(translated, adapter.GroupCall):
             await self._invite_to_private_chat(translated.address, payload["update_id"])
         elif isinstance(translated, adapter.BotBlocked):

@@ -136,8 +136,8 @@ class ConversationService:
         now = self.clock()
         verdict = self.admit(inbound) if verdict is None else verdict
         if verdict is Verdict.SLOW_DOWN:  # not handled; only the "slow down" is queued
-            self._tell(inbound.address, T("flood.slow_down", limit=self.flood.limit if self.flood else 0), now)
-            return Handled(duplicate=False)
+            told = self._tell(inbound.address, T("flood.slow_down", limit=self.flood.limit if self.flood else 0), now)
+            return Handled(duplicate=False, dropped=not told)
         if verdict is Verdict.DROP:
             return Handled(duplicate=False, dropped=True)  # no transaction, no row: counted only
         # Detection takes milliseconds: done before the transaction, so no lock waits on it.
@@ -191,12 +191,16 @@ class ConversationService:
             outbox.enqueue(session, address=address, replies=[outbound], citizen_id=None, now=self.clock())
         return True
 
-    def _tell(self, address: Address, text: Text, now: datetime) -> None:
-        """A short reply outside any dialog, in the person's language (e.g. "slow down")."""
+    def _tell(self, address: Address, text: Text, now: datetime) -> bool:
+        """A short reply outside any dialog, in the person's language (e.g. "slow down");
+        False, and nothing queued, for a blocked person (they get their one notice only)."""
         with Session(self.database) as session, session.begin():
+            if safety.blocked_person(session, address=address) is not None:
+                return False
             language = citizens.language_of(session, address=address) or self.settings.default_language
             reply = Outbound(self.catalogs.render(language, text))
             outbox.enqueue(session, address=address, replies=[reply], citizen_id=None, now=now)
+        return True
 
     def _refused_as_blocked(self, session: Session, address: Address, now: datetime) -> bool | None:
         """None when the person is not blocked; otherwise whether their one notice was queued

@@ -158,6 +158,7 @@ def test_staff_export_and_forget_someone_and_the_audit_keeps_the_row_not_the_ide
     exported = cocreate("people", "export", f"telegram:{ANA}")
     assert exported.exit_code == 0 and json.loads(exported.stdout)["name"] == ANA_NAME
     assert cocreate("status", "P-1", "accepted").exit_code == 0
+    assert cocreate("people", "block", f"telegram:{ANA}", "--reason", f"{ANA_NAME} posts other people's numbers").exit_code == 0
     refused = cocreate("people", "forget", f"telegram:{ANA}", stdin="n\n")
     assert refused.exit_code == 2 and "Nothing was deleted." in refused.stderr
     forgotten = cocreate("people", "forget", f"telegram:{ANA}", "--yes")
@@ -165,7 +166,7 @@ def test_staff_export_and_forget_someone_and_the_audit_keeps_the_row_not_the_ide
     assert ANA_NAME not in everything_stored(app) and str(ANA) not in everything_stored(app)
     listed = cocreate("audit", "--json").stdout.splitlines()
     actions = [json.loads(line)["action"] for line in listed]
-    assert actions == ["forget", "status", "export"]
+    assert actions == ["forget", "block", "status", "export"]
     assert all(json.loads(line)["via"] == "cli" for line in listed)
     submitters = json.loads(cocreate("submissions", "--format", "json").stdout)
     assert submitters[0]["submitter"] == "a resident (forgotten)"
@@ -175,11 +176,13 @@ def test_staff_export_and_forget_someone_and_the_audit_keeps_the_row_not_the_ide
 
 def test_retention_empties_old_texts_and_removes_people_who_never_agreed(app_factory: Any, clock: Any) -> None:
     clock.now = utc_now()  # people's rows are dated by the real clock when first seen
-    app = app_factory(clock=clock, retention_days=30)
+    app = app_factory(clock=clock, retention_days=30, flood_limit=2)
     ana = _telegram(ANA)
     for text in ("/start", "1"):
         say(app, text, address=ana, display_name=ANA_NAME)
-    say(app, "/start", address=_telegram(BOB))  # never agrees
+    for _ in range(3):  # never agrees, and writes fast enough to be told to slow down
+        say(app, "/start", address=_telegram(BOB))
+    assert "slow down" in everything_stored(app)
     with Session(app.database) as session, session.begin():
         citizen = session.exec(select(Citizen).where(Citizen.channel_user_id == str(ANA))).one()
         session.add(OutboxMessage(channel="telegram", chat_id=str(ANA), user_id=str(ANA), citizen_id=citizen.id,
@@ -189,6 +192,7 @@ def test_retention_empties_old_texts_and_removes_people_who_never_agreed(app_fac
     from bot.scheduling import jobs
 
     assert asyncio.run(jobs.apply_retention(job)) == (0, 1)  # Bob goes; Ana's news stays for now
+    assert str(BOB) not in everything_stored(app)  # with the "slow down" queued to his address
     clock.now += timedelta(days=30)
     assert asyncio.run(jobs.apply_retention(job)) == (1, 0)
     assert "P-1 is now accepted" not in everything_stored(app)
@@ -229,3 +233,31 @@ def _terminal(app: App, name: str, typed: list[str], exports: Path) -> str:
     stdout = io.StringIO()
     asyncio.run(chat(app.channel_hooks(), name=name, stdin=stdin, stdout=stdout, export_dir=exports))
     return stdout.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("language", "kept", "who"),
+    [
+        ("en", "after 30 days", "Who sees it"),
+        ("es", "a los 30 días", "Quién lo ve"),
+        ("fr", "après 30 jours", "Qui le voit"),
+        ("de", "nach 30 Tagen", "Wer es sieht"),
+        ("pt", "após 30 dias", "Quem vê"),
+    ],
+)
+def test_privacy_says_what_is_kept_how_long_who_sees_it_and_how_to_get_or_delete_it(
+    app_factory: Any, fake: FakeTelegram, language: str, kept: str, who: str
+) -> None:
+    app = app_factory(retention_days=30)
+
+    async def scenario() -> tuple[str, str]:
+        async with serving(app):
+            privacy = await reply_to(fake, text_update("/privacy", ANA, language=language), ANA)
+            consent = await reply_to(fake, text_update("/start", BOB, language=language), BOB)
+            more = [b for row in consent["reply_markup"]["inline_keyboard"] for b in row][1]  # "Tell me more"
+            told = await reply_to(fake, press(consent, more["text"], BOB, language=language), BOB)
+            return privacy["text"], told["text"]
+
+    for text in asyncio.run(scenario()):
+        assert kept in text and who in text, text
+        assert "/mydata" in text and "/forget" in text

@@ -50,6 +50,12 @@ async def problems_bob_is_offered(fake: FakeTelegram) -> str:
     return f"{listed['text']} {listed.get('reply_markup')}"
 
 
+def nothing_left_to_send(app: App) -> bool:
+    with Session(app.database) as session:
+        waiting = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status.in_(("pending", "sending")))  # type: ignore[attr-defined]
+        return session.exec(waiting).one() == 0
+
+
 def only_problem(app: App) -> Problem:
     with Session(app.database) as session:
         return session.exec(select(Problem)).one()
@@ -225,3 +231,67 @@ def test_a_text_longer_than_any_channel_carries_is_refused_with_the_limit(app: A
         longest = session.exec(select(func.max(func.length(OutboxMessage.text)))).one()
         states = session.exec(select(Conversation.state)).all()
     assert longest < 4_096 and all("x" * 4_097 not in str(state) for state in states)
+
+
+def test_a_block_outlasts_the_removal_of_people_who_never_agreed(
+    app: App, fake: FakeTelegram, cocreate: Cocreate, clock: Clock
+) -> None:
+    """A blocked person who never agreed is not "removed after a day" with the others: that
+    would lift the block, and they would start over as someone new."""
+    clock.now = utc_now()  # people's rows are dated by the real clock when first seen
+    assert cocreate("people", "block", f"telegram:{ALICE}", "--reason", "Spam").exit_code == 0
+
+    async def first_day() -> None:
+        async with serving(app):
+            notice = await reply_to(fake, text_update("/start"))
+            assert notice["text"].startswith("The city team has paused this bot for you")
+
+    asyncio.run(first_day())
+    clock.now += timedelta(days=2)
+    from bot.scheduling import jobs
+
+    asyncio.run(jobs.apply_retention(app.scheduler.job_context()))
+
+    async def days_later() -> None:
+        async with serving(app):
+            last = fake.push(text_update("/start"))
+            await asyncio.to_thread(fake.wait_until, lambda f: f.confirmed_offset > last)
+            await asyncio.to_thread(fake.wait_until, lambda f: nothing_left_to_send(app))  # had it queued anything
+            assert len(fake.sent(ALICE)) == 1  # still blocked: no consent prompt, no second notice
+
+    asyncio.run(days_later())
+    assert "telegram:111111  since" in cocreate("people", "blocked").output
+
+
+def test_button_presses_past_the_flood_limit_cost_no_call_to_telegram(app: App, fake: FakeTelegram) -> None:
+    """A dropped press is not acknowledged either: each acknowledgement is two Bot API calls
+    (answerCallbackQuery, editMessageText) that would hold up everyone's next batch."""
+
+    async def scenario() -> None:
+        async with serving(app):
+            consent = await reply_to(fake, text_update("/start"))
+            last = 0
+            for _ in range(100):  # one batch of getUpdates: Telegram's most
+                last = fake.push(press(consent, "Tell me more"))
+            await asyncio.to_thread(fake.wait_until, lambda f: f.confirmed_offset > last)
+
+    asyncio.run(scenario())
+    # 19 presses handled after the /start, then the one "slow down": 20 acknowledged.
+    assert len(fake.calls_of("answerCallbackQuery")) == 20
+    assert len(fake.calls_of("editMessageText")) <= 20
+
+
+def test_a_blocked_person_who_floods_still_gets_only_the_one_notice(app: App, fake: FakeTelegram, cocreate: Cocreate) -> None:
+    assert cocreate("people", "block", f"telegram:{ALICE}", "--reason", "Spam").exit_code == 0
+
+    async def scenario() -> None:
+        async with serving(app):
+            last = 0
+            for n in range(30):
+                last = fake.push(text_update(f"spam {n}"))
+            await asyncio.to_thread(fake.wait_until, lambda f: f.confirmed_offset > last)
+            await asyncio.to_thread(fake.wait_until, lambda f: nothing_left_to_send(app))
+
+    asyncio.run(scenario())
+    [notice] = fake.sent(ALICE)  # no "slow down" after it
+    assert notice["text"].startswith("The city team has paused this bot for you")

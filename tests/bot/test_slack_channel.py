@@ -23,7 +23,7 @@ from bot.channels.slack_channel import SlackChannel
 from conversations.i18n import T
 from conversations.messages import Address
 from storage import citizens, staff, submissions
-from storage.models import Citizen, Idea, OutboxMessage, ProblemCreate, ProcessedEvent
+from storage.models import Citizen, Idea, OutboxMessage, Problem, ProblemCreate, ProcessedEvent
 from tests.conftest import AppFactory
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack, fixture
 
@@ -321,3 +321,53 @@ def test_mydata_by_slash_command_shares_a_json_file_in_the_dm(app: App, fake: Fa
     assert [c for c in fake.call_names() if c.startswith("files.") or c == "upload"] == [
         "files.getUploadURLExternal", "upload", "files.completeUploadExternal"
     ]
+
+
+def test_forget_by_slash_command_leaves_nothing_that_names_the_person(app: App, fake: FakeSlack) -> None:
+    """`/cocreate forget` in a channel: the confirmation comes in the DM, and once pressed
+    nothing in the database holds their user id, DM channel or name; their report stays."""
+    from tests.bot.test_data_rights import everything_stored
+
+    async def scenario() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with serving(app) as slack:
+            consent = await next_message(fake, slack.message("hello"))
+            roles = await next_message(fake, slack.press(consent, "I agree"))
+            await next_message(fake, slack.press(roles, "Explorer — report a problem you've noticed"))
+            categories = await next_message(fake, slack.message("The bench by the Quellwater fountain is broken"))
+            await next_message(fake, slack.press(categories, "Parks and green spaces"))
+            affected = await next_message(fake, slack.message("Skip"))
+            summary = await next_message(fake, slack.press(affected, "My street"))
+            await next_message(fake, slack.press(summary, "Confirm"))
+            body = fixture("slash_command_body.txt").strip().replace("text=report", "text=forget")
+            asking = await next_message(fake, slack.post(body, "application/x-www-form-urlencoded"))
+            farewell = await next_message(fake, slack.press(asking, "Forget me, keep my submissions"))
+            await asyncio.to_thread(fake.wait_until, lambda f: _no_farewell_left(app))
+            return asking, farewell
+
+    asking, farewell = asyncio.run(scenario())
+    assert "Your submissions (1) stay, as written by \"a resident\"" in asking["text"]
+    assert farewell["text"].startswith("Done: I have forgotten you.")
+    stored = everything_stored(app).lower()
+    for trace in ("u0001", DM.lower(), "alice"):
+        assert trace not in stored, f"{trace!r} is still in the database"
+    with Session(app.database) as session:
+        assert session.exec(select(func.count()).select_from(Problem)).one() == 1
+
+
+def _no_farewell_left(app: App) -> bool:
+    with Session(app.database) as session:
+        return not session.exec(select(OutboxMessage).where(OutboxMessage.kind == "farewell")).all()
+
+
+def test_button_presses_past_the_flood_limit_cost_no_call_to_slack(app: App, fake: FakeSlack) -> None:
+    """A press the flood gate drops does not update the pressed message: chat.update is
+    rate-limited per workspace, so one person's flood would use up everyone's."""
+
+    async def scenario() -> None:
+        async with serving(app) as slack:
+            consent = await next_message(fake, slack.message("hello"))
+            for _ in range(30):
+                assert (await slack.press(consent, "Tell me more")).status_code == 200
+
+    asyncio.run(scenario())
+    assert len(fake.calls_of("chat.update")) == 20  # 19 handled after "hello", then the "slow down"

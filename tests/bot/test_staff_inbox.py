@@ -5,6 +5,7 @@ told through the fake Telegram server. Anyone else is refused politely."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import datetime, timezone
 
 import pytest
@@ -14,7 +15,7 @@ from bot.app import App
 from storage import submissions
 from tests.bot.test_status_changes import ANA, BOB, CID, change, report
 from tests.bot.test_telegram_channel import press, reply_to, serving, text_update
-from tests.conftest import AppFactory, Clock
+from tests.conftest import AppFactory, Clock, Cocreate
 from tests.fakes.telegram_api import FakeTelegram
 
 DESCRIPTION = "Broken swing in Elm Park playground"
@@ -97,3 +98,48 @@ def test_quiet_hours_hold_notifications_but_never_replies(app_factory: AppFactor
     assert answered["text"].startswith("Your submissions:")
     assert not any("now accepted" in text for text in during_quiet_hours)
     assert "now accepted" in news["text"]
+
+
+def test_staff_hide_and_approve_from_the_inbox_buttons_and_the_author_is_told_why(
+    app: App, fake: FakeTelegram, cocreate: Cocreate
+) -> None:
+    """/inbox's Hide and Approve buttons: hidden, the problem leaves the list other residents
+    pick from and its author reads the note; approved, it is back."""
+    report(app, ANA, DESCRIPTION)
+
+    async def offered_to_bob() -> str:
+        roles = await reply_to(fake, text_update("/role", BOB), BOB)
+        action = await reply_to(fake, press(roles, "Ideator — suggest a solution to a known problem", BOB), BOB)
+        listed = await reply_to(fake, press(action, "Propose an idea", BOB), BOB)
+        return f"{listed['text']} {listed.get('reply_markup')}"
+
+    async def scenario() -> tuple[str, dict, dict, dict, str, dict, str]:
+        async with serving(app):
+            for person in (BOB, CID):
+                await reply_to(fake, press(await reply_to(fake, text_update("/start", person), person), "I agree", person), person)
+            before = await offered_to_bob()
+            inbox = await reply_to(fake, text_update("/inbox", CID), CID)
+            opened = await reply_to(fake, press(inbox, f"P-1 — {DESCRIPTION} (new)", CID), CID)
+            asked = await reply_to(fake, press(opened, "Hide from residents", CID), CID)
+            told = len(fake.sent(ANA))
+            hidden = await reply_to(fake, text_update("It names a child at the school", CID), CID)
+            (notice, *_) = (await asyncio.to_thread(fake.wait_for_messages, told + 1, ANA))[told:]
+            while_hidden = await offered_to_bob()
+            approved = await reply_to(fake, press(hidden, "Approve: show to residents", CID), CID)
+            return before, asked, hidden, notice, while_hidden, approved, await offered_to_bob()
+
+    before, asked, hidden, notice, while_hidden, approved, after = asyncio.run(scenario())
+    assert "P-1" in before and DESCRIPTION in before
+    assert asked["text"].startswith("Why is it hidden? The submitter is told politely")
+    assert hidden["text"].startswith("Done: P-1 is hidden from other residents, and its submitter was told.")
+    assert "Seen by residents: no: hidden" in hidden["text"]  # the details shown again say so
+    assert "The city team has hidden this from other residents" in notice["text"]
+    assert "Their note: It names a child at the school" in notice["text"]
+    assert "P-1" not in while_hidden and "No open problems are listed yet" in while_hidden
+    assert approved["text"].startswith("Done: P-1 is approved and shown to other residents.")
+    assert "P-1" in after and DESCRIPTION in after
+    audited = [json.loads(line) for line in cocreate("audit", "--json").stdout.splitlines()]
+    assert [(r["via"], r["actor"], r["action"], r["target"], r["detail"]) for r in audited] == [
+        ("chat", f"telegram:{CID}", "approve", "P-1", ""),
+        ("chat", f"telegram:{CID}", "hide", "P-1", "It names a child at the school"),
+    ]

@@ -4,6 +4,7 @@ and forgetting a person keeps the rows but not their identity."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -12,7 +13,7 @@ from bot.app import App
 from conversations.messages import Address
 from tests.bot.test_service import say
 from tests.conftest import Cocreate
-from tests.web.support import report
+from tests.web.support import client, csrf_of, follow, once_of, report, signed_in
 from tests.web.test_console_pages import staff_session
 
 pytestmark = pytest.mark.postgres
@@ -69,3 +70,32 @@ def test_forgetting_a_staff_member_keeps_their_audit_rows_without_their_identity
     assert [r["action"] for r in rows] == ["forget", "sign_in_link"]
     assert "5009" not in json.dumps(rows)
     assert rows[1]["actor"] == rows[1]["target"] == "(a forgotten person)"
+
+
+def test_forgetting_a_staff_member_leaves_their_identity_nowhere_in_the_database(app: App, cocreate: Cocreate) -> None:
+    """What a staff member did stays (the broadcast, the question, the history) but no longer
+    names them: nor does the console language they chose."""
+    from tests.bot.test_data_rights import everything_stored
+
+    report(app, "ana", "The streetlight on Elm Street is out since Monday")
+    follow(app, "eve")
+    for text in ("/start", "1"):
+        say(app, text, address=SAM)
+
+    async def in_the_console() -> None:
+        async with client(app) as http:
+            await signed_in(http, app, "telegram:5009")
+            token = csrf_of((await http.get("/people")).text)
+            await http.post("/language", data={"csrf": token, "language": "de", "back": "/"})
+            asked = await http.post("/submissions/P-1/question", data={"csrf": token, "question": "Which lamp post is it?"})
+            assert asked.status_code == 303
+            texts = {"csrf": token, "text_en": "Line 7 starts on Monday", "topic": "lighting"}
+            preview = await http.post("/broadcasts/preview", data=texts)
+            sent = await http.post("/broadcasts/send", data={**texts, "once": once_of(preview.text)})
+            assert sent.status_code == 303
+
+    asyncio.run(in_the_console())
+    assert "telegram:5009" in everything_stored(app)
+    assert cocreate("people", "forget", "telegram:5009", "--yes").exit_code == 0
+    assert "5009" not in everything_stored(app)
+    assert [r["action"] for r in audit(cocreate)][:3] == ["forget", "broadcast", "note"]  # a question is audited as a note
