@@ -16,7 +16,7 @@ from sqlmodel import Session, func, select
 
 from bot.app import App
 from storage import broadcasts, community_groups, staff, submissions
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, ProblemCreate
 from tests.conftest import Clock
 from tests.web.support import client, csrf_of, follow, once_of, report, signed_in, terminal, visible_text
 
@@ -70,6 +70,24 @@ def test_the_inbox_lists_terminal_submissions_newest_first_with_filters_and_coun
     assert '"/submissions/P-1"' in overdue.text and '"/submissions/P-2"' not in overdue.text  # P-2 moved on
     assert "1 submissions match" in visible_text(waiting.text) and '"/submissions/P-2"' not in waiting.text
     assert [row["ref"] for row in api.json()["rows"]] == ["P-2"]
+
+
+def test_rows_and_history_say_where_and_who_in_words_a_person_reads(app: App) -> None:
+    report(app, "ana", LIGHT)  # affected: "My street"
+    with Session(app.database) as session, session.begin():
+        located = ProblemCreate(description="Pothole at the corner of Oak and 5th, deep enough to break a wheel",
+                                title="Pothole at the corner of Oak and 5th", category="roads", language="en",
+                                latitude=40.4168, longitude=-3.7038)  # fmt: skip
+        submissions.create_problem(session, citizen_id=1, problem_in=located, now=app.clock())
+    _, inbox, page = staff_session(
+        app, ("POST", "/submissions/P-1/status", {"status": "accepted"}), ("GET", "/", None), ("GET", "/submissions/P-1", None)
+    )
+    listed = visible_text(inbox.text)
+    assert "Pothole at the corner of Oak and 5th Roads and pavements Shared location: 40.41680, -3.70380 new" in listed
+    shown = visible_text(page.text)
+    assert "came in ana, console" in shown and "citizen:1" not in shown  # the history names people, not row ids
+    assert "new → accepted console:boss" in shown
+    assert "Who is affected their street" in shown
 
 
 def test_citizen_text_is_shown_as_typed_and_never_runs(app: App) -> None:
