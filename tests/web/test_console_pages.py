@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -70,6 +70,17 @@ def test_the_inbox_lists_terminal_submissions_newest_first_with_filters_and_coun
     assert '"/submissions/P-1"' in overdue.text and '"/submissions/P-2"' not in overdue.text  # P-2 moved on
     assert "1 submissions match" in visible_text(waiting.text) and '"/submissions/P-2"' not in waiting.text
     assert [row["ref"] for row in api.json()["rows"]] == ["P-2"]
+
+
+def test_overdue_means_the_day_the_citizen_was_promised_news_by_has_ended(app: App, clock: Clock) -> None:
+    said = report(app, "ana", LIGHT)  # Saturday 28 November, 10:00 UTC; FOLLOWUP_AFTER's first is 3 days
+    assert "I'll tell you where it stands by December 1, 2026 at the latest" in said
+    clock.now = datetime(2026, 12, 1, 23, 59, tzinfo=timezone.utc)  # past the 3 days, still the day promised
+    (on_the_day,) = staff_session(app, ("GET", "/?overdue=1", None))
+    clock.now = datetime(2026, 12, 2, 0, 1, tzinfo=timezone.utc)
+    (the_day_after,) = staff_session(app, ("GET", "/?overdue=1", None))
+    assert '"/submissions/P-1"' not in on_the_day.text
+    assert '"/submissions/P-1"' in the_day_after.text
 
 
 def test_rows_and_history_say_where_and_who_in_words_a_person_reads(app: App) -> None:
