@@ -172,6 +172,21 @@ def test_a_question_reaches_the_submitter_and_their_next_text_comes_back(app: Ap
     assert "Answer from the submitter: Number 14, by the bakery" in text
 
 
+def test_an_answer_typed_in_the_middle_of_a_report_is_attached_and_the_report_goes_on(app: App) -> None:
+    report(app, "ana", LIGHT)
+    started = terminal(app, "ana", "1")  # "Report another problem": she is asked to describe it
+    assert started.count("What is the problem?") == 1
+    staff_session(app, ("POST", "/submissions/P-1/question", {"question": "Which lamp post number is it?"}))
+    bench = "Broken bench in Elm Park, the seat is gone"
+    conversation = terminal(app, "ana", "Number 14, by the bakery", bench)
+    thanks = conversation.index("Thank you: your answer is attached to P-1")
+    after = conversation[thanks:]
+    # The question she was at comes back, and her next text is the description it asks for.
+    assert after.index("What is the problem?") < after.index(f"> {bench}") < after.index("Which category fits best?")
+    (page,) = staff_session(app, ("GET", "/submissions/P-1", None))
+    assert "Answer from the submitter: Number 14, by the bakery" in visible_text(page.text) and "Elm Park" not in page.text
+
+
 def test_a_broadcast_shows_who_gets_which_language_then_queues_once_confirmed(app: App) -> None:
     follow(app, "eve")
     follow(app, "luis")
