@@ -25,6 +25,7 @@ from bot.operations import sign_in
 from bot.web import formatting
 from bot.web.security import COOKIE, SECRET_NAME, Signer
 from bot.web.texts import WebTexts, load_web_texts
+from conversations.visible import for_staff
 from storage import console_preferences, web_access
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -166,5 +167,9 @@ def build_console(app: App) -> Console:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # People's text as staff see it everywhere else (CLI, /inbox): a right-to-left override
+    # cannot reorder the page around it, a zero-width character cannot hide (what is stored
+    # and what forms send back stay as they are).
+    templates.filters["for_staff"] = for_staff
     # DEFAULT_LANGUAGE for pages before signing in; each staff member's own once signed in.
     return Console(app, templates, load_web_texts(app.settings.default_language), Signer(signing_key(app)))

@@ -109,6 +109,15 @@ def test_citizen_text_is_shown_as_typed_and_never_runs(app: App) -> None:
         assert "Lamp &lt;img src=x onerror=alert(1)&gt; flickers" in html
 
 
+def test_reversing_and_invisible_characters_in_citizen_text_cannot_disguise_it(app: App) -> None:
+    report(app, "ana", "Broken lamp \u202eteertS mlE\u202c on the corner, wi\u200bres hanging")
+    inbox, page = staff_session(app, ("GET", "/", None), ("GET", "/submissions/P-1", None))
+    for html in (inbox.text, page.text):
+        assert "\u2068Broken lamp \u202eteertS mlE\u202c on the corner, wi&lt;U+200B&gt;res hanging\u2069" in html
+    with Session(app.database) as session:  # kept as typed
+        assert "wi\u200bres" in submissions.details(session, kind="problem", id_=1).description  # type: ignore[union-attr]
+
+
 def test_a_status_change_with_a_note_reaches_the_citizen_in_their_chat(app: App) -> None:
     report(app, "ana", LIGHT)
     changed, page = staff_session(
