@@ -183,6 +183,39 @@ def test_a_session_of_someone_the_staff_setting_no_longer_names_ends_at_their_ne
     assert asyncio.run(visit(before, cookie)) == 303  # named again: the session stays over
 
 
+def test_a_session_survives_a_restart_and_every_replica_accepts_it(app_factory: AppFactory) -> None:
+    first = app_factory()
+
+    async def sign_in() -> str:
+        async with client(first) as http:
+            await signed_in(http, first)
+            return http.cookies["cocreate_session"]
+
+    async def visit(built: App, cookie: str) -> int:
+        async with client(built) as http:
+            http.cookies.set("cocreate_session", cookie)
+            return (await http.get("/", follow_redirects=False)).status_code
+
+    cookie = asyncio.run(sign_in())
+    first.close()  # restarted: the key that signs sessions is in the database, not in the process
+    assert asyncio.run(visit(app_factory(), cookie)) == 200
+    assert asyncio.run(visit(app_factory(), cookie)) == 200  # a second replica on the same database
+
+
+def test_a_link_of_someone_removed_from_the_staff_before_using_it_signs_nobody_in(app: App, cocreate: Cocreate) -> None:
+    assert cocreate("staff", "add", "telegram:77").exit_code == 0
+    path = link_for(app, "telegram:77").removeprefix(BASE)
+    assert cocreate("staff", "remove", "telegram:77").exit_code == 0
+
+    async def scenario() -> httpx.Response:
+        async with client(app) as http:
+            return await http.post(path)
+
+    refused = asyncio.run(scenario())
+    assert refused.status_code == 403 and "set-cookie" not in refused.headers
+    assert "this link belongs to someone who is no longer staff" in visible_text(refused.text)
+
+
 def test_someone_who_is_not_staff_gets_no_link(app: App) -> None:
     from bot.operations.sign_in import NotStaff
 
