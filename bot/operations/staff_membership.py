@@ -14,7 +14,8 @@ from storage import audit, staff, web_access
 def add_staff(session: Session, *, identity: str, actor: str, via: str, now: datetime) -> bool:
     """Make CHANNEL:ID staff; False when they already were (in the database)."""
     added = staff.add_staff(session, address=identity)
-    audit.record(session, actor=actor, via=via, action="staff_add", target=identity, detail="" if added else "already staff", now=now)
+    detail = "" if added else "already staff"
+    audit.record(session, actor=actor, via=via, action="staff_add", target=identity, detail=detail, now=now)
     return added
 
 
@@ -25,7 +26,8 @@ def remove_staff(
     STAFF setting still names them, their console sessions end here for good: being added
     again later must not bring an old session back."""
     removed = staff.remove_staff(session, address=identity)
-    audit.record(session, actor=actor, via=via, action="staff_remove", target=identity, detail="" if removed else "was not staff", now=now)
+    detail = "" if removed else "was not staff"
+    audit.record(session, actor=actor, via=via, action="staff_remove", target=identity, detail=detail, now=now)
     if identity not in configured:
         web_access.end_sessions_of(session, identity=identity, now=now)
     return removed
