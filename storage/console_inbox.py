@@ -52,6 +52,9 @@ class InboxRow:
     status: str
     supporters: int
     created_at: datetime
+    # A shared location (the problem's, for an idea or a design offer), shown when no place was typed.
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 @dataclass(frozen=True)
@@ -65,16 +68,18 @@ class InboxPage:
 _LINKED = Problem.__table__.alias("linked_problem")  # type: ignore[attr-defined]
 
 
-def _shape(kind: str) -> tuple[Any, Any, Any, Any, list[Any]]:
-    """The table, its title, category and place columns (an idea's category and place are
-    its problem's; a design offer's title is its idea's), and the joins they need."""
+def _shape(kind: str) -> tuple[Any, Any, Any, tuple[Any, Any, Any], list[Any]]:
+    """The table, its title, category and place columns (place, latitude, longitude: an
+    idea's category and place are its problem's; a design offer's title is its idea's), and
+    the joins they need."""
     if kind == "problem":
-        return Problem, Problem.title, Problem.category, Problem.place, []
+        return Problem, Problem.title, Problem.category, (Problem.place, Problem.latitude, Problem.longitude), []
     linked = _LINKED
+    where = (linked.c.place, linked.c.latitude, linked.c.longitude)
     if kind == "idea":
-        return Idea, Idea.title, linked.c.category, linked.c.place, [(linked, linked.c.id == Idea.problem_id, True)]
+        return Idea, Idea.title, linked.c.category, where, [(linked, linked.c.id == Idea.problem_id, True)]
     joins = [(Idea, col(Idea.id) == DesignOffer.idea_id, False), (linked, linked.c.id == Idea.problem_id, True)]
-    return DesignOffer, Idea.title, linked.c.category, linked.c.place, joins
+    return DesignOffer, Idea.title, linked.c.category, where, joins
 
 
 def _about_problems(filters: InboxFilter) -> list[Any]:
@@ -154,9 +159,10 @@ def _newest(kind: str, filters: InboxFilter, limit: int) -> Any:
     conditions = _conditions(kind, filters, with_status=True)
     if conditions is None:
         return None
-    table, title, category, place, joins = _shape(kind)
+    table, title, category, (place, latitude, longitude), joins = _shape(kind)
     columns = (literal(kind, String).label("kind"), table.id.label("id"), title.label("title"), category.label("category"),
-               place.label("place"), table.status.label("status"), table.created_at.label("created_at"))  # fmt: skip
+               place.label("place"), table.status.label("status"), table.created_at.label("created_at"),
+               latitude.label("latitude"), longitude.label("longitude"))  # fmt: skip
     statement = select(*columns).select_from(table)
     for target, on, outer in joins:
         statement = statement.join(target, on, isouter=outer)
@@ -178,6 +184,6 @@ def _rows(session: Session, filters: InboxFilter, offset: int, limit: int) -> tu
         .limit(limit)
     )
     return tuple(
-        InboxRow(kind, id_, make_ref(kind, id_), title, category, place, status, supporters_, created_at)
-        for kind, id_, title, category, place, status, created_at, supporters_ in session.exec(statement)  # type: ignore[call-overload]
+        InboxRow(kind, id_, make_ref(kind, id_), title, category, place, status, supporters_, created_at, latitude, longitude)
+        for kind, id_, title, category, place, status, created_at, latitude, longitude, supporters_ in session.exec(statement)  # type: ignore[call-overload]
     )

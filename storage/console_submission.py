@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from conversations.refs import make_ref
-from storage import staff_questions
+from storage import citizens, staff_questions
 from storage.models import A_RESIDENT, FORGOTTEN_CHANNEL, Citizen, DesignOffer, FollowUp, Idea, Problem, Support
 from storage.staff_questions import Question
 from storage.submissions import TABLES, history
@@ -44,7 +44,7 @@ class HistoryLine:
     from_status: str | None
     to_status: str
     note: str | None
-    by: str
+    by: str  # as staff read it: "Ana, telegram", "telegram:401", "cli:alice" (storage.citizens.who_changed)
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,9 @@ def submission_view(session: Session, *, kind: str, id_: int) -> SubmissionView 
         return None
     problem, idea = _context_of(session, kind, item)
     supporting = (Support.kind == kind) & (Support.target_id == id_)
+    changes = history(session, kind=kind, target_id=id_)
+    # Who made each change, looked up once per author however many lines they wrote.
+    names = {by: citizens.who_changed(session, changed_by=by) for by in {c.changed_by for c in changes}}
     supporters = session.exec(
         select(Citizen)
         .join(Support, col(Support.citizen_id) == Citizen.id)
@@ -127,8 +130,8 @@ def submission_view(session: Session, *, kind: str, id_: int) -> SubmissionView 
         offers=_offers_for(session, id_, item.title) if kind == "idea" else (),
         moderation=getattr(item, "moderation", None), private=bool(getattr(item, "private", False)),
         history=tuple(
-            HistoryLine(c.created_at, c.from_status, c.to_status, c.note, c.changed_by)
-            for c in history(session, kind=kind, target_id=id_)
+            HistoryLine(c.created_at, c.from_status, c.to_status, c.note, names[c.changed_by])
+            for c in changes
         ),
         questions=tuple(staff_questions.questions_about(session, kind=kind, target_id=id_)),
         follow_ups=_follow_ups(session, kind, id_),

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from bot import app as application
 from bot.operations import broadcasting
-from bot.operations import sign_in, status_changes
+from bot.operations import sign_in, staff_membership, status_changes
 from bot.cli.common import cli_user, fail, opened_app
 from conversations.i18n import T
 from storage import audit, broadcasts, citizens, community_groups, outbox, staff, submissions
@@ -220,8 +220,7 @@ def staff_add(identity: str = typer.Argument(..., help="CHANNEL:ID, e.g. telegra
     """Let this person use staff commands (/broadcast, /inbox) in chats."""
     _identity(identity)
     with opened_app() as built, Session(built.database) as session, session.begin():
-        added = staff.add_staff(session, address=identity)
-        audit.record(session, actor=cli_user(), via="cli", action="staff_add", target=identity, detail="" if added else "already staff")
+        added = staff_membership.add_staff(session, identity=identity, actor=cli_user(), via="cli", now=built.clock())
     typer.echo(f"{identity} is staff." if added else f"{identity} was already staff.")
 
 
@@ -230,8 +229,9 @@ def staff_remove(identity: str = typer.Argument(..., help="CHANNEL:ID")) -> None
     """Take staff commands away from this person (STAFF in the environment still counts)."""
     _identity(identity)
     with opened_app() as built, Session(built.database) as session, session.begin():
-        removed = staff.remove_staff(session, address=identity)
-        audit.record(session, actor=cli_user(), via="cli", action="staff_remove", target=identity, detail="" if removed else "was not staff")
+        removed = staff_membership.remove_staff(
+            session, identity=identity, configured=built.settings.staff, actor=cli_user(), via="cli", now=built.clock()
+        )
     typer.echo(f"{identity} is no longer staff." if removed else f"{identity} was not staff (in the database).")
 
 

@@ -14,6 +14,9 @@ BAR_AREA = 420
 BAR_HEIGHT = 16
 GROUP_GAP = 10
 COLUMN_AREA_HEIGHT = 220
+# Wide enough for any character at the chart's 12px font: a longer row label is shortened
+# in the chart (whole in its tip, its table and its CSV) instead of running off the left edge.
+CHARACTER_WIDTH = 7.5
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,7 @@ def _bars(figure: Figure) -> Chart:
             shapes.append(Shape(LABEL_WIDTH, y, max(width, 1.0), BAR_HEIGHT, index, tip))
             captions.append(Caption(LABEL_WIDTH + width + 6, y + BAR_HEIGHT - 4, _shown(_number(value))))
             y += BAR_HEIGHT + 2
-        captions.append(Caption(LABEL_WIDTH - 8, (group_top + y) / 2 + 4, str(row[0]), "end"))
+        captions.append(Caption(LABEL_WIDTH - 8, (group_top + y) / 2 + 4, fitted(str(row[0]), LABEL_WIDTH - 8), "end"))
         y += GROUP_GAP
     return Chart(LABEL_WIDTH + BAR_AREA + 70, max(y, 20.0), tuple(shapes), tuple(captions), series if len(series) > 1 else ())
 
@@ -106,6 +109,12 @@ def _columns(figure: Figure) -> Chart:
         captions.append(Caption(x + (step - 10) / 2, top - 4, _shown(totals[column]), "middle"))
         captions.append(Caption(x + (step - 10) / 2, COLUMN_AREA_HEIGHT + 32, str(row[0])[5:], "middle"))
     return Chart(20 + len(figure.rows) * step, COLUMN_AREA_HEIGHT + 40, tuple(shapes), tuple(captions), tuple(series))
+
+
+def fitted(text: str, width: float) -> str:
+    """The text, shortened with an ellipsis to fit `width` (in the chart's units)."""
+    room = int(width // CHARACTER_WIDTH)
+    return text if len(text) <= room else text[: max(room - 1, 1)].rstrip() + "…"
 
 
 def csv_rows(figure: Figure) -> Sequence[Sequence[Cell]]:

@@ -25,6 +25,7 @@ from bot.operations import sign_in
 from bot.web import formatting
 from bot.web.security import COOKIE, SECRET_NAME, Signer
 from bot.web.texts import WebTexts, load_web_texts
+from conversations.visible import for_staff
 from storage import console_preferences, web_access
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -82,14 +83,23 @@ class Console:
             return None
         configured, now = self.app.settings.staff, self.now()
 
-        def check(session: Session) -> SignedIn | None:
-            identity = web_access.session_identity(session, token_hash=sign_in.hashed(token), now=now)
-            if identity is None or not sign_in.is_staff_identity(session, identity=identity, configured=configured):
+        token_hash = sign_in.hashed(token)
+
+        def check(session: Session) -> SignedIn | str | None:
+            identity = web_access.session_identity(session, token_hash=token_hash, now=now)
+            if identity is None:
                 return None
+            if not sign_in.is_staff_identity(session, identity=identity, configured=configured):
+                return identity  # no longer staff (by any way: console, CLI, the STAFF setting)
             chosen, in_chat = console_preferences.staff_languages(session, identity=identity)
             return SignedIn(identity, token, self.texts.speaking(chosen, in_chat, self.texts.language).language)
 
-        return await self.read(check)
+        found = await self.read(check)
+        if isinstance(found, str):
+            # Ended for good, not only refused: were they made staff again, this session stays over.
+            await self.write(web_access.end_session, token_hash=token_hash, now=now)
+            return None
+        return found
 
     def texts_for(self, request: Request) -> WebTexts:
         """The texts in the language of whoever is signed in (DEFAULT_LANGUAGE for anyone else)."""
@@ -157,5 +167,9 @@ def build_console(app: App) -> Console:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # People's text as staff see it everywhere else (CLI, /inbox): a right-to-left override
+    # cannot reorder the page around it, a zero-width character cannot hide (what is stored
+    # and what forms send back stay as they are).
+    templates.filters["for_staff"] = for_staff
     # DEFAULT_LANGUAGE for pages before signing in; each staff member's own once signed in.
     return Console(app, templates, load_web_texts(app.settings.default_language), Signer(signing_key(app)))

@@ -49,6 +49,14 @@ class Formatter:
         key = f"category.{category}"
         return self.catalogs.render(self.language, T(key)) if self.catalogs.has(key) else category.replace("_", " ").capitalize()
 
+    def worded(self, prefix: str, code: str | None) -> str:
+        """A stored answer code in the bot's own words ("neighbourhood" -> "their
+        neighbourhood", as /inbox says it); a code without a text as it is."""
+        if not code:
+            return "—"
+        key = f"{prefix}.{code}"
+        return self.catalogs.render(self.language, T(key)) if self.catalogs.has(key) else code
+
     def language_name(self, code: str | None) -> str:
         """A language code in the console's language ("en" -> "inglés"); unknown codes as they are."""
         return language_name(code, self.texts.language) if code else "—"

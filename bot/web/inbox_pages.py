@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, replace
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
@@ -31,7 +31,7 @@ def filters_from(request: Request, console: Console) -> InboxFilter:
         value = query.get(name, "").strip()
         return value if value in values else None
 
-    cutoff = console.now() - (settings.followup_after[0] if settings.followup_after else timedelta(0))
+    promised_after = settings.followup_after[0] if settings.followup_after else timedelta(0)
     return InboxFilter(
         status=offered("status", STATUSES),
         kind=offered("kind", TABLES),
@@ -40,8 +40,17 @@ def filters_from(request: Request, console: Console) -> InboxFilter:
         channel=offered("channel", CAPABILITIES),
         area=query.get("area", "").strip()[:100] or None,
         search=query.get("q", "").strip()[:200] or None,
-        overdue_before=cutoff if query.get("overdue") == "1" else None,
+        overdue_before=overdue_cutoff(console.now(), promised_after, settings.zone) if query.get("overdue") == "1" else None,
     )
+
+
+def overdue_cutoff(now: datetime, promised_after: timedelta, zone: tzinfo) -> datetime:
+    """Submissions that came in before this moment are overdue (if they never moved on): the
+    citizen was told "where it stands by <date> at the latest", the day `promised_after`
+    their submission came in, and that day has ended in the city's time zone. So a report
+    from Monday 10:00 with 3 days promised is overdue from Friday 00:00, not Thursday 10:00."""
+    start_of_today = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    return start_of_today.astimezone(timezone.utc) - promised_after
 
 
 def _page_number(request: Request) -> int:

@@ -11,7 +11,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.web.console import Console, SignedIn, staff_only
-from storage import audit, community_groups, staff, web_access
+from bot.operations import staff_membership
+from storage import audit, community_groups, staff
 
 IDENTITY = re.compile(r"^(telegram|slack|console):\S{1,120}$")
 DONE = {
@@ -68,29 +69,20 @@ async def add_staff(request: Request, console: Console, who: SignedIn) -> Respon
     if identity is None:
         return await _page(request, console, error=error, form=form)
 
-    def add(session: Session) -> None:
-        staff.add_staff(session, address=identity)
-        audit.record(session, actor=who.identity, via="console", action="staff_add", target=identity, now=console.now())
-
-    await console.write(add)
+    await console.write(staff_membership.add_staff, identity=identity, actor=who.identity, via="console", now=console.now())
     return RedirectResponse("/people?done=staff_added", status_code=303)
 
 
 @staff_only
 async def remove_staff(request: Request, console: Console, who: SignedIn) -> Response:
-    """Their console sessions end with it (every request checks that its person is staff)."""
+    """Their console sessions end with it (and every request checks that its person is staff)."""
     identity, error, form = await _identity(request, console)
     if identity is None:
         return await _page(request, console, error=error, form=form)
-    now = console.now()
-
-    def remove(session: Session) -> None:
-        staff.remove_staff(session, address=identity)
-        audit.record(session, actor=who.identity, via="console", action="staff_remove", target=identity, now=now)
-        if identity not in console.app.settings.staff:
-            web_access.end_sessions_of(session, identity=identity, now=now)
-
-    await console.write(remove)
+    await console.write(
+        staff_membership.remove_staff, identity=identity, configured=console.app.settings.staff, actor=who.identity,
+        via="console", now=console.now(),
+    )  # fmt: skip
     return RedirectResponse("/people?done=staff_removed", status_code=303)
 
 

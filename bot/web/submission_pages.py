@@ -127,7 +127,7 @@ async def moderate(request: Request, console: Console, who: SignedIn) -> Respons
     def check(form: dict[str, str]) -> str | None:
         nonlocal action
         action = form.get("action", "")
-        return None if action in moderation.ACTIONS else console.texts("web.error.pick_moderation")
+        return None if action in moderation.ACTIONS else console.say(request, "web.error.pick_moderation")
 
     def act(session: Session, ref: str, form: dict[str, str]) -> Any:
         return moderation.moderate(

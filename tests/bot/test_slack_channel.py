@@ -371,3 +371,24 @@ def test_button_presses_past_the_flood_limit_cost_no_call_to_slack(app: App, fak
 
     asyncio.run(scenario())
     assert len(fake.calls_of("chat.update")) == 20  # 19 handled after "hello", then the "slow down"
+
+
+def test_web_by_slash_command_brings_staff_a_sign_in_link_in_the_dm_and_refuses_everyone_else(app: App, fake: FakeSlack) -> None:
+    with Session(app.database) as session, session.begin():
+        staff.add_staff(session, address="slack:U0001")
+    web = fixture("slash_command_body.txt").strip().replace("text=report", "text=web")
+
+    async def scenario() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with serving(app) as slack:
+            for user, dm in (("U0001", DM), ("U0002", "D0002")):
+                consent = await next_message(fake, slack.message("hello", user=user), dm)
+                await next_message(fake, slack.press(consent, "I agree", user=user), dm)
+            boss = await next_message(fake, slack.post(web, "application/x-www-form-urlencoded"), DM)
+            other = web.replace("user_id=U0001", "user_id=U0002").replace("trigger_id=123", "trigger_id=124")
+            refused = await next_message(fake, slack.post(other, "application/x-www-form-urlencoded"), "D0002")
+            return boss, refused
+
+    boss, refused = asyncio.run(scenario())
+    assert "works once, for 15 minutes" in boss["text"] and f"{app.settings.web_url}/signin/" in boss["text"]
+    assert "only for the city team" in refused["text"] and "/signin/" not in json.dumps(refused)
+    assert all("/signin/" not in json.dumps(m) for m in fake.messages("C0100"))  # nothing in the channel it was typed in

@@ -94,7 +94,7 @@ def test_a_broadcast_is_composed_confirmed_and_watched_until_delivered(browser: 
         follow(live.app, name)
     url = link(live)
 
-    async def scenario(page: Any) -> tuple[str, str, str]:
+    async def scenario(page: Any) -> tuple[str, str, str, str | None]:
         await sign_in_with(page, url)
         await page.get_by_role("link", name="Broadcasts").click()
         await page.get_by_role("link", name="New broadcast").click()
@@ -110,10 +110,11 @@ def test_a_broadcast_is_composed_confirmed_and_watched_until_delivered(browser: 
         live.deliver_to_terminals()
         await page.get_by_text("Complete: 3 of 3 done.").wait_for()  # the page updated itself: htmx polls the progress
         await snap(page, "broadcast-complete")
-        return watched, page.url, await page.locator('[data-figure="sent"]').inner_text()
+        polling = await page.locator("#progress").get_attribute("hx-trigger")  # None: the polling stopped with it
+        return watched, page.url, await page.locator('[data-figure="sent"]').inner_text(), polling
 
-    watched, now, sent = browser.with_page(live, scenario)
-    assert now == watched and sent == "3"
+    watched, now, sent, polling = browser.with_page(live, scenario)
+    assert now == watched and sent == "3" and polling is None
     assert sum("Line 7 starts on Monday" in printed for printed in live.printed) == 3
 
 

@@ -55,3 +55,11 @@ def test_a_moderation_form_without_its_csrf_token_or_action_changes_nothing(app:
     assert wrong.status_code == 400 and "Choose Hide or Approve." in visible_text(wrong.text)
     with Session(app.database) as session:
         assert session.exec(select(Problem.moderation)).one() == "shown"
+
+
+def test_a_moderation_form_without_its_action_is_explained_in_the_staff_members_language(app: App) -> None:
+    report(app, "ana", LIGHT)
+    _, wrong = staff_session(
+        app, ("POST", "/language", {"language": "es", "back": "/"}), ("POST", "/submissions/P-1/moderate", {"action": "delete"})
+    )
+    assert wrong.status_code == 400 and "Elige Ocultar o Aprobar." in visible_text(wrong.text)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -16,7 +16,7 @@ from sqlmodel import Session, func, select
 
 from bot.app import App
 from storage import broadcasts, community_groups, staff, submissions
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, ProblemCreate
 from tests.conftest import Clock
 from tests.web.support import client, csrf_of, follow, once_of, report, signed_in, terminal, visible_text
 
@@ -72,12 +72,50 @@ def test_the_inbox_lists_terminal_submissions_newest_first_with_filters_and_coun
     assert [row["ref"] for row in api.json()["rows"]] == ["P-2"]
 
 
+def test_overdue_means_the_day_the_citizen_was_promised_news_by_has_ended(app: App, clock: Clock) -> None:
+    said = report(app, "ana", LIGHT)  # Saturday 28 November, 10:00 UTC; FOLLOWUP_AFTER's first is 3 days
+    assert "I'll tell you where it stands by December 1, 2026 at the latest" in said
+    clock.now = datetime(2026, 12, 1, 23, 59, tzinfo=timezone.utc)  # past the 3 days, still the day promised
+    (on_the_day,) = staff_session(app, ("GET", "/?overdue=1", None))
+    clock.now = datetime(2026, 12, 2, 0, 1, tzinfo=timezone.utc)
+    (the_day_after,) = staff_session(app, ("GET", "/?overdue=1", None))
+    assert '"/submissions/P-1"' not in on_the_day.text
+    assert '"/submissions/P-1"' in the_day_after.text
+
+
+def test_rows_and_history_say_where_and_who_in_words_a_person_reads(app: App) -> None:
+    report(app, "ana", LIGHT)  # affected: "My street"
+    with Session(app.database) as session, session.begin():
+        located = ProblemCreate(description="Pothole at the corner of Oak and 5th, deep enough to break a wheel",
+                                title="Pothole at the corner of Oak and 5th", category="roads", language="en",
+                                latitude=40.4168, longitude=-3.7038)  # fmt: skip
+        submissions.create_problem(session, citizen_id=1, problem_in=located, now=app.clock())
+    _, inbox, page = staff_session(
+        app, ("POST", "/submissions/P-1/status", {"status": "accepted"}), ("GET", "/", None), ("GET", "/submissions/P-1", None)
+    )
+    listed = visible_text(inbox.text)
+    assert "Pothole at the corner of Oak and 5th Roads and pavements Shared location: 40.41680, -3.70380 new" in listed
+    shown = visible_text(page.text)
+    assert "came in ana, console" in shown and "citizen:1" not in shown  # the history names people, not row ids
+    assert "new → accepted console:boss" in shown
+    assert "Who is affected their street" in shown
+
+
 def test_citizen_text_is_shown_as_typed_and_never_runs(app: App) -> None:
     report(app, "ana", XSS)
     inbox, page = staff_session(app, ("GET", "/", None), ("GET", "/submissions/P-1", None))
     for html in (inbox.text, page.text):
         assert "<img src=x" not in html
         assert "Lamp &lt;img src=x onerror=alert(1)&gt; flickers" in html
+
+
+def test_reversing_and_invisible_characters_in_citizen_text_cannot_disguise_it(app: App) -> None:
+    report(app, "ana", "Broken lamp \u202eteertS mlE\u202c on the corner, wi\u200bres hanging")
+    inbox, page = staff_session(app, ("GET", "/", None), ("GET", "/submissions/P-1", None))
+    for html in (inbox.text, page.text):
+        assert "\u2068Broken lamp \u202eteertS mlE\u202c on the corner, wi&lt;U+200B&gt;res hanging\u2069" in html
+    with Session(app.database) as session:  # kept as typed
+        assert "wi\u200bres" in submissions.details(session, kind="problem", id_=1).description  # type: ignore[union-attr]
 
 
 def test_a_status_change_with_a_note_reaches_the_citizen_in_their_chat(app: App) -> None:
@@ -141,6 +179,21 @@ def test_a_question_reaches_the_submitter_and_their_next_text_comes_back(app: Ap
     text = visible_text(page.text)
     assert "Answer, " in text and "Number 14, by the bakery" in text
     assert "Answer from the submitter: Number 14, by the bakery" in text
+
+
+def test_an_answer_typed_in_the_middle_of_a_report_is_attached_and_the_report_goes_on(app: App) -> None:
+    report(app, "ana", LIGHT)
+    started = terminal(app, "ana", "1")  # "Report another problem": she is asked to describe it
+    assert started.count("What is the problem?") == 1
+    staff_session(app, ("POST", "/submissions/P-1/question", {"question": "Which lamp post number is it?"}))
+    bench = "Broken bench in Elm Park, the seat is gone"
+    conversation = terminal(app, "ana", "Number 14, by the bakery", bench)
+    thanks = conversation.index("Thank you: your answer is attached to P-1")
+    after = conversation[thanks:]
+    # The question she was at comes back, and her next text is the description it asks for.
+    assert after.index("What is the problem?") < after.index(f"> {bench}") < after.index("Which category fits best?")
+    (page,) = staff_session(app, ("GET", "/submissions/P-1", None))
+    assert "Answer from the submitter: Number 14, by the bakery" in visible_text(page.text) and "Elm Park" not in page.text
 
 
 def test_a_broadcast_shows_who_gets_which_language_then_queues_once_confirmed(app: App) -> None:

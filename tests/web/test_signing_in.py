@@ -135,6 +135,87 @@ def test_a_session_lasts_12_hours_and_ends_when_the_person_leaves_the_staff(app:
     assert asyncio.run(scenario()) == [303, 200, 303]
 
 
+def test_staff_removed_on_the_command_line_are_refused_at_their_next_request_and_stay_out(app: App, cocreate: Cocreate) -> None:
+    """Removed while signed in: the next form is refused (with a valid CSRF token), and being
+    made staff again does not bring the old session back."""
+    report(app, "ana", "The streetlight on Elm Street is out since Monday")
+    assert cocreate("staff", "add", "telegram:77").exit_code == 0
+
+    async def sign_in_and_open_a_form() -> tuple[str, str]:
+        async with client(app) as http:
+            await signed_in(http, app, "telegram:77")
+            token = csrf_of((await http.get("/submissions/P-1")).text)
+            return http.cookies["cocreate_session"], token
+
+    async def as_them(cookie: str, token: str) -> tuple[httpx.Response, httpx.Response]:
+        async with client(app) as http:
+            http.cookies.set("cocreate_session", cookie)
+            form = await http.post("/submissions/P-1/status", data={"csrf": token, "status": "accepted"}, follow_redirects=False)
+            return form, await http.get("/", follow_redirects=False)
+
+    cookie, token = asyncio.run(sign_in_and_open_a_form())
+    assert cocreate("staff", "remove", "telegram:77").exit_code == 0
+    form, page = asyncio.run(as_them(cookie, token))
+    assert (form.status_code, form.headers["location"]) == (303, "/signin") and page.status_code == 303
+    with Session(app.database) as session:
+        assert submissions.summary_of(session, kind="problem", id=1).status == "new"  # type: ignore[union-attr]
+    assert cocreate("staff", "add", "telegram:77").exit_code == 0
+    _, again = asyncio.run(as_them(cookie, token))
+    assert again.status_code == 303 and again.headers["location"] == "/signin"
+
+
+def test_a_session_of_someone_the_staff_setting_no_longer_names_ends_at_their_next_request(app_factory: AppFactory) -> None:
+    before = app_factory(staff=(BOSS, "telegram:78"))
+
+    async def sign_in() -> str:
+        async with client(before) as http:
+            await signed_in(http, before, "telegram:78")
+            return http.cookies["cocreate_session"]
+
+    async def visit(built: App, cookie: str) -> int:
+        async with client(built) as http:
+            http.cookies.set("cocreate_session", cookie)
+            return (await http.get("/", follow_redirects=False)).status_code
+
+    cookie = asyncio.run(sign_in())
+    after = app_factory(staff=(BOSS,))  # the same database, restarted without them
+    assert asyncio.run(visit(after, cookie)) == 303
+    assert asyncio.run(visit(before, cookie)) == 303  # named again: the session stays over
+
+
+def test_a_session_survives_a_restart_and_every_replica_accepts_it(app_factory: AppFactory) -> None:
+    first = app_factory()
+
+    async def sign_in() -> str:
+        async with client(first) as http:
+            await signed_in(http, first)
+            return http.cookies["cocreate_session"]
+
+    async def visit(built: App, cookie: str) -> int:
+        async with client(built) as http:
+            http.cookies.set("cocreate_session", cookie)
+            return (await http.get("/", follow_redirects=False)).status_code
+
+    cookie = asyncio.run(sign_in())
+    first.close()  # restarted: the key that signs sessions is in the database, not in the process
+    assert asyncio.run(visit(app_factory(), cookie)) == 200
+    assert asyncio.run(visit(app_factory(), cookie)) == 200  # a second replica on the same database
+
+
+def test_a_link_of_someone_removed_from_the_staff_before_using_it_signs_nobody_in(app: App, cocreate: Cocreate) -> None:
+    assert cocreate("staff", "add", "telegram:77").exit_code == 0
+    path = link_for(app, "telegram:77").removeprefix(BASE)
+    assert cocreate("staff", "remove", "telegram:77").exit_code == 0
+
+    async def scenario() -> httpx.Response:
+        async with client(app) as http:
+            return await http.post(path)
+
+    refused = asyncio.run(scenario())
+    assert refused.status_code == 403 and "set-cookie" not in refused.headers
+    assert "this link belongs to someone who is no longer staff" in visible_text(refused.text)
+
+
 def test_someone_who_is_not_staff_gets_no_link(app: App) -> None:
     from bot.operations.sign_in import NotStaff
 
