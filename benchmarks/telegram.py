@@ -162,6 +162,10 @@ def start_bot(kind: str, fake: FakeTelegram, folder: str) -> subprocess.Popen[by
             "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": fake.base_url,
             "DATABASE_URL": f"sqlite:///{folder}/cocreate.db", "WEB_PORT": str(free_port()), "PYTHONPATH": str(ROOT),
         }  # fmt: skip
+        # Migrated first, as a deployment does (`cocreate db upgrade`, then the service): the
+        # figures are those of the service as it runs day after day, not of its very first start.
+        subprocess.run([sys.executable, "-m", "bot.cli", "db", "upgrade"], cwd=folder, env=environment, check=True,
+                       stdout=subprocess.DEVNULL)  # fmt: skip
         command = [sys.executable, "-m", "bot.cli", "run"]
     else:
         command = [sys.executable, str(ROOT / "benchmarks" / "baseline_ptb.py"), "--token", TOKEN,
@@ -190,13 +194,16 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[max(0, int(len(ordered) * share) - 1)]
 
 
-def measure(kind: str, people: int, quick: int) -> Figures:
+def measure(kind: str, people: int, quick: int, profile: str | None = None) -> Figures:
     # Telegram's limits: ~30/s overall; per private chat a short burst, then one a second.
     # The plain bot has no limiter, and a 429 would end its dialog: for it the fake only
     # counts the messages it would have refused.
     fake = FakeTelegram(overall_limit=30, per_chat_interval=1.0, per_chat_burst=10, refuse_over_limit=kind == "cocreate").start()
     with tempfile.TemporaryDirectory() as folder:
         process = start_bot(kind, fake, folder)
+        if profile:  # sampled stacks of the bot process, in py-spy's raw (collapsed) format
+            subprocess.Popen(["py-spy", "record", "--pid", str(process.pid), "-r", "100", "-f", "raw", "-o", f"{profile}.{kind}"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         try:
             fast = People(fake, [300_000 + n for n in range(quick)], think=0.05)
             fast.run()
@@ -227,10 +234,11 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=200, help="people at once in the load phase")
     parser.add_argument("--quick", type=int, default=5, help="people pressing 50 ms after each reply")
     parser.add_argument("--only", choices=["cocreate", "ptb"])
+    parser.add_argument("--profile", metavar="FILE", help="also record the bot's stacks with py-spy into FILE.<bot>")
     arguments = parser.parse_args()
     logging.getLogger("tornado.access").setLevel(logging.ERROR)  # the fake's 429s are counted, not logged
     kinds = [arguments.only] if arguments.only else ["cocreate", "ptb"]
-    results = {kind: measure(kind, arguments.people, arguments.quick) for kind in kinds}
+    results = {kind: measure(kind, arguments.people, arguments.quick, arguments.profile) for kind in kinds}
     print(f"Explorer dialog (9 updates a person) through the fake Bot API; {arguments.people} people at once, "
           f"{arguments.quick} pressing 50 ms after each reply")  # fmt: skip
     print(f"{'':34}" + "".join(f"{kind:>16}" for kind in kinds))

@@ -123,7 +123,7 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
         capabilities=CAPABILITIES,
         staff=settings.staff,
         notices=notices,
-        detect=LanguageDetector(),
+        detect=LanguageDetector(settings.detected_languages()),
         web_url=settings.web_url,
         flood=FloodGate(settings.flood_limit) if settings.flood_limit else None,
     )

@@ -18,6 +18,7 @@ import phonenumbers
 from conversations.buttons import MAX_VALUE_BYTES
 from conversations.moderation import MODES
 from conversations.contact_details import LANGUAGE_REGIONS
+from bot.inbound.detection import DETECT_ALSO, profile_languages
 from conversations.i18n import catalog_languages
 from storage.db import normalize_url, sqlite_path
 
@@ -119,6 +120,9 @@ class Settings(BaseSettings):
     digest_time: time = time(9, 0)
     default_language: str = "en"
     languages: CommaList = ("en", "es", "fr", "de", "pt")
+    # Languages detected besides LANGUAGES, so the bot can tell someone it cannot speak
+    # theirs yet (langdetect codes; each costs about 0.7 MB of memory).
+    detect_also: CommaList = DETECT_ALSO
     categories: CommaList = DEFAULT_CATEGORIES
     # The staff console (bot/web/): where it listens, the public URL used in sign-in links
     # (default http://WEB_HOST:WEB_PORT), and a tile server for its maps (none: a blank map).
@@ -141,7 +145,7 @@ class Settings(BaseSettings):
     # beside a SQLite database, else the working directory).
     export_dir: Path | None = None
 
-    _split_lists = field_validator("staff", "languages", "categories", mode="before")(_split)
+    _split_lists = field_validator("staff", "languages", "detect_also", "categories", mode="before")(_split)
 
     @field_validator("database_url")
     @classmethod
@@ -248,6 +252,18 @@ class Settings(BaseSettings):
         if not value:
             raise ValueError("needs at least one language")
         return value
+
+    @field_validator("detect_also")
+    @classmethod
+    def _detect_also(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(value) - profile_languages())
+        if unknown:
+            raise ValueError(f"langdetect has no profile for {', '.join(unknown)} (codes such as it, nl, zh-cn)")
+        return value
+
+    def detected_languages(self) -> tuple[str, ...]:
+        """The languages whose profiles language detection loads."""
+        return tuple(dict.fromkeys((*self.languages, *self.detect_also)))
 
     @field_validator("categories")
     @classmethod

@@ -25,6 +25,8 @@ PRIORITIES = {"reply": 0, "farewell": 0, "notification": 1, "broadcast": 2}
 _EMPTIED_ON_DELIVERY = ("reply",)
 _ENQUEUE = insert(OutboxMessage.__table__)  # type: ignore[attr-defined]  # Core, built once: runs for every message
 CLAIM_LEASE = timedelta(minutes=2)
+# Updates by id need none of the ORM's bookkeeping (no object in the session is refreshed).
+_CORE = {"synchronize_session": False}
 
 
 def enqueue(
@@ -144,26 +146,30 @@ def _first_of_each_chat(channel: str, due: ColumnElement[bool], per_chat: int) -
     return select_columns(ranked.c.id).where(ranked.c.position <= per_chat)
 
 
-def mark_sent(session: Session, *, message_id: int, now: datetime) -> None:
-    _set(session, message_id, status="sent", sent_at=now, claimed_at=None, last_error=None)
-    _delivered(session, message_id)
+def mark_sent(session: Session, *, message_ids: Sequence[int], now: datetime) -> None:
+    """These rows were sent. Three statements however many rows: the delivery worker records
+    a round's outcomes together (one transaction instead of one per message)."""
+    if message_ids:
+        _delivered(session, message_ids, status="sent", sent_at=now, claimed_at=None, last_error=None)
 
 
 def mark_failed(session: Session, *, message_id: int, error: str) -> None:
-    _set(session, message_id, status="failed", claimed_at=None, last_error=error[:500])
-    _delivered(session, message_id)
+    _delivered(session, [message_id], status="failed", claimed_at=None, last_error=error[:500])
 
 
-def _delivered(session: Session, message_id: int) -> None:
-    """A reply is done with once delivered (or given up): its text, buttons and file go
+def _delivered(session: Session, message_ids: Sequence[int], **values: object) -> None:
+    """Done with these rows (sent, failed or blocked): a reply's text, buttons and file go
     (nothing from a cancelled dialog stays); a farewell goes whole, address and all."""
+    ids = col(OutboxMessage.id).in_(message_ids)
     session.execute(
-        delete(OutboxMessage).where(col(OutboxMessage.id) == message_id, col(OutboxMessage.kind) == "farewell")
+        delete(OutboxMessage).where(ids, col(OutboxMessage.kind) == "farewell"), execution_options=_CORE
     )
+    session.execute(update(OutboxMessage).where(ids).values(**values), execution_options=_CORE)
     session.execute(
         update(OutboxMessage)
-        .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.kind).in_(_EMPTIED_ON_DELIVERY))
-        .values(text="", choices=[], document=None, document_name=None)
+        .where(ids, col(OutboxMessage.kind).in_(_EMPTIED_ON_DELIVERY))
+        .values(text="", choices=[], document=None, document_name=None),
+        execution_options=_CORE,
     )
 
 
@@ -206,8 +212,7 @@ def mark_blocked(session: Session, *, message_id: int, error: str) -> None:
     message = session.get(OutboxMessage, message_id)
     if message is None:
         return
-    _set(session, message_id, status="blocked", claimed_at=None, last_error=error[:500])
-    _delivered(session, message_id)
+    _delivered(session, [message_id], status="blocked", claimed_at=None, last_error=error[:500])
     if message.citizen_id is not None:
         block_recipient(session, citizen_id=message.citizen_id)
 

@@ -73,6 +73,9 @@ class DeliveryWorker:
         # Set while run() serves: database work then waits out an outage. drain() called
         # directly (the terminal chat) fails at once instead, so the person sees why.
         self._outage: Outage | None = None
+        # Outcomes not yet written, and the task writing them (see _record_soon).
+        self._outcomes: list[tuple[Queued, SendResult]] = []
+        self._recording: asyncio.Future[None] | None = None
 
     async def drain(self, *, chat_id: str | None = None) -> int:
         """Send everything due now (for one chat, or the whole channel); returns how many were handled.
@@ -91,6 +94,7 @@ class DeliveryWorker:
             for message in batch:
                 by_chat[message.address.chat_id].append(message)
             counts = await asyncio.gather(*(self._send_in_order(messages) for messages in by_chat.values()))
+            await self._recorded()  # the next claim sees every outcome of this round
             handled += sum(counts)
         return handled
 
@@ -109,7 +113,7 @@ class DeliveryWorker:
                 group = message.address.chat_id != message.address.user_id
                 await self._limiter.acquire(message.address.chat_id, group=group)
                 result = await self._send(message)
-            await self._in_database(self._record, message, result)
+            self._record_soon(message, result)
             if isinstance(result, Blocked):
                 return position + 1  # the rest were blocked along with the person: never send them
             if isinstance(result, (RetryAfter, TemporaryError)):
@@ -223,22 +227,46 @@ class DeliveryWorker:
             )  # fmt: skip
             return [_queued(row) for row in rows]
 
-    def _record(self, message: Queued, result: SendResult) -> None:
+    def _record_soon(self, message: Queued, result: SendResult) -> None:
+        """Write an outcome in the next transaction: while one transaction writes some, the
+        outcomes that arrive meanwhile gather for the next (a group commit). Under load a
+        round's sends cost one transaction instead of one each; alone, a message is recorded
+        at once. A crash can still resend only what was sent and not yet written: at most the
+        sends of about one transaction's time, all of them in flight or just answered."""
+        self._outcomes.append((message, result))
+        if self._recording is None or self._recording.done():
+            self._recording = asyncio.ensure_future(self._record_gathered())
+
+    async def _record_gathered(self) -> None:
+        while self._outcomes:
+            outcomes, self._outcomes = self._outcomes, []
+            await self._in_database(self._record, outcomes)
+
+    async def _recorded(self) -> None:
+        """Wait until every outcome so far is written (raising what writing them raised)."""
+        while self._recording is not None and not self._recording.done():
+            await self._recording
+        if self._recording is not None:
+            recording, self._recording = self._recording, None
+            recording.result()
+
+    def _record(self, outcomes: list[tuple[Queued, SendResult]]) -> None:
         now = self.clock()
         with Session(self.database) as session, session.begin():
-            if isinstance(result, Sent):
-                outbox.mark_sent(session, message_id=message.id, now=now)
-            elif isinstance(result, RetryAfter):
-                at = now + timedelta(seconds=result.seconds)
-                outbox.retry_later(session, message_id=message.id, at=at, error=result.error, throttled=True)
-            elif isinstance(result, TemporaryError) and message.attempts < self.max_attempts:
-                outbox.retry_later(session, message_id=message.id, at=now + self._backoff(message), error=result.error)
-            elif isinstance(result, Blocked):
-                outbox.mark_blocked(session, message_id=message.id, error=result.error)
-            else:
-                outbox.mark_failed(session, message_id=message.id, error=result.error)
-        if not isinstance(result, Sent):
-            log.warning("outbox message %s on %s: %s", message.id, message.address.channel, result)
+            outbox.mark_sent(session, message_ids=[m.id for m, result in outcomes if isinstance(result, Sent)], now=now)
+            for message, result in outcomes:
+                if isinstance(result, RetryAfter):
+                    at = now + timedelta(seconds=result.seconds)
+                    outbox.retry_later(session, message_id=message.id, at=at, error=result.error, throttled=True)
+                elif isinstance(result, TemporaryError) and message.attempts < self.max_attempts:
+                    outbox.retry_later(session, message_id=message.id, at=now + self._backoff(message), error=result.error)
+                elif isinstance(result, Blocked):
+                    outbox.mark_blocked(session, message_id=message.id, error=result.error)
+                elif not isinstance(result, Sent):
+                    outbox.mark_failed(session, message_id=message.id, error=result.error)
+        for message, result in outcomes:
+            if not isinstance(result, Sent):
+                log.warning("outbox message %s on %s: %s", message.id, message.address.channel, result)
 
     def _backoff(self, message: Queued) -> timedelta:
         # Exponential with full jitter, so many failed rows do not all come back at once.

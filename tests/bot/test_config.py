@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from bot.config import Settings, describe_error
+from bot.inbound.detection import LanguageDetector
 
 
 def settings(**env: str) -> Settings:
@@ -49,6 +50,7 @@ def test_lists_durations_and_windows_are_read_from_plain_text(monkeypatch: pytes
         ("STAFF", "12345", "STAFF: '12345' is not CHANNEL:ID (for example telegram:12345 or slack:U0123)"),
         ("DEFAULT_LANGUAGE", "it", "DEFAULT_LANGUAGE 'it' must be one of LANGUAGES (en, es, fr, de, pt)"),
         ("LANGUAGES", "en,it", "LANGUAGES: no catalog for it (available: de, en, es, fr, pt)"),
+        ("DETECT_ALSO", "it,klingon", "DETECT_ALSO: langdetect has no profile for klingon (codes such as it, nl, zh-cn)"),
         ("DIGEST_DAY", "someday", "DIGEST_DAY: 'someday' is not a day of the week like mon or friday"),
         ("CATEGORIES", "roads,street_furniture_and_public_benches", "CATEGORIES: 'street_furniture_and_public_benches' is too long for a button (at most 30 bytes)"),
         ("CATEGORIES", "roads,_more", "CATEGORIES: '_more' may not start with _ (the bot's own options do)"),
@@ -59,3 +61,14 @@ def test_a_bad_value_is_explained_naming_its_variable(monkeypatch: pytest.Monkey
     with pytest.raises(ValidationError) as error:
         Settings(_env_file=None)
     assert describe_error(error.value) == message
+
+
+def test_detection_loads_the_offered_languages_and_the_likely_others_only() -> None:
+    """langdetect's 55 profiles take about 60 MB: only these are loaded, and a text is still
+    told apart among them (Italian, not offered, is recognised so the bot can say so)."""
+    chosen = settings(LANGUAGES="en,es", DETECT_ALSO="it,ca").detected_languages()
+    assert chosen == ("en", "es", "it", "ca")
+    detect = LanguageDetector(chosen)
+    assert detect("Hay un bache enorme en la calle Mayor, justo delante del colegio")[0][0] == "es"
+    assert detect("C'è una buca enorme in via Roma, proprio davanti alla scuola")[0][0] == "it"
+    assert {language for language, _ in detect("The street light on Elm Road has been out for weeks")} <= set(chosen)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
-from bot.outbound.ratelimit import Limits, RateLimiter
+from bot.outbound.ratelimit import TELEGRAM, Limits, RateLimiter
 
 
 class FakeTime:
@@ -44,4 +45,16 @@ def test_the_overall_rate_spaces_messages_to_different_chats() -> None:
 def test_one_chat_gets_about_one_message_a_second_and_groups_twenty_a_minute() -> None:
     assert send_times(Limits(overall=None, per_chat=0.95), ["ana"] * 3) == [0.0, 1 / 0.95, 2 / 0.95]
     group = send_times(Limits(overall=None, per_chat=0.95, per_group=20 / 60), ["-100"] * 3, group=True)
+    assert group == [0.0, 3.0, 6.0]
+
+
+def test_a_person_answering_at_once_is_answered_at_once_and_a_backlog_then_goes_a_second_apart() -> None:
+    """Telegram's limits as shipped: a private chat takes a burst of ten with no wait (a whole
+    dialog answered as fast as a person presses), then about one a second; a group chat still
+    gets twenty a minute from its first message on."""
+    per_chat_only = replace(TELEGRAM, overall=None)  # the overall rate has a test of its own
+    times = send_times(per_chat_only, ["ana"] * 13)
+    assert times[:10] == [0.0] * 10
+    assert [round(t * TELEGRAM.per_chat, 6) for t in times[10:]] == [1.0, 2.0, 3.0]
+    group = send_times(per_chat_only, ["-100"] * 3, group=True)
     assert group == [0.0, 3.0, 6.0]

@@ -13,7 +13,7 @@ from sqlmodel import Session, SQLModel, select
 
 from conversations.messages import Address, Choice, Outbound
 from storage import citizens, followups, outbox, submissions
-from storage.db import DatabaseError, alembic_config, current_revision, ensure_schema, head_revision, upgrade
+from storage.db import SCHEMA_REVISION, DatabaseError, alembic_config, current_revision, ensure_schema, head_revision, upgrade
 from storage.models import Citizen, OutboxMessage, ProblemCreate
 
 pytestmark = pytest.mark.postgres
@@ -207,3 +207,9 @@ def test_two_workers_claiming_at_once_never_get_the_same_row(db: Engine) -> None
             theirs = {m.id for m in outbox.claim(second, channel="telegram", now=NOW, limit=10)}
     assert len(mine) == 4 and len(theirs) == 6
     assert not mine & theirs
+
+
+def test_the_revision_a_start_checks_without_alembic_is_the_newest_migration() -> None:
+    """A start on a current database compares with SCHEMA_REVISION and never loads Alembic;
+    a migration added without moving SCHEMA_REVISION would make every start migrate-check."""
+    assert SCHEMA_REVISION == head_revision()
