@@ -146,31 +146,33 @@ def _first_of_each_chat(channel: str, due: ColumnElement[bool], per_chat: int) -
     return select_columns(ranked.c.id).where(ranked.c.position <= per_chat)
 
 
-def mark_sent(session: Session, *, message_ids: Sequence[int], now: datetime) -> None:
-    """These rows were sent. Three statements however many rows: the delivery worker records
-    a round's outcomes together (one transaction instead of one per message)."""
-    if message_ids:
-        _delivered(session, message_ids, status="sent", sent_at=now, claimed_at=None, last_error=None)
+def mark_sent(session: Session, *, messages: Sequence[tuple[int, str]], now: datetime) -> None:
+    """These rows, given as (id, kind), were sent. The delivery worker records a round's
+    outcomes together, and a round of replies is one statement (see `_delivered`)."""
+    _delivered(session, messages, status="sent", sent_at=now, claimed_at=None, last_error=None)
 
 
-def mark_failed(session: Session, *, message_id: int, error: str) -> None:
-    _delivered(session, [message_id], status="failed", claimed_at=None, last_error=error[:500])
+def mark_failed(session: Session, *, message_id: int, kind: str, error: str) -> None:
+    _delivered(session, [(message_id, kind)], status="failed", claimed_at=None, last_error=error[:500])
 
 
-def _delivered(session: Session, message_ids: Sequence[int], **values: object) -> None:
-    """Done with these rows (sent, failed or blocked): a reply's text, buttons and file go
-    (nothing from a cancelled dialog stays); a farewell goes whole, address and all."""
-    ids = col(OutboxMessage.id).in_(message_ids)
-    session.execute(
-        delete(OutboxMessage).where(ids, col(OutboxMessage.kind) == "farewell"), execution_options=_CORE
-    )
-    session.execute(update(OutboxMessage).where(ids).values(**values), execution_options=_CORE)
-    session.execute(
-        update(OutboxMessage)
-        .where(ids, col(OutboxMessage.kind).in_(_EMPTIED_ON_DELIVERY))
-        .values(text="", choices=[], document=None, document_name=None),
-        execution_options=_CORE,
-    )
+def _delivered(session: Session, messages: Sequence[tuple[int, str]], **values: object) -> None:
+    """Done with these rows (sent, failed or blocked), one statement per kind present: a
+    reply's text, buttons and file go (nothing from a cancelled dialog stays), a farewell
+    goes whole, address and all, and the bot's own news keeps its text for /mydata."""
+    by_kind: dict[str, list[int]] = {}
+    for message_id, kind in messages:
+        group = "farewell" if kind == "farewell" else "emptied" if kind in _EMPTIED_ON_DELIVERY else "kept"
+        by_kind.setdefault(group, []).append(message_id)
+    if "farewell" in by_kind:
+        session.execute(delete(OutboxMessage).where(col(OutboxMessage.id).in_(by_kind["farewell"])), execution_options=_CORE)
+    if "emptied" in by_kind:
+        emptied = {"text": "", "choices": [], "document": None, "document_name": None}
+        statement = update(OutboxMessage).where(col(OutboxMessage.id).in_(by_kind["emptied"])).values(**values, **emptied)
+        session.execute(statement, execution_options=_CORE)
+    if "kept" in by_kind:
+        statement = update(OutboxMessage).where(col(OutboxMessage.id).in_(by_kind["kept"])).values(**values)
+        session.execute(statement, execution_options=_CORE)
 
 
 def retry_later(
@@ -212,7 +214,7 @@ def mark_blocked(session: Session, *, message_id: int, error: str) -> None:
     message = session.get(OutboxMessage, message_id)
     if message is None:
         return
-    _delivered(session, [message_id], status="blocked", claimed_at=None, last_error=error[:500])
+    _delivered(session, [(message_id, message.kind)], status="blocked", claimed_at=None, last_error=error[:500])
     if message.citizen_id is not None:
         block_recipient(session, citizen_id=message.citizen_id)
 

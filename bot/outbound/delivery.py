@@ -253,7 +253,8 @@ class DeliveryWorker:
     def _record(self, outcomes: list[tuple[Queued, SendResult]]) -> None:
         now = self.clock()
         with Session(self.database) as session, session.begin():
-            outbox.mark_sent(session, message_ids=[m.id for m, result in outcomes if isinstance(result, Sent)], now=now)
+            sent = [(m.id, m.outbound.kind) for m, result in outcomes if isinstance(result, Sent)]
+            outbox.mark_sent(session, messages=sent, now=now)
             for message, result in outcomes:
                 if isinstance(result, RetryAfter):
                     at = now + timedelta(seconds=result.seconds)
@@ -263,7 +264,7 @@ class DeliveryWorker:
                 elif isinstance(result, Blocked):
                     outbox.mark_blocked(session, message_id=message.id, error=result.error)
                 elif not isinstance(result, Sent):
-                    outbox.mark_failed(session, message_id=message.id, error=result.error)
+                    outbox.mark_failed(session, message_id=message.id, kind=message.outbound.kind, error=result.error)
         for message, result in outcomes:
             if not isinstance(result, Sent):
                 log.warning("outbox message %s on %s: %s", message.id, message.address.channel, result)
