@@ -190,7 +190,8 @@ def retry_later(
 
 def reclaim(session: Session, *, channel: str) -> int:
     """Rows a stopped worker left claimed go back to pending (the one worker starting now is
-    the only one delivering this channel). A message that was on the wire at the stop may
+    the only one delivering this channel). A message that was on the wire at the stop (or
+    answered, its outcome not yet written) may
     thus be sent twice; nothing else can."""
     result = session.execute(
         update(OutboxMessage)

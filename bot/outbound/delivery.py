@@ -73,8 +73,10 @@ class DeliveryWorker:
         # Set while run() serves: database work then waits out an outage. drain() called
         # directly (the terminal chat) fails at once instead, so the person sees why.
         self._outage: Outage | None = None
-        # Outcomes not yet written, and the task writing them (see _record_soon).
+        # Outcomes not yet written, the future their transaction resolves, and the task
+        # writing them (see _recorded).
         self._outcomes: list[tuple[Queued, SendResult]] = []
+        self._written: asyncio.Future[None] | None = None
         self._recording: asyncio.Future[None] | None = None
 
     async def drain(self, *, chat_id: str | None = None) -> int:
@@ -94,7 +96,6 @@ class DeliveryWorker:
             for message in batch:
                 by_chat[message.address.chat_id].append(message)
             counts = await asyncio.gather(*(self._send_in_order(messages) for messages in by_chat.values()))
-            await self._recorded()  # the next claim sees every outcome of this round
             handled += sum(counts)
         return handled
 
@@ -113,7 +114,9 @@ class DeliveryWorker:
                 group = message.address.chat_id != message.address.user_id
                 await self._limiter.acquire(message.address.chat_id, group=group)
                 result = await self._send(message)
-            self._record_soon(message, result)
+                # The slot is held until the outcome is written: sends in flight or not yet
+                # recorded (what a kill -9 could send twice) are never more than `concurrency`.
+                await self._recorded(message, result)
             if isinstance(result, Blocked):
                 return position + 1  # the rest were blocked along with the person: never send them
             if isinstance(result, (RetryAfter, TemporaryError)):
@@ -227,28 +230,31 @@ class DeliveryWorker:
             )  # fmt: skip
             return [_queued(row) for row in rows]
 
-    def _record_soon(self, message: Queued, result: SendResult) -> None:
-        """Write an outcome in the next transaction: while one transaction writes some, the
-        outcomes that arrive meanwhile gather for the next (a group commit). Under load a
-        round's sends cost one transaction instead of one each; alone, a message is recorded
-        at once. A crash can still resend only what was sent and not yet written: at most the
-        sends of about one transaction's time, all of them in flight or just answered."""
+    async def _recorded(self, message: Queued, result: SendResult) -> None:
+        """Write an outcome; returns once it is. Outcomes that arrive while a transaction
+        writes others gather for the next one (a group commit): under load a round of sends
+        costs one transaction instead of one each, and alone a message is written at once."""
+        if self._written is None:
+            self._written = asyncio.get_running_loop().create_future()
+        written = self._written
         self._outcomes.append((message, result))
         if self._recording is None or self._recording.done():
             self._recording = asyncio.ensure_future(self._record_gathered())
+        await asyncio.shield(written)  # a cancelled sender does not cancel the others' write
 
     async def _record_gathered(self) -> None:
         while self._outcomes:
-            outcomes, self._outcomes = self._outcomes, []
-            await self._in_database(self._record, outcomes)
-
-    async def _recorded(self) -> None:
-        """Wait until every outcome so far is written (raising what writing them raised)."""
-        while self._recording is not None and not self._recording.done():
-            await self._recording
-        if self._recording is not None:
-            recording, self._recording = self._recording, None
-            recording.result()
+            outcomes, written = self._outcomes, self._written
+            self._outcomes, self._written = [], None
+            assert written is not None
+            try:
+                await self._in_database(self._record, outcomes)
+            except BaseException as error:  # noqa: BLE001 - every sender waiting on it hears it
+                written.set_exception(error)
+                if isinstance(error, asyncio.CancelledError):
+                    raise
+            else:
+                written.set_result(None)
 
     def _record(self, outcomes: list[tuple[Queued, SendResult]]) -> None:
         now = self.clock()
