@@ -22,11 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Awaitable, Callable, TextIO
 
-from prompt_toolkit import PromptSession
-from prompt_toolkit.history import InMemoryHistory
-from prompt_toolkit.input import create_input
-from prompt_toolkit.output import create_output
-
 from adapters import console
 from adapters import text as incoming
 from adapters.base import Queued, SendResult, Sent
@@ -150,6 +145,13 @@ def edited_answers(stdin: TextIO, stdout: TextIO) -> LineReader:
     A paste arrives between bracketed-paste marks, so its newlines stay in the text and one
     paste is one answer; Enter sends it. History stays in memory: answers may be personal
     and are not written to disk."""
+    # Imported here, at a terminal only: piped chats, `cocreate run` and the staff commands
+    # import this module without needing a line editor (about 0.1 s to import).
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.history import InMemoryHistory
+    from prompt_toolkit.input import create_input
+    from prompt_toolkit.output import create_output
+
     prompt: PromptSession[str] = PromptSession(
         input=create_input(stdin), output=create_output(stdout), history=InMemoryHistory()
     )
