@@ -54,22 +54,13 @@ def scratch_database(server_url: str, prefix: str = "cocreate_test") -> Iterator
 class DatabasePool:
     """Copies of a template database, made ahead of time and dropped afterwards in one
     background thread: each test still gets a database of its own, without waiting the
-    half-second PostgreSQL takes to copy one (or to drop it).
+    half-second PostgreSQL takes to copy one (or to drop it)."""
 
-    Used copies are dropped `drop_together` at a time. Every DROP DATABASE forces a
-    checkpoint, which writes out whatever the server holds unwritten, the copies made ahead
-    included (each is some 7 MB); dropped one by one, that is a checkpoint per test, and
-    their writes slowed every other test on the machine. In a batch only the first drop pays
-    for it: the databases dropped with it are never written at all."""
-
-    def __init__(
-        self, server_url: str, template: str, *, ahead: int = 2, drop_together: int = 16, prefix: str = "cocreate_test"
-    ) -> None:
+    def __init__(self, server_url: str, template: str, *, ahead: int = 2, prefix: str = "cocreate_test") -> None:
         self._url, self._admin = _admin(server_url)
-        self._template, self._prefix, self._ahead, self._drop_together = template, prefix, ahead, drop_together
+        self._template, self._prefix, self._ahead = template, prefix, ahead
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-databases")
         self._coming: deque[Future[str]] = deque()
-        self._used: list[str] = []
         self._top_up()
 
     def _top_up(self) -> None:
@@ -85,17 +76,10 @@ class DatabasePool:
         try:
             yield self._url.set(database=name).render_as_string(hide_password=False)
         finally:
-            self._used.append(name)
-            if len(self._used) >= self._drop_together:
-                self._drop_used()
-
-    def _drop_used(self) -> None:
-        for name in self._used:
             self._worker.submit(_drop, self._admin, name)
-        self._used = []
 
     def close(self) -> None:
-        self._used.extend(made.result() for made in self._coming)
-        self._drop_used()
+        for made in self._coming:
+            self._worker.submit(_drop, self._admin, made.result())
         self._worker.shutdown(wait=True)
         self._admin.dispose()
