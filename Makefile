@@ -17,7 +17,7 @@ chat: $(STAMP)  ## talk to the bot in this terminal
 	$(BIN)/cocreate chat
 
 test: $(STAMP)  ## the whole suite, in parallel (PostgreSQL tests too when TEST_DATABASE_URL is set)
-	$(BIN)/python -m pytest -n auto
+	$(BIN)/python -m pytest -n auto --dist worksteal
 
 bench: $(STAMP)  ## benchmarks/engine.py on SQLite (add ARGS="--postgres URL")
 	$(BIN)/python benchmarks/engine.py $(ARGS)

@@ -1,5 +1,5 @@
 """`python -m bot.cli` runs the `cocreate` command line."""
 
-from bot.cli.main import app
+from bot.cli.main import main
 
-app(prog_name="cocreate")
+main()

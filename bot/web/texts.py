@@ -6,6 +6,7 @@ missing all the same falls back to English rather than failing a page."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
@@ -52,6 +53,14 @@ def web_languages(directory: Path = LOCALES_DIR) -> frozenset[str]:
 
 
 def load_web_texts(language: str = FALLBACK, directory: Path = LOCALES_DIR) -> WebTexts:
+    messages = _read_catalogs(directory)
+    return WebTexts(messages, language if language in messages else FALLBACK)
+
+
+@cache
+def _read_catalogs(directory: Path) -> Mapping[str, Mapping[str, str]]:
+    """Read once per process, as the bot's catalogs are (conversations/i18n.py): the files
+    ship with the code and the result is immutable."""
     messages: dict[str, Mapping[str, str]] = {}
     for po_path in sorted(directory.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
         with po_path.open("rb") as po_file:
@@ -59,4 +68,4 @@ def load_web_texts(language: str = FALLBACK, directory: Path = LOCALES_DIR) -> W
         messages[po_path.parent.parent.name] = MappingProxyType({str(m.id): str(m.string) for m in catalog if m.id and m.string})
     if FALLBACK not in messages:
         raise FileNotFoundError(f"no {DOMAIN} catalog for {FALLBACK!r} in {directory}")
-    return WebTexts(MappingProxyType(messages), language if language in messages else FALLBACK)
+    return MappingProxyType(messages)

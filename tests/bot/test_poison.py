@@ -26,6 +26,7 @@ from adapters import slack
 from bot.app import App
 from bot.channels import terminal_chat
 from bot.channels.telegram_channel import MAX_FAILURES, TelegramChannel
+from bot.outbound.ratelimit import UNLIMITED
 from conversations.messages import Inbound
 from storage.models import Conversation, ProcessedEvent
 from tests.bot.test_bad_day import RecordedWaits, serving
@@ -122,7 +123,8 @@ def test_webhook_mode_gives_up_after_the_same_tries_with_an_apology(
         return (await client.post(url, json=update, headers=headers)).status_code
 
     async def scenario() -> None:
-        channel = TelegramChannel.build(app.settings, app.channel_hooks())
+        # Unlimited: at Telegram's pace of a message a second per chat, its four would wait 3 s.
+        channel = TelegramChannel.build(app.settings, app.channel_hooks(), limits=UNLIMITED)
         await channel.start()
         tasks = [asyncio.create_task(channel.serve_webhook()), asyncio.create_task(channel.worker.run())]
         await asyncio.to_thread(fake.wait_until, lambda f: bool(f.calls_of("setWebhook")))

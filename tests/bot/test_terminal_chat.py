@@ -45,12 +45,12 @@ class Terminal:
     """`cocreate chat --as ana` on a pseudo-terminal: keys go in as a person types them, and
     each wait reads the output until what is expected arrives (or the deadline passes)."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, database_url: str) -> None:
         self.master, child_side = os.openpty()
         fcntl.ioctl(child_side, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
         environment = {k: v for k, v in os.environ.items() if k in PASSED_ON_ENVIRONMENT}
         environment.update({
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}", "PYTHONPATH": str(ROOT), "TERM": "xterm-256color",
+            "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT), "TERM": "xterm-256color",
             # Nobody answers the cursor-position question a real terminal answers.
             "PROMPT_TOOLKIT_NO_CPR": "1",
         })  # fmt: skip
@@ -108,8 +108,8 @@ class Terminal:
 
 
 @pytest.fixture
-def terminal(tmp_path: Path):
-    opened = Terminal(tmp_path)
+def terminal(tmp_path: Path, sqlite_url: str):
+    opened = Terminal(tmp_path, sqlite_url)  # a database already migrated: the process need not build it
     yield opened
     opened.close()
 
@@ -141,7 +141,7 @@ def test_arrow_keys_edit_the_answer_and_up_recalls_the_last_one(terminal: Termin
     assert shown.rstrip().endswith("Bye for now — your progress is saved. Run cocreate chat --as ana again to continue.")
 
 
-def test_a_pasted_two_line_answer_is_one_answer(terminal: Terminal, tmp_path: Path) -> None:
+def test_a_pasted_two_line_answer_is_one_answer(terminal: Terminal, tmp_path: Path, sqlite_url: str) -> None:
     start_a_report(terminal)
     terminal.answer(ASK_DESCRIPTION, PASTE_START + b"first line\nsecond line" + PASTE_END + ENTER)
     finish_the_report(terminal)
@@ -152,7 +152,7 @@ def test_a_pasted_two_line_answer_is_one_answer(terminal: Terminal, tmp_path: Pa
     assert "Please type a number" not in shown  # the second line did not answer the next question
     assert shown.rstrip().endswith("Run cocreate chat --as ana again to continue.")
 
-    again = Terminal(tmp_path)  # Ctrl-C kept the progress: the report waits for confirmation
+    again = Terminal(tmp_path, sqlite_url)  # Ctrl-C kept the progress: the report waits for confirmation
     try:
         again.answer("Welcome back", b"1" + ENTER)
         again.answer("Your report is P-1", CTRL_D)

@@ -82,6 +82,8 @@ class FakeTelegram(Recording):
     port: int = 0
     files: dict[str, bytes] = field(default_factory=dict)  # file_id -> content, for getFile and downloads
     documents: list[dict[str, Any]] = field(default_factory=list)  # sendDocument: chat_id, caption, filename, content
+    # Set (on the fake's loop) when updates are pushed: a waiting getUpdates answers at once.
+    _arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     # -- running --------------------------------------------------------------------------
 
@@ -126,7 +128,14 @@ class FakeTelegram(Recording):
                 self.next_update_id += 1
             self.updates.extend(json.loads(json.dumps(update)) for _ in range(copies))
             self._changed.notify_all()
+            if self._loop is not None:
+                self._loop.call_soon_threadsafe(self._announce_arrival)
             return update["update_id"]
+
+    def _announce_arrival(self) -> None:
+        """On the fake's loop: wake the getUpdates calls waiting now; later ones wait anew."""
+        arrived, self._arrived = self._arrived, asyncio.Event()
+        arrived.set()
 
     def fail_chat(self, chat_id: int | str, error: dict[str, Any]) -> None:
         """Every sendMessage to this chat gets this error (say, 403: the person blocked the bot)."""
@@ -287,9 +296,14 @@ class _Handler(tornado.web.RequestHandler):
     async def _get_updates(self, params: dict[str, Any]) -> None:
         offset = int(params["offset"]) if params.get("offset") not in (None, "") else None
         deadline = time.monotonic() + float(params.get("timeout") or 0)
+        arrived = self.fake._arrived  # taken before looking: a push after the look sets it
         updates = self.fake.pending_updates(offset)
-        while not updates and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)  # the fake's own long-poll tick, not a test wait
+        while not updates and (remaining := deadline - time.monotonic()) > 0:
+            try:
+                await asyncio.wait_for(arrived.wait(), remaining)
+            except asyncio.TimeoutError:
+                pass  # the long poll ends empty, as Telegram's does
+            arrived = self.fake._arrived
             updates = self.fake.pending_updates(offset)
         self._answer({"ok": True, "result": updates})
         await self.finish()
