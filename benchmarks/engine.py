@@ -5,6 +5,7 @@ state, outbox). Prints messages per second, p50/p99 latency per message and peak
 Targets (issue 2): >= 1,000 messages/s on SQLite on one core, p99 < 20 ms, < 150 MB.
 
     python benchmarks/engine.py                      # SQLite file in WAL mode, 2,000 people
+    python benchmarks/engine.py --stored 100000             # the same with 100,000 people stored before
     python benchmarks/engine.py --people 500 --postgres postgresql+psycopg://postgres@127.0.0.1/test
 """
 
@@ -26,6 +27,7 @@ from sqlalchemy import text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from bot.app import App, build_app  # noqa: E402
+from storage.models import Citizen, Conversation, ProcessedEvent  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from conversations.buttons import StepAnswer, decode  # noqa: E402
 from conversations.messages import Address, Inbound  # noqa: E402
@@ -82,7 +84,33 @@ def run(app: App, people: int, seed: int) -> tuple[list[float], float]:
     return latencies, time.perf_counter() - started
 
 
-def report(name: str, app: App, people: int, seed: int) -> None:
+def store_people(app: App, count: int) -> None:
+    """People who came before: consented, settled in a language, at the end of a dialog, each
+    with a processed event, so the run measures the cost per update with a big table."""
+    if not count:
+        return
+    now = app.clock()
+    with Session(app.database) as session, session.begin():
+        connection = session.connection()
+        for start in range(0, count, 10_000):
+            ids = range(start, min(count, start + 10_000))
+            connection.execute(Citizen.__table__.insert(), [  # type: ignore[attr-defined]
+                {"channel": "telegram", "channel_user_id": f"9{n:08}", "chat_id": f"9{n:08}", "language": "en",
+                 "language_source": "detected", "role": "explorer", "consented_at": now, "created_at": now}
+                for n in ids
+            ])  # fmt: skip
+        citizen_ids = [row[0] for row in connection.execute(text("SELECT id FROM citizen ORDER BY id"))]
+        for start in range(0, len(citizen_ids), 10_000):
+            connection.execute(Conversation.__table__.insert(), [  # type: ignore[attr-defined]
+                {"citizen_id": citizen_id, "state": {}, "version": 1, "updated_at": now} for citizen_id in citizen_ids[start : start + 10_000]
+            ])  # fmt: skip
+            connection.execute(ProcessedEvent.__table__.insert(), [  # type: ignore[attr-defined]
+                {"channel": "telegram", "event_id": f"old-{citizen_id}", "processed_at": now} for citizen_id in citizen_ids[start : start + 10_000]
+            ])  # fmt: skip
+
+
+def report(name: str, app: App, people: int, seed: int, stored: int = 0) -> None:
+    store_people(app, stored)
     latencies, elapsed = run(app, people, seed)
     with Session(app.database) as session:
         saved = session.exec(text("SELECT count(*) FROM problem")).one()[0]
@@ -91,7 +119,7 @@ def report(name: str, app: App, people: int, seed: int) -> None:
     p99 = ordered[int(len(ordered) * 0.99) - 1] * 1000
     # ru_maxrss is in kilobytes on Linux.
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{name}: {people} people, {len(latencies)} messages, {saved} problems saved")
+    print(f"{name}: {people} people ({stored:,} stored before), {len(latencies)} messages, {saved} problems saved")
     print(f"  throughput  {len(latencies) / sum(latencies):,.0f} messages/s (service time), "
           f"{len(latencies) / elapsed:,.0f} messages/s wall clock incl. benchmark bookkeeping")  # fmt: skip
     print(f"  latency     p50 {p50:.2f} ms   p99 {p99:.2f} ms   max {ordered[-1] * 1000:.2f} ms")
@@ -102,16 +130,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--people", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--stored", type=int, default=0, metavar="N", help="people already stored before the run (e.g. 100000)")
     parser.add_argument("--postgres", metavar="URL", help="also run on a scratch database created on this PostgreSQL server")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         app = build_app(Settings(_env_file=None, database_url=f"sqlite:///{folder}/bench.db"))
-        report("SQLite (file, WAL)", app, args.people, args.seed)
+        report("SQLite (file, WAL)", app, args.people, args.seed, args.stored)
         app.close()
     if args.postgres:
         with scratch_database(args.postgres, prefix="cocreate_bench") as url:
             app = build_app(Settings(_env_file=None, database_url=url))
-            report("PostgreSQL", app, args.people, args.seed)
+            report("PostgreSQL", app, args.people, args.seed, args.stored)
             app.close()
 
 

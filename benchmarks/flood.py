@@ -32,11 +32,40 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])
 from sqlmodel import Session, func, select  # noqa: E402
 
 from benchmarks.harness import report, run_against  # noqa: E402
-from benchmarks.telegram import STEPS, serve, settings_for  # noqa: E402
 from bot.app import App  # noqa: E402
+from bot.channels.telegram_channel import TelegramChannel  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.outbound.ratelimit import UNLIMITED  # noqa: E402
 from storage.models import Citizen, OutboxMessage, ProcessedEvent  # noqa: E402
-from tests.bot.test_telegram_channel import text_update  # noqa: E402
-from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
+from tests.bot.test_telegram_channel import press, text_update, with_content  # noqa: E402
+from tests.fakes.telegram_api import TOKEN, FakeTelegram  # noqa: E402
+
+# What each paced person does next, given the bot's last message to them: the Explorer dialog.
+STEPS = (
+    lambda last, uid: text_update("/start", uid),
+    lambda last, uid: press(last, "I agree", uid),
+    lambda last, uid: press(last, "Explorer — report a problem you've noticed", uid),
+    lambda last, uid: text_update(f"Loose paving stones outside house {uid}, someone will trip", uid),
+    lambda last, uid: press(last, "Roads and pavements", uid),
+    lambda last, uid: with_content("location", uid),
+    lambda last, uid: text_update("Skip", uid),
+    lambda last, uid: press(last, "My street", uid),
+    lambda last, uid: press(last, "Confirm", uid),
+)
+
+
+def settings_for(database_url: str, base_url: str) -> Settings:
+    return Settings(
+        _env_file=None, database_url=database_url, telegram_bot_token=TOKEN, telegram_api_base_url=base_url
+    )
+
+
+async def serve(app: App) -> tuple[TelegramChannel, str]:
+    """The channel in this process, its outbound limit lifted: the figures are the flood gate's."""
+    channel = TelegramChannel.build(app.settings, app.channel_hooks(), limits=UNLIMITED)
+    channel.poll_timeout = 1
+    await channel.start()
+    return channel, "polling"
 
 FLOODER = 999_999
 THINK = 0.5  # seconds between a reply and a person's next answer
