@@ -99,13 +99,14 @@ def prefill_outbox(app: App, rows: int) -> list[int]:
 
 
 def time_cap_checks(app: App, people: list[int], checks: int = 500) -> float:
-    """Seconds per daily cap check, each in its own transaction as the delivery worker does."""
+    """Seconds per daily cap check of one person in a transaction of its own (the delivery
+    worker checks a whole round in one query, which costs less per person)."""
     sample = random.Random(1).sample(people, min(checks, len(people)))
     since = datetime.now(timezone.utc) - timedelta(days=1)
     started = time.perf_counter()
     for citizen_id in sample:
         with Session(app.database) as session, session.begin():
-            broadcasts_sent_since(session, citizen_id=citizen_id, since=since)
+            broadcasts_sent_since(session, citizen_ids=[citizen_id], since=since)
     return (time.perf_counter() - started) / len(sample)
 
 
@@ -154,8 +155,11 @@ def other_side(recipients: int, to_bot: Any, from_bot: Any) -> None:
 
 
 def settings_for(database_url: str, base_url: str) -> Settings:
+    # The chatter writes about once a second for as long as the broadcast lasts, past the
+    # flood gate's 20 a minute (benchmarks/flood.py measures that gate).
     return Settings(
-        _env_file=None, database_url=database_url, telegram_bot_token=TOKEN, telegram_api_base_url=base_url
+        _env_file=None, database_url=database_url, telegram_bot_token=TOKEN, telegram_api_base_url=base_url,
+        flood_limit=0,
     )
 
 

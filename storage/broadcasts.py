@@ -272,18 +272,23 @@ def unsubscribe_all(session: Session, *, citizen_id: int) -> None:
     )
 
 
-def broadcasts_sent_since(session: Session, *, citizen_id: int, since: datetime) -> list[datetime]:
-    """When the person was sent broadcasts after a time, oldest first (for the daily cap).
-    Strictly after: one sent exactly a day ago no longer counts, so a held one can go."""
+def broadcasts_sent_since(session: Session, *, citizen_ids: Sequence[int], since: datetime) -> dict[int, list[datetime]]:
+    """When each of these people was sent broadcasts after a time, oldest first (for the daily
+    cap), in one query for a whole delivery round; people sent none are left out. Strictly
+    after: one sent exactly a day ago no longer counts, so a held one can go."""
     rows = session.exec(
-        select(OutboxMessage.sent_at)
+        select(OutboxMessage.citizen_id, OutboxMessage.sent_at)
         .where(
-            OutboxMessage.citizen_id == citizen_id,
+            col(OutboxMessage.citizen_id).in_(citizen_ids),
             OutboxMessage.kind == "broadcast",
             OutboxMessage.status == "sent",
             col(OutboxMessage.sent_at) > since,
         )
         .order_by(col(OutboxMessage.sent_at))
     ).all()
-    return [r for r in rows if r is not None]
+    sent: dict[int, list[datetime]] = {}
+    for citizen_id, sent_at in rows:
+        if citizen_id is not None and sent_at is not None:
+            sent.setdefault(citizen_id, []).append(sent_at)
+    return sent
 

@@ -201,12 +201,14 @@ def reclaim(session: Session, *, channel: str) -> int:
     return result.rowcount or 0
 
 
-def release(session: Session, *, message_id: int) -> None:
-    """Give back a claimed row that was not sent (shutting down), without counting an attempt."""
+def release(session: Session, *, message_ids: Sequence[int]) -> None:
+    """Give back claimed rows that were not sent (shutting down, or a round interrupted by a
+    new reply), without counting an attempt: one statement for the lot."""
     session.execute(
         update(OutboxMessage)
-        .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.status) == "sending")
-        .values(status="pending", claimed_at=None, attempts=OutboxMessage.attempts - 1)
+        .where(col(OutboxMessage.id).in_(message_ids), col(OutboxMessage.status) == "sending")
+        .values(status="pending", claimed_at=None, attempts=OutboxMessage.attempts - 1),
+        execution_options=_CORE,
     )
 
 

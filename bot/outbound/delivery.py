@@ -50,7 +50,7 @@ class DeliveryWorker:
     database: Engine
     sender: Sender
     clock: Callable[[], datetime]
-    batch_size: int = 50
+    batch_size: int = 200  # at most; the channel's limits may make it smaller (Limits.batch)
     max_attempts: int = 6
     base_backoff: float = 1.0
     poll_interval: float = 1.0
@@ -84,32 +84,39 @@ class DeliveryWorker:
 
         Chats are served side by side (up to `concurrency` sends at once); within a chat,
         messages go strictly one after another, in the order they were queued. Each round
-        takes only as many of a chat's messages as its rate limit lets go at once, so a
-        round lasts about a second at most and a new reply waits at most that long."""
+        takes only as many of a chat's messages as its rate limit lets go at once, and at
+        most about four seconds of sending (Limits.batch); a new reply interrupts a round of
+        broadcasts and notifications, so it waits for no more than the replies ahead of it."""
         handled = 0
         while not self.stopping.is_set():
             self.wake.clear()  # set again when a reply is committed: it then interrupts broadcasts
             batch = await self._in_database(self._claim, chat_id)
             if not batch:
                 return handled
+            held = await self._in_database(self._hold_over_cap, batch)
+            handled += len(held)
             by_chat: dict[str, list[Queued]] = defaultdict(list)
             for message in batch:
-                by_chat[message.address.chat_id].append(message)
-            counts = await asyncio.gather(*(self._send_in_order(messages) for messages in by_chat.values()))
-            handled += sum(counts)
+                if message.id not in held:
+                    by_chat[message.address.chat_id].append(message)
+            outcomes = await asyncio.gather(*(self._send_in_order(messages) for messages in by_chat.values()))
+            # What was not sent goes back to pending in one statement: an interrupted round
+            # may leave a hundred rows, whose releases one by one would queue on the database
+            # thread ahead of the reply that interrupted it.
+            await self._in_database(self._release, [message for _, unsent in outcomes for message in unsent])
+            handled += sum(count for count, _ in outcomes)
         return handled
 
-    async def _send_in_order(self, messages: list[Queued]) -> int:
+    async def _send_in_order(self, messages: list[Queued]) -> tuple[int, list[Queued]]:
+        """Send one chat's messages of this round in order: how many were handled, and those
+        to give back unsent (the round releases them together)."""
         for position, message in enumerate(messages):
-            if message.outbound.kind == "broadcast" and await self._in_database(self._defer_over_cap, message):
-                continue
             async with self._slots:
                 # Checked once a slot is free, before taking rate tokens: a reply committed
                 # while this broadcast waited goes first (the next claim takes it), and
                 # shutting down stops here. Unsent rows go back to pending.
-                if self.stopping.is_set() or (message.outbound.kind == "broadcast" and self.wake.is_set()):
-                    await self._in_database(self._release, messages[position:])
-                    return position
+                if self.stopping.is_set() or (message.outbound.kind in ("broadcast", "notification") and self.wake.is_set()):
+                    return position, messages[position:]
                 # In a private chat the chat is the person; anything else is a group.
                 group = message.address.chat_id != message.address.user_id
                 await self._limiter.acquire(message.address.chat_id, group=group)
@@ -118,13 +125,12 @@ class DeliveryWorker:
                 # recorded (what a kill -9 could send twice) are never more than `concurrency`.
                 await self._recorded(message, result)
             if isinstance(result, Blocked):
-                return position + 1  # the rest were blocked along with the person: never send them
+                return position + 1, []  # the rest were blocked along with the person: never send them
             if isinstance(result, (RetryAfter, TemporaryError)):
                 # The rest of this chat waits behind the one to retry, so they arrive in order
                 # (the parts of a long message too): back to pending, sent after it.
-                await self._in_database(self._release, messages[position + 1 :])
-                return position + 1
-        return len(messages)
+                return position + 1, messages[position + 1 :]
+        return len(messages), []
 
     async def run(self) -> None:
         """Drain, then sleep until woken (a new reply was committed) or the poll interval
@@ -193,27 +199,35 @@ class DeliveryWorker:
         with Session(self.database) as session, session.begin():
             return outbox.reclaim(session, channel=self.sender.channel)
 
-    def _defer_over_cap(self, message: Queued) -> bool:
-        """Hold a broadcast for someone who already got the day's share; True if held."""
-        if message.citizen_id is None:
-            return False
+    def _hold_over_cap(self, batch: list[Queued]) -> set[int]:
+        """Hold the round's broadcasts to people who already got the day's share until it
+        frees up; the ids held. One query for the round: checked one by one, a long round's
+        checks would queue on the database thread ahead of people's own messages."""
+        capped = [m for m in batch if m.outbound.kind == "broadcast" and m.citizen_id is not None]
+        if not capped:
+            return set()
         now = self.clock()
+        held: set[int] = set()
         with Session(self.database) as session, session.begin():
-            recent = broadcasts.broadcasts_sent_since(session, citizen_id=message.citizen_id, since=now - DAY)
-            if len(recent) < self.daily_broadcast_cap:
-                return False
-            at = recent[-self.daily_broadcast_cap] + DAY
-            outbox.retry_later(session, message_id=message.id, at=at, error="daily broadcast cap", attempt=False)
-            return True
+            citizen_ids = sorted({m.citizen_id for m in capped if m.citizen_id is not None})
+            recent = broadcasts.broadcasts_sent_since(session, citizen_ids=citizen_ids, since=now - DAY)
+            for message in capped:
+                sent = recent.get(message.citizen_id or 0, [])
+                if len(sent) < self.daily_broadcast_cap:
+                    continue
+                at = sent[-self.daily_broadcast_cap] + DAY
+                outbox.retry_later(session, message_id=message.id, at=at, error="daily broadcast cap", attempt=False)
+                held.add(message.id)
+        return held
 
     def stop(self) -> None:
         self.stopping.set()
         self.wake.set()
 
     def _release(self, messages: list[Queued]) -> None:
-        with Session(self.database) as session, session.begin():
-            for message in messages:
-                outbox.release(session, message_id=message.id)
+        if messages:
+            with Session(self.database) as session, session.begin():
+                outbox.release(session, message_ids=[message.id for message in messages])
 
     async def _send(self, message: Queued) -> SendResult:
         try:

@@ -26,8 +26,10 @@ class Limits:
     overall_burst: float = 1.0
 
     def batch(self) -> int:
-        """About a second of sending (a new reply interrupts a batch of broadcasts)."""
-        return max(1, int(self.overall)) if self.overall else 50
+        """About four seconds of sending: a claim over thousands of waiting rows costs a good
+        part of a second, so shorter rounds would leave the limit unused while claiming (a new
+        reply interrupts a round of broadcasts and notifications, so it does not wait for one)."""
+        return max(1, int(self.overall * 4)) if self.overall else 50
 
     def per_round(self) -> int | None:
         """How many of one chat's messages a delivery round takes: what its bucket lets go

@@ -77,7 +77,7 @@ def test_the_daily_cap_check_reads_one_persons_rows_through_an_index(tmp_path: P
 
     event.listen(engine, "before_cursor_execute", record)
     with Session(engine) as session:
-        assert broadcasts_sent_since(session, citizen_id=7, since=FIXED_NOW - timedelta(days=1)) == []
+        assert broadcasts_sent_since(session, citizen_ids=[7], since=FIXED_NOW - timedelta(days=1)) == {}
     event.remove(engine, "before_cursor_execute", record)
     (statement, parameters) = next((s, p) for s, p in executed if "outboxmessage" in s)
     with engine.connect() as connection:
