@@ -159,20 +159,28 @@ def mark_failed(session: Session, *, message_id: int, kind: str, error: str) -> 
 def _delivered(session: Session, messages: Sequence[tuple[int, str]], **values: object) -> None:
     """Done with these rows (sent, failed or blocked), one statement per kind present: a
     reply's text, buttons and file go (nothing from a cancelled dialog stays), a farewell
-    goes whole, address and all, and the bot's own news keeps its text for /mydata."""
+    goes whole, address and all, and the bot's own news keeps its text for /mydata.
+
+    Only rows still claimed change (`_claimed`): a row deleted while on the wire (/forget
+    deletes a person's messages) may have given its id to a new row, which a late outcome
+    must not mark."""
     by_kind: dict[str, list[int]] = {}
     for message_id, kind in messages:
         group = "farewell" if kind == "farewell" else "emptied" if kind in _EMPTIED_ON_DELIVERY else "kept"
         by_kind.setdefault(group, []).append(message_id)
     if "farewell" in by_kind:
-        session.execute(delete(OutboxMessage).where(col(OutboxMessage.id).in_(by_kind["farewell"])), execution_options=_CORE)
+        session.execute(delete(OutboxMessage).where(_claimed(by_kind["farewell"])), execution_options=_CORE)
     if "emptied" in by_kind:
         emptied = {"text": "", "choices": [], "document": None, "document_name": None}
-        statement = update(OutboxMessage).where(col(OutboxMessage.id).in_(by_kind["emptied"])).values(**values, **emptied)
+        statement = update(OutboxMessage).where(_claimed(by_kind["emptied"])).values(**values, **emptied)
         session.execute(statement, execution_options=_CORE)
     if "kept" in by_kind:
-        statement = update(OutboxMessage).where(col(OutboxMessage.id).in_(by_kind["kept"])).values(**values)
+        statement = update(OutboxMessage).where(_claimed(by_kind["kept"])).values(**values)
         session.execute(statement, execution_options=_CORE)
+
+
+def _claimed(message_ids: Sequence[int]) -> ColumnElement[bool]:
+    return col(OutboxMessage.id).in_(message_ids) & (col(OutboxMessage.status) == "sending")
 
 
 def retry_later(
@@ -215,8 +223,8 @@ def release(session: Session, *, message_ids: Sequence[int]) -> None:
 def mark_blocked(session: Session, *, message_id: int, error: str) -> None:
     """The person blocked the bot: this row is blocked, and so is everything else unsent to them."""
     message = session.get(OutboxMessage, message_id)
-    if message is None:
-        return
+    if message is None or message.status != "sending":
+        return  # gone while on the wire (see _delivered), its id perhaps another row's now
     _delivered(session, [(message_id, message.kind)], status="blocked", claimed_at=None, last_error=error[:500])
     if message.citizen_id is not None:
         block_recipient(session, citizen_id=message.citizen_id)
@@ -246,7 +254,7 @@ def block_recipient(session: Session, *, citizen_id: int) -> None:
 
 
 def _set(session: Session, message_id: int, **values: object) -> None:
-    session.execute(update(OutboxMessage).where(col(OutboxMessage.id) == message_id).values(**values))
+    session.execute(update(OutboxMessage).where(_claimed([message_id])).values(**values), execution_options=_CORE)
 
 
 def counts(session: Session) -> dict[str, int]:

@@ -161,3 +161,29 @@ def test_stopping_mid_batch_puts_the_unsent_rows_back_and_returns(app: App) -> N
     assert asyncio.run(worker.drain()) == 1
     assert [r.status for r in rows(app)] == ["sent", "pending", "pending", "pending", "pending"]
     assert all(r.attempts == 0 for r in rows(app)[1:])  # held back, not tried
+
+
+@dataclass
+class ForgetWhileOnTheWire(ScriptedChannel):
+    """While the first message is on the wire, the person is forgotten: their rows go, and
+    the farewell is queued (on SQLite it may take the deleted row's id)."""
+
+    app: App | None = None
+
+    async def send(self, message: Queued) -> SendResult:
+        if not self.received:
+            assert self.app is not None
+            with Session(self.app.database) as session, session.begin():
+                session.delete(session.get(OutboxMessage, message.id))
+                session.flush()
+                outbox.enqueue(session, address=ADDRESS, replies=[Outbound("Done: I have forgotten you.", kind="farewell")],
+                               citizen_id=None, now=self.app.clock())  # fmt: skip
+        return await super().send(message)
+
+
+def test_a_message_deleted_while_on_the_wire_does_not_mark_the_one_that_took_its_place(app: App) -> None:
+    queue(app, "Shall I forget you?")
+    channel = ForgetWhileOnTheWire(app=app)
+    drain(app, channel)
+    assert channel.received == ["Shall I forget you?", "Done: I have forgotten you."]
+    assert rows(app) == []  # the farewell went, address and all, once delivered
