@@ -23,6 +23,7 @@ import statistics
 import sys
 import threading
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,26 +33,18 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])
 from sqlmodel import Session, func, select  # noqa: E402
 
 from benchmarks.harness import report, run_against  # noqa: E402
+from benchmarks.telegram import DIALOG, People  # noqa: E402
 from bot.app import App  # noqa: E402
 from bot.channels.telegram_channel import TelegramChannel  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.outbound.ratelimit import UNLIMITED  # noqa: E402
 from storage.models import Citizen, OutboxMessage, ProcessedEvent  # noqa: E402
-from tests.bot.test_telegram_channel import press, text_update, with_content  # noqa: E402
+from tests.bot.test_telegram_channel import text_update  # noqa: E402
 from tests.fakes.telegram_api import TOKEN, FakeTelegram  # noqa: E402
 
-# What each paced person does next, given the bot's last message to them: the Explorer dialog.
-STEPS = (
-    lambda last, uid: text_update("/start", uid),
-    lambda last, uid: press(last, "I agree", uid),
-    lambda last, uid: press(last, "Explorer — report a problem you've noticed", uid),
-    lambda last, uid: text_update(f"Loose paving stones outside house {uid}, someone will trip", uid),
-    lambda last, uid: press(last, "Roads and pavements", uid),
-    lambda last, uid: with_content("location", uid),
-    lambda last, uid: text_update("Skip", uid),
-    lambda last, uid: press(last, "My street", uid),
-    lambda last, uid: press(last, "Confirm", uid),
-)
+# What each paced person does next, given the bot's last message to them: the Explorer dialog
+# of benchmarks/telegram.py.
+STEPS = tuple(partial(People.update, step) for step in DIALOG)
 
 
 def settings_for(database_url: str, base_url: str) -> Settings:

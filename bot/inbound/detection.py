@@ -48,7 +48,8 @@ def _load(languages: tuple[str, ...]) -> DetectorFactory:
 
 @dataclass
 class LanguageDetector:
-    """Detects among `languages` (at least two); their profiles are read on first use."""
+    """Detects among `languages` (at least two, each once: Settings.detected_languages);
+    their profiles are read on first use."""
 
     languages: tuple[str, ...]
     _factory: DetectorFactory | None = field(default=None, init=False)
@@ -58,7 +59,6 @@ class LanguageDetector:
         unknown = set(self.languages) - profile_languages()
         if unknown:
             raise ValueError(f"langdetect has no profile for {', '.join(sorted(unknown))}")
-        self.languages = tuple(dict.fromkeys(self.languages))  # each once, in order
 
     def __call__(self, text: str) -> tuple[tuple[str, float], ...]:
         """Candidate languages with their probabilities, most likely first; () when the

@@ -164,20 +164,23 @@ def test_staff_removed_on_the_command_line_are_refused_at_their_next_request_and
     assert again.status_code == 303 and again.headers["location"] == "/signin"
 
 
+async def session_cookie(app: App, identity: str) -> str:
+    """The session cookie `identity` gets by signing in with a link."""
+    async with client(app) as http:
+        await signed_in(http, app, identity)
+        return http.cookies["cocreate_session"]
+
+
+async def visit(app: App, cookie: str) -> int:
+    """The status of the inbox for a browser holding this session cookie."""
+    async with client(app) as http:
+        http.cookies.set("cocreate_session", cookie)
+        return (await http.get("/", follow_redirects=False)).status_code
+
+
 def test_a_session_of_someone_the_staff_setting_no_longer_names_ends_at_their_next_request(app_factory: AppFactory) -> None:
     before = app_factory(staff=(BOSS, "telegram:78"))
-
-    async def sign_in() -> str:
-        async with client(before) as http:
-            await signed_in(http, before, "telegram:78")
-            return http.cookies["cocreate_session"]
-
-    async def visit(built: App, cookie: str) -> int:
-        async with client(built) as http:
-            http.cookies.set("cocreate_session", cookie)
-            return (await http.get("/", follow_redirects=False)).status_code
-
-    cookie = asyncio.run(sign_in())
+    cookie = asyncio.run(session_cookie(before, "telegram:78"))
     after = app_factory(staff=(BOSS,))  # the same database, restarted without them
     assert asyncio.run(visit(after, cookie)) == 303
     assert asyncio.run(visit(before, cookie)) == 303  # named again: the session stays over
@@ -185,18 +188,7 @@ def test_a_session_of_someone_the_staff_setting_no_longer_names_ends_at_their_ne
 
 def test_a_session_survives_a_restart_and_every_replica_accepts_it(app_factory: AppFactory) -> None:
     first = app_factory()
-
-    async def sign_in() -> str:
-        async with client(first) as http:
-            await signed_in(http, first)
-            return http.cookies["cocreate_session"]
-
-    async def visit(built: App, cookie: str) -> int:
-        async with client(built) as http:
-            http.cookies.set("cocreate_session", cookie)
-            return (await http.get("/", follow_redirects=False)).status_code
-
-    cookie = asyncio.run(sign_in())
+    cookie = asyncio.run(session_cookie(first, BOSS))
     first.close()  # restarted: the key that signs sessions is in the database, not in the process
     assert asyncio.run(visit(app_factory(), cookie)) == 200
     assert asyncio.run(visit(app_factory(), cookie)) == 200  # a second replica on the same database
