@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,12 @@ def everything_stored(app: App) -> str:
             for row in connection.execute(select_columns(table)):
                 values.extend(repr(value) for value in row)
     return "\n".join(values)
+
+
+def names_id(text: str, identifier: int | str) -> bool:
+    """Whether `text` holds this id as a whole number: a timestamp's microseconds (500905)
+    must not count as a mention of 5009."""
+    return re.search(rf"(?<!\d){re.escape(str(identifier))}(?!\d)", text) is not None
 
 
 async def report(fake: FakeTelegram, user: int, name: str, description: str) -> dict[str, Any]:
