@@ -92,7 +92,7 @@ def migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def postgresql_databases() -> Iterator[DatabasePool]:
-    """Fresh PostgreSQL databases at the newest migration, copied from a template this test
+    """PostgreSQL databases at the newest migration, copied from a template this test
     process migrates once (CREATE DATABASE ... TEMPLATE needs nobody connected to the
     template, hence one per process: xdist's workers never share it)."""
     if not POSTGRES_URL:

@@ -10,6 +10,8 @@ from typing import Iterator
 
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
 from storage.db import normalize_url
 
@@ -51,35 +53,97 @@ def scratch_database(server_url: str, prefix: str = "cocreate_test") -> Iterator
         admin.dispose()
 
 
+# Emptying a used copy, in one round trip: sessions a killed process left are ended first
+# (they could hold locks or advisory locks), then every table but Alembic's is emptied with
+# foreign keys unchecked (nothing is left to point anywhere) and every sequence restarts, so
+# the next test sees what a fresh copy shows, references P-1 included.
+_EMPTY = """
+DO $$
+DECLARE item record;
+BEGIN
+  PERFORM pg_terminate_backend(pid) FROM pg_stat_activity
+    WHERE datname = current_database() AND pid <> pg_backend_pid();
+  SET LOCAL session_replication_role = replica;
+  FOR item IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version' LOOP
+    EXECUTE format('DELETE FROM public.%I', item.tablename);
+  END LOOP;
+  FOR item IN SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' LOOP
+    EXECUTE format('ALTER SEQUENCE public.%I RESTART', item.sequencename);
+  END LOOP;
+END $$;
+"""
+
+# What a test could change that emptying does not undo: the schema and Alembic's revision.
+_SHAPE = """
+SELECT md5(coalesce(string_agg(table_name || '.' || column_name || ':' || data_type, ',' ORDER BY table_name, column_name), ''))
+       || coalesce((SELECT string_agg(version_num, ',') FROM alembic_version), '')
+FROM information_schema.columns WHERE table_schema = 'public'
+"""
+
+
+def _shape(url: URL) -> str:
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text(_SHAPE)).scalar_one()
+    finally:
+        engine.dispose()
+
+
 class DatabasePool:
-    """Copies of a template database, made ahead of time and dropped afterwards in one
-    background thread: each test still gets a database of its own, without waiting the
-    half-second PostgreSQL takes to copy one (or to drop it)."""
+    """Databases at the template's state, one per test: copies of the template made ahead of
+    time in one background thread, and once a test is done with one, emptied there and used
+    again. Each test still starts on a database nobody else is using, with nothing in it from
+    an earlier test; emptying takes about 30 ms where a copy takes 250 ms and a drop 50 ms,
+    which on two cores was a third of the suite's time. A copy whose schema a test changed
+    (or that cannot be emptied, say without the rights to skip foreign-key checks) is dropped
+    and replaced by a new copy."""
 
     def __init__(self, server_url: str, template: str, *, ahead: int = 2, prefix: str = "cocreate_test") -> None:
         self._url, self._admin = _admin(server_url)
-        self._template, self._prefix, self._ahead = template, prefix, ahead
+        self._template, self._prefix = template, prefix
+        self._shape = _shape(self._url.set(database=template))
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-databases")
-        self._coming: deque[Future[str]] = deque()
-        self._top_up()
+        self._coming: deque[Future[str]] = deque(self._worker.submit(self._copy) for _ in range(ahead))
+        self._made: set[str] = set()
 
-    def _top_up(self) -> None:
-        while len(self._coming) < self._ahead:
-            made = self._worker.submit(_create, self._admin, self._prefix, template=self._template, durable=False)
-            self._coming.append(made)
+    def _copy(self) -> str:
+        name = _create(self._admin, self._prefix, template=self._template, durable=False)
+        self._made.add(name)
+        return name
+
+    def _recycled(self, name: str) -> str:
+        url = self._url.set(database=name)
+        try:
+            engine = create_engine(url, poolclass=NullPool)
+            try:
+                with engine.begin() as connection:
+                    connection.execute(text(_EMPTY))
+            finally:
+                engine.dispose()
+            if _shape(url) == self._shape:
+                return name
+        except DBAPIError:
+            pass
+        _drop(self._admin, name)
+        self._made.discard(name)
+        return self._copy()
 
     @contextmanager
     def database(self) -> Iterator[str]:
-        """A fresh copy's URL, for the length of the block."""
+        """A database at the template's state, for the length of the block."""
         name = self._coming.popleft().result()
-        self._top_up()
         try:
             yield self._url.set(database=name).render_as_string(hide_password=False)
         finally:
-            self._worker.submit(_drop, self._admin, name)
+            self._coming.append(self._worker.submit(self._recycled, name))
+            if len(self._coming) < 2:
+                self._coming.append(self._worker.submit(self._copy))
 
     def close(self) -> None:
-        for made in self._coming:
-            self._worker.submit(_drop, self._admin, made.result())
+        for coming in self._coming:
+            coming.exception()  # wait: every copy is known before they are dropped
+        for name in list(self._made):
+            self._worker.submit(_drop, self._admin, name)
         self._worker.shutdown(wait=True)
         self._admin.dispose()
