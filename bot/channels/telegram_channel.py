@@ -1,7 +1,7 @@
 """Serving Telegram: updates in (polling or webhook), replies out through the outbox.
 
-python-telegram-bot's Application provides the Bot (HTTP client, types, errors) and its
-lifecycle. Updates are fetched and confirmed here rather than by its Updater, because the
+python-telegram-bot's Bot provides the HTTP client, types, errors and its lifecycle (its
+Application is not needed, and importing telegram.ext costs about 6 MB). Updates are fetched and confirmed here rather than by its Updater, because the
 Updater confirms an update's offset to Telegram before the handler has finished with it: a
 crash then would lose what the person sent. Here an update is confirmed (the next
 getUpdates offset, or the webhook's 200) only after its transaction committed; a
@@ -29,9 +29,8 @@ from urllib.parse import urlsplit
 
 import httpx
 import tornado.web
-from telegram import BotCommand, Update
+from telegram import Bot, BotCommand, Update
 from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
-from telegram.ext import Application
 from telegram.request import HTTPXRequest
 
 from adapters import telegram as adapter
@@ -67,7 +66,7 @@ def _tls_context() -> ssl.SSLContext:
 class TelegramChannel:
     settings: Settings
     hooks: ChannelHooks
-    application: Application  # type: ignore[type-arg]
+    bot: Bot
     worker: DeliveryWorker
     poll_timeout: int = POLL_TIMEOUT
     retry_delay: float = FIRST_WAIT  # seconds before the first retry in an outage; doubles up to a minute
@@ -86,36 +85,33 @@ class TelegramChannel:
     def build(cls, settings: Settings, hooks: ChannelHooks, *, limits: Limits = TELEGRAM) -> TelegramChannel:
         assert settings.telegram_bot_token is not None
         tls = {"verify": _tls_context()}  # the builder would make one per client (getUpdates', the others')
-        application = (
-            Application.builder()
-            .token(settings.telegram_bot_token.get_secret_value())
-            .base_url(settings.telegram_api_base_url)
-            .request(HTTPXRequest(connection_pool_size=CONNECTIONS, pool_timeout=30, httpx_kwargs=tls))
-            .get_updates_request(HTTPXRequest(connection_pool_size=1, httpx_kwargs=tls))
-            .updater(None)
-            .build()
+        bot = Bot(
+            settings.telegram_bot_token.get_secret_value(),
+            base_url=settings.telegram_api_base_url,
+            request=HTTPXRequest(connection_pool_size=CONNECTIONS, pool_timeout=30, httpx_kwargs=tls),
+            get_updates_request=HTTPXRequest(connection_pool_size=1, httpx_kwargs=tls),
         )
-        sender = adapter.TelegramSender(application.bot)
+        sender = adapter.TelegramSender(bot)
         worker = hooks.delivery_worker(sender, limits=limits, concurrency=CONCURRENT_DELIVERIES)
-        return cls(settings, hooks, application, worker)
+        return cls(settings, hooks, bot, worker)
 
     async def start(self) -> None:
         """Check the token (getMe) and publish the command menu."""
         try:
-            await self.application.initialize()
+            await self.bot.initialize()
         except InvalidToken:
             # The library's message repeats the token; never print it.
             raise ChannelError("TELEGRAM_BOT_TOKEN: Telegram did not accept this token (check it with @BotFather).") from None
         except NetworkError as error:
             url = self.settings.telegram_api_base_url
             raise ChannelError(f"TELEGRAM_API_BASE_URL: cannot reach the Bot API at {url} ({error}).") from None
-        self.username = self.application.bot.username
+        self.username = self.bot.username
         language = self.hooks.default_language
         commands = [BotCommand(name, self.hooks.render(language, T(f"command.{name}"))) for name in MENU_COMMANDS]
-        await self.application.bot.set_my_commands(commands)
+        await self.bot.set_my_commands(commands)
 
     async def stop(self) -> None:
-        await self.application.shutdown()
+        await self.bot.shutdown()
 
     async def receive(self) -> None:
         """Take updates until cancelled: by webhook when TELEGRAM_WEBHOOK_URL is set, else polling."""
@@ -139,7 +135,7 @@ class TelegramChannel:
     async def _acknowledge(self, press: adapter.Pressed) -> None:
         """Answer the callback query and replace the keyboard by the choice, so it cannot be
         pressed twice. Neither is worth failing the update for."""
-        bot = self.application.bot
+        bot = self.bot
         try:
             await bot.answer_callback_query(press.callback_query_id)
             edited = adapter.pressed_text(press.message_text, press.label)
@@ -157,7 +153,7 @@ class TelegramChannel:
         """Long-poll getUpdates; confirm each update only after it was handled. Whatever
         Telegram answers (409: another poller or a webhook; 401; a 5xx; a page that is not
         JSON) is waited out with backoff, logged once per outage."""
-        bot = self.application.bot
+        bot = self.bot
         while not await self._bot_api_call(bot.delete_webhook):
             pass
         offset: int | None = None
@@ -294,7 +290,7 @@ class TelegramChannel:
         web = tornado.web.Application([(path, _WebhookHandler, {"channel": self, "secret": secret})])
         server = web.listen(settings.telegram_webhook_port)
         try:
-            await self.application.bot.set_webhook(
+            await self.bot.set_webhook(
                 settings.telegram_webhook_url, secret_token=secret, allowed_updates=list(adapter.ALLOWED_UPDATES)
             )
             await asyncio.Event().wait()  # serve until cancelled
@@ -314,7 +310,7 @@ class _WebhookHandler(tornado.web.RequestHandler):
             return
         try:
             payload = json.loads(self.request.body)
-            Update.de_json(payload, self.channel.application.bot)  # rejects what is not an update
+            Update.de_json(payload, self.channel.bot)  # rejects what is not an update
         except (ValueError, TypeError, KeyError):
             self.set_status(400)
             return

@@ -119,8 +119,8 @@ class DeliveryWorker:
                     return position, messages[position:]
                 # In a private chat the chat is the person; anything else is a group.
                 group = message.address.chat_id != message.address.user_id
-                await self._limiter.acquire(message.address.chat_id, group=group)
-                result = await self._send(message)
+                async with self._limiter.sending(message.address.chat_id, group=group):
+                    result = await self._send(message)
                 # The slot is held until the outcome is written: sends in flight or not yet
                 # recorded (what a kill -9 could send twice) are never more than `concurrency`.
                 await self._recorded(message, result)

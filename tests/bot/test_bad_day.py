@@ -127,8 +127,8 @@ def test_a_send_answered_by_a_page_that_is_not_json_is_tried_again(app: App, fak
 
     async def deliver() -> OutboxMessage:
         channel = TelegramChannel.build(app.settings, app.channel_hooks())
-        async with channel.application:  # python-telegram-bot's own Bot, against the fake
-            worker = DeliveryWorker(app.database, TelegramSender(channel.application.bot), clock)
+        async with channel.bot:  # python-telegram-bot's own Bot, against the fake
+            worker = DeliveryWorker(app.database, TelegramSender(channel.bot), clock)
             await worker.drain()
             after_the_page = _row(app.database)
             clock.now = after_the_page.next_attempt_at  # the backoff has passed
