@@ -43,6 +43,9 @@ _PERSON = (
     .with_for_update(of=Conversation)
 )
 _CITIZEN = select(Citizen).where(Citizen.channel == bindparam("channel"), Citizen.channel_user_id == bindparam("user_id"))
+_LANGUAGE_SOURCE = select(Citizen.language_source).where(
+    Citizen.channel == bindparam("channel"), Citizen.channel_user_id == bindparam("user_id")
+)
 
 
 def person_for(session: Session, *, address: Address) -> tuple[Citizen, Conversation]:
@@ -75,10 +78,7 @@ def language_open(session: Session, *, address: Address) -> bool:
     """Whether a person's language is still to be noticed from their writing (not chosen
     with /language, not detected before), consenting or not; someone never seen before
     too. A read without locks."""
-    statement = select(Citizen.language_source).where(
-        Citizen.channel == address.channel, Citizen.channel_user_id == address.user_id
-    )
-    source = session.exec(statement).first()
+    source = session.exec(_LANGUAGE_SOURCE, params={"channel": address.channel, "user_id": address.user_id}).first()
     return source is None  # no such person yet, or no language_source so far
 
 

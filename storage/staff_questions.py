@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from storage.console_models import StaffQuestion
@@ -36,15 +37,18 @@ def ask(session: Session, *, kind: str, target_id: int, citizen_id: int, questio
     return row.id
 
 
+# Built once: the engine asks at every free-text turn.
+_OPEN_QUESTION = (
+    select(StaffQuestion)
+    .where(StaffQuestion.citizen_id == bindparam("citizen_id"), col(StaffQuestion.answered_at).is_(None))
+    .order_by(col(StaffQuestion.id).desc())
+    .limit(1)
+)
+
+
 def open_question(session: Session, *, citizen_id: int) -> Question | None:
     """The latest question this person has not answered yet (their next free text answers it)."""
-    statement = (
-        select(StaffQuestion)
-        .where(StaffQuestion.citizen_id == citizen_id, col(StaffQuestion.answered_at).is_(None))
-        .order_by(col(StaffQuestion.id).desc())
-        .limit(1)
-    )
-    row = session.exec(statement).first()
+    row = session.exec(_OPEN_QUESTION, params={"citizen_id": citizen_id}).first()
     return _as_question(row) if row is not None else None
 
 
