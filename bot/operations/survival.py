@@ -101,9 +101,13 @@ def refresh(session: Session, *, now: datetime) -> list[Estimate]:
 def main(argv: Sequence[str] | None = None) -> int:
     """The child process the scheduler starts: DATABASE_URL comes in the environment (never
     on the command line, where `ps` would show a password)."""
-    from storage.db import create_db_engine
+    from storage.db import create_db_engine, sqlite_path
 
-    parser = argparse.ArgumentParser(prog="python -m bot.operations.survival", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bot.operations.survival",
+        description="Compute the per-category time estimates of DATABASE_URL's status history and keep them in its "
+        "category_estimate table (what `cocreate run`'s scheduler starts every hour).",
+    )
     parser.add_argument("--now", type=datetime.fromisoformat, required=True, help="the moment open problems are counted to (ISO 8601, with its offset)")
     arguments = parser.parse_args(argv)
     if arguments.now.tzinfo is None:
@@ -111,6 +115,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     url = os.environ.get("DATABASE_URL")
     if not url:
         print("DATABASE_URL is not set: it says which database to compute the estimates of", file=sys.stderr)
+        return 2
+    database = sqlite_path(url)
+    if database is not None and not database.exists():  # opening it would create an empty one
+        print(f"DATABASE_URL names {database}, which does not exist", file=sys.stderr)
         return 2
     engine = create_db_engine(url)
     try:
