@@ -29,6 +29,7 @@ KEEP_PROCESSED_EVENTS = timedelta(days=7)
 KEEP_UNCONSENTED = timedelta(days=1)
 # The time estimates are computed again this often (a day's new history barely moves them).
 ESTIMATES_EVERY = timedelta(hours=1)
+ESTIMATES_AFTER_START = timedelta(minutes=1)
 # A refresh of the time estimates takes seconds; one still running after this is stuck (say,
 # on a lock) and is stopped, and the next hour's run tries again.
 ESTIMATES_TIMEOUT = timedelta(minutes=10)
@@ -121,7 +122,7 @@ async def apply_retention(ctx: JobContext) -> tuple[int, int] | None:
 
 
 async def refresh_estimates(ctx: JobContext) -> bool | None:
-    """Hourly and at start: recompute the per-category time estimates in a short-lived child
+    """A minute after start and then hourly: recompute the per-category time estimates in a short-lived child
     process (`python -m bot.operations.survival`), so this process never loads lifelines and
     pandas. The child reads the history and writes the table itself; the database URL goes
     in its environment, not its command line. Nothing is started while the kept figures are
