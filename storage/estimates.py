@@ -47,7 +47,11 @@ def problem_histories(session: Session, *, since: datetime) -> list[ProblemHisto
             first(StatusChange.to_status == "done"),
             first(col(StatusChange.to_status).in_(("declined", "duplicate"))),
         )
-        .join(StatusChange, (StatusChange.kind == "problem") & (col(StatusChange.target_id) == Problem.id), isouter=True)
+        .join(
+            StatusChange,
+            (StatusChange.kind == "problem") & (col(StatusChange.target_id) == Problem.id),
+            isouter=True,
+        )
         .where(Problem.created_at >= since)
         .group_by(col(Problem.id), Problem.category, Problem.status, Problem.created_at)
     )

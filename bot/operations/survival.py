@@ -108,7 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Compute the per-category time estimates of DATABASE_URL's status history and keep them in its "
         "category_estimate table (what `cocreate run`'s scheduler starts every hour).",
     )
-    parser.add_argument("--now", type=datetime.fromisoformat, required=True, help="the moment open problems are counted to (ISO 8601, with its offset)")
+    parser.add_argument(
+        "--now", type=datetime.fromisoformat, required=True,
+        help="the moment open problems are counted to (ISO 8601, with its offset)",
+    )  # fmt: skip
     arguments = parser.parse_args(argv)
     if arguments.now.tzinfo is None:
         parser.error("--now needs a UTC offset, e.g. 2026-12-06T21:00:00+00:00")

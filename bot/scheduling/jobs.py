@@ -122,13 +122,13 @@ async def apply_retention(ctx: JobContext) -> tuple[int, int] | None:
 
 
 async def refresh_estimates(ctx: JobContext) -> bool | None:
-    """A minute after start and then hourly: recompute the per-category time estimates in a short-lived child
-    process (`python -m bot.operations.survival`), so this process never loads lifelines and
-    pandas. The child reads the history and writes the table itself; the database URL goes
-    in its environment, not its command line. Nothing is started while the kept figures are
-    less than half an hour old (a restart) or there is nothing to compute: returns None then, else
-    whether it succeeded. A failure is logged, the kept figures stay in use, and the next run
-    tries again."""
+    """A minute after start and then hourly: recompute the per-category time estimates in a
+    short-lived child process (`python -m bot.operations.survival`), so this process never
+    loads lifelines and pandas. The child reads the history and writes the table itself; the
+    database URL goes in its environment, not its command line. Nothing is started while the
+    kept figures are less than half an hour old (a restart) or there is nothing to compute:
+    returns None then, else whether it succeeded. A failure is logged, the kept figures stay
+    in use, and the next run tries again."""
 
     def due() -> bool:
         with Session(ctx.database) as session:
@@ -150,5 +150,6 @@ async def refresh_estimates(ctx: JobContext) -> bool | None:
         if child.returncode is None:  # timed out, or the scheduler is stopping
             child.kill()
     if code != 0:
-        log.warning("the time estimates were not refreshed (%s)", "timed out" if code is None else f"exit status {code}")
+        why = "timed out" if code is None else f"exit status {code}"
+        log.warning("the time estimates were not refreshed (%s)", why)
     return code == 0

@@ -118,7 +118,8 @@ def _figures(console: Console, texts: WebTexts) -> Callable[[Session], list[Figu
         kept = estimates.all_estimates(session)
         return [
             _weekly(session, texts, fmt, now, categories), _funnel(session, texts, fmt), _timings(kept, texts, fmt),
-            _cases(kept, texts, fmt), _supporters(session, texts, fmt), _top(session, texts), _reach(session, texts), _languages(session, texts),
+            _cases(kept, texts, fmt), _supporters(session, texts, fmt), _top(session, texts), _reach(session, texts),
+            _languages(session, texts),
         ]  # fmt: skip
 
     return read
