@@ -3,16 +3,21 @@ category's figures (conversations/context.py `Estimate`). Pure: the figures come
 the Lookup, computed elsewhere (bot/operations/survival.py).
 
 Only a category with at least MIN_FINISHED fixed problems gets a sentence: fewer say too
-little, and the reply keeps only its fixed follow-up date."""
+little, and the reply keeps only its fixed follow-up date (as it does with figures older than
+MAX_AGE)."""
 
 from __future__ import annotations
 
 import math
+from datetime import datetime, timedelta
 
 from conversations.context import Estimate
 from conversations.i18n import T, Text
 
 MIN_FINISHED = 10
+# Figures kept longer than this were left by a `cocreate run` that no longer runs (the
+# terminal chat computes none): they may no longer be true, so they are not said.
+MAX_AGE = timedelta(days=7)
 
 
 def whole_days(days: float) -> int:
@@ -31,14 +36,15 @@ def days_text(low: float, high: float | None = None) -> Text:
     return T("estimate.days.one") if first == 1 else T("estimate.days.many", days=first)
 
 
-def fix_estimate(estimate: Estimate | None) -> Text | None:
-    """The sentence for a new report's reply, or None when the figures say too little.
+def fix_estimate(estimate: Estimate | None, *, now: datetime) -> Text | None:
+    """The sentence for a new report's reply, or None when the figures say too little or
+    are too old.
 
     The middle half is the 25th to the 75th percentile of the time to done. Where the curve
     never reaches its 75th percentile (more than a quarter of the cases still not fixed at the
     longest time seen), the upper bound is unknown: the sentence then says the lower bound
     only, and that many take longer, instead of inventing an end."""
-    if estimate is None or estimate.finished < MIN_FINISHED:
+    if estimate is None or estimate.finished < MIN_FINISHED or now - estimate.computed_at > MAX_AGE:
         return None
     low, high = estimate.done
     if low is None:  # not even a quarter fixed yet: nothing honest to say beyond the date

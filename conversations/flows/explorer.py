@@ -121,7 +121,7 @@ def _fix_estimate(turn: Turn) -> tuple[Text, ...]:
     """How long similar reports took to fix, once the category has enough of them. The date
     of the first follow-up stays in the thanks before it: that is when the person hears
     about their report, whatever the estimate says about when it gets fixed."""
-    said = fix_estimate(turn.ctx.lookup.estimate(category=turn.answers["category"]))
+    said = fix_estimate(turn.ctx.lookup.estimate(category=turn.answers["category"]), now=turn.ctx.now)
     return (said,) if said else ()
 
 

@@ -3,6 +3,9 @@ language, from the figures the Lookup gives (conversations/time_estimates.py).""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
+
 import pytest
 
 from conversations.context import Estimate, Person
@@ -73,7 +76,8 @@ def test_without_a_75th_percentile_only_the_lower_bound_is_said(language: str, l
 
 
 def test_below_ten_fixed_or_without_figures_only_the_date_is_said() -> None:
-    for estimate in (None, figures((9.0, 21.0), finished=9), figures((None, None))):
+    stale = replace(figures((9.0, 21.0)), computed_at=NOW - timedelta(days=8))  # no `cocreate run` for a week
+    for estimate in (None, figures((9.0, 21.0), finished=9), figures((None, None)), stale):
         said = saved_reply("en", estimate)
         assert said.startswith("Thank you! Your report is P-12.") and "by December 1, 2026 at the latest." in said
         assert "similar reports" not in said.lower()
