@@ -161,6 +161,21 @@ class OpenQuestion:
 
 
 @dataclass(frozen=True)
+class Estimate:
+    """How long problems of one category took, from the status history (Kaplan-Meier, with
+    the ones still open counted as open so far, bot/operations/survival.py): the 25th and
+    75th percentiles in days, to the first response and to done. A percentile is None when
+    the curve never reaches it (too few have got there yet)."""
+
+    category: str
+    finished: int  # problems done (the observed cases of "to done")
+    still_open: int  # problems not done, declined or duplicate yet
+    first_response: tuple[float | None, float | None]
+    done: tuple[float | None, float | None]
+    computed_at: datetime
+
+
+@dataclass(frozen=True)
 class Page:
     items: tuple[Summary, ...]
     has_more: bool
@@ -222,6 +237,10 @@ class Lookup(Protocol):
 
     def submitted_since(self, *, since: datetime) -> int:
         """How many problems, ideas and design offers the person sent since then."""
+        ...
+
+    def estimate(self, *, category: str) -> Estimate | None:
+        """How long problems of this category took, as last computed (None: never computed)."""
         ...
 
 

@@ -1,18 +1,17 @@
 """The figures behind the staff console's insights: submissions per week by category, the
-status funnel, time to first response and to done, supporters, and languages. Keyword-only
-functions over a caller-owned Session. (Reach per broadcast is storage/broadcasts.reports.)"""
+status funnel, supporters, and languages. Keyword-only functions over a caller-owned
+Session. (Reach per broadcast is storage/broadcasts.reports; the time to first response and
+to done is storage/estimates.py's table.)"""
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case
 from sqlmodel import Session, col, func, select
 
-from storage.models import Citizen, Idea, Problem, StatusChange, Support
-from storage.submissions import TABLES, stage_moved
+from storage.models import Citizen, Idea, Problem, Support
+from storage.submissions import TABLES
 
 
 def problems_since(session: Session, *, since: datetime) -> list[tuple[datetime, str]]:
@@ -33,31 +32,6 @@ def status_funnel(session: Session) -> dict[str, int]:
     for table in TABLES.values():
         counts.update(dict(session.exec(select(table.status, func.count()).group_by(table.status)).all()))
     return dict(counts)
-
-
-@dataclass(frozen=True)
-class Timing:
-    category: str
-    created_at: datetime
-    first_response_at: datetime | None  # the first time its status moved
-    done_at: datetime | None
-
-
-def problem_timings(session: Session, *, since: datetime) -> list[Timing]:
-    """When each problem (in since a moment) first moved on and when it was done."""
-    moved = case((stage_moved(), StatusChange.created_at), else_=None)
-    done = case((StatusChange.to_status == "done", StatusChange.created_at), else_=None)
-    statement = (
-        select(Problem.category, Problem.created_at, func.min(moved), func.min(done))
-        .join(
-            StatusChange,
-            (StatusChange.kind == "problem") & (col(StatusChange.target_id) == Problem.id),
-            isouter=True,
-        )
-        .where(Problem.created_at >= since)
-        .group_by(col(Problem.id), Problem.category, Problem.created_at)
-    )
-    return [Timing(category, created, first, finished) for category, created, first, finished in session.exec(statement)]
 
 
 def supporters_by_category(session: Session) -> dict[str, int]:

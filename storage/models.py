@@ -304,3 +304,4 @@ class AuditEntry(SQLModel, table=True):
 
 # The staff console's tables (and its inbox indexes) register with the same metadata.
 import storage.console_models  # noqa: E402,F401
+import storage.estimate_models  # noqa: E402,F401

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Sequence
 
 from conversations.context import (
-    Candidate, Context, Details, FlowSettings, Following, HistoryEntry, OpenQuestion, Page, Person, Report, Summary,
+    Candidate, Context, Details, Estimate, FlowSettings, Following, HistoryEntry, OpenQuestion, Page, Person, Report, Summary,
 )  # fmt: skip
 from conversations.engine import FlowEngine, Result
 from conversations.flows import all_steps
@@ -77,6 +77,11 @@ class MemoryLookup:
 
     def submitted_since(self, *, since: datetime) -> int:
         return self.submitted_today
+
+    estimates: dict[str, Estimate] = field(default_factory=dict)  # per category, as last computed
+
+    def estimate(self, *, category: str) -> Estimate | None:
+        return self.estimates.get(category)
 
     def submission(self, *, kind: str, id: int) -> Summary | None:
         everything = [s for s, _ in self.problems] + self.ideas + self.mine

@@ -19,8 +19,10 @@ from bot import app as application
 from bot.operations import broadcasting
 from bot.operations import sign_in, staff_membership, status_changes
 from bot.cli.common import cli_user, fail, opened_app
+from conversations.context import Estimate
 from conversations.i18n import T
-from storage import audit, broadcasts, citizens, community_groups, outbox, staff, submissions
+from conversations.time_estimates import MIN_FINISHED, whole_days
+from storage import audit, broadcasts, citizens, community_groups, estimates, outbox, staff, submissions
 from storage.broadcasts import Audience
 from storage.models import STATUSES
 
@@ -195,18 +197,55 @@ def _first_words(text: str, width: int) -> str:
 
 
 def stats() -> None:
-    """People by role, submissions by status, messages by delivery status."""
+    """People by role, submissions by status, messages by delivery status, and how long
+    problems take per category (to the first response and to done)."""
+    from bot.operations import survival  # loads lifelines (pandas, scipy): this command only
+
     console = Console()
     with opened_app() as built, Session(built.database) as session:
         people = citizens.count_by_role(session)
         messages = outbox.counts(session)
         by_status = {kind: submissions.status_counts(session, kind=kind) for kind in submissions.TABLES}
+        now = built.clock()
+        timings = survival.compute(estimates.problem_histories(session, since=now - survival.WINDOW), now=now)
     roles = ", ".join(f"{role or 'no role yet'} {count:,}" for role, count in sorted(people.items(), key=str))
     console.print("People: " + (roles or "none"))
     for kind, counts in by_status.items():
         listed = ", ".join(f"{status} {counts[status]:,}" for status in STATUSES if counts.get(status))
         console.print(f"{kind.capitalize()}s: " + (listed or "none"))
     console.print("Messages: " + (", ".join(f"{s} {n:,}" for s, n in sorted(messages.items())) or "none"))
+    _print_timings(console, timings)
+
+
+def _print_timings(console: Console, timings: list[Estimate]) -> None:
+    """The middle half (25th to 75th percentile, Kaplan-Meier) per category, in whole days as
+    a new report's reply says them."""
+    if not timings:
+        console.print("Time per category: no problems in the last year")
+        return
+    console.print(
+        "Time per category, middle half (25th to 75th percentile) of the last year's problems, open ones counted "
+        f"as open so far; new reports are told the time to done from {MIN_FINISHED} done:",
+        soft_wrap=True,
+    )
+    for timing in timings:
+        console.print(
+            f"  {timing.category}: {timing.finished:,} done, {timing.still_open:,} still open; "
+            f"first response {_days(*timing.first_response)}; done {_days(*timing.done)}",
+            soft_wrap=True, highlight=False,
+        )  # fmt: skip
+
+
+def _days(low: float | None, high: float | None) -> str:
+    """ "9 to 21 days"; where the curve stops short, what is known of it."""
+    if low is None:
+        return "not known yet"
+    first = whole_days(low)
+    said = f"{first} day{'s' * (first != 1)}"
+    if high is None:
+        return f"a quarter within {said}, the rest longer"
+    last = whole_days(high)
+    return said if first == last else f"{first} to {last} days"
 
 
 def _identity(value: str) -> str:

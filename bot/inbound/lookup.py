@@ -10,10 +10,10 @@ from typing import Sequence
 from sqlmodel import Session
 
 from bot.operations import broadcasting
-from conversations.context import Candidate, Details, FlowSettings, Following, OpenQuestion, Page, Summary
+from conversations.context import Candidate, Details, Estimate, FlowSettings, Following, OpenQuestion, Page, Summary
 from conversations.messages import Address
 from conversations.refs import make_ref
-from storage import broadcasts, safety, staff, staff_questions, submissions
+from storage import broadcasts, estimates, safety, staff, staff_questions, submissions
 from storage.broadcasts import Audience
 
 
@@ -69,3 +69,6 @@ class SessionLookup:
     def open_question(self) -> OpenQuestion | None:
         found = staff_questions.open_question(self.session, citizen_id=self.citizen_id)
         return OpenQuestion(found.id, make_ref(found.kind, found.target_id)) if found else None
+
+    def estimate(self, *, category: str) -> Estimate | None:
+        return estimates.estimate_of(self.session, category=category)

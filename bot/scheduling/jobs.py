@@ -5,7 +5,10 @@ and nothing is found through a global; tests run a job directly with
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Awaitable, Callable, TypeVar
@@ -17,13 +20,19 @@ from bot.operations.digest import send_digests
 from bot.operations.follow_up_messages import send_due_follow_ups
 from bot.outbound.notices import Notices
 from bot.runtime.outage import Outage, is_database_outage
-from storage import citizens, retention
+from storage import citizens, estimates, retention
 
 log = logging.getLogger(__name__)
 # Channels redeliver an event within minutes (Slack) or a day (Telegram); a week is ample.
 KEEP_PROCESSED_EVENTS = timedelta(days=7)
 # Someone who never agreed to the privacy notice is kept this long (a day to make up their mind).
 KEEP_UNCONSENTED = timedelta(days=1)
+# The time estimates are computed again this often (a day's new history barely moves them).
+ESTIMATES_EVERY = timedelta(hours=1)
+ESTIMATES_AFTER_START = timedelta(minutes=1)
+# A refresh of the time estimates takes seconds; one still running after this is stuck (say,
+# on a lock) and is stopped, and the next hour's run tries again.
+ESTIMATES_TIMEOUT = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -110,3 +119,37 @@ async def apply_retention(ctx: JobContext) -> tuple[int, int] | None:
     if done and any(done):
         log.info("retention: emptied %s message texts, removed %s people who never agreed", *done)
     return done
+
+
+async def refresh_estimates(ctx: JobContext) -> bool | None:
+    """A minute after start and then hourly: recompute the per-category time estimates in a
+    short-lived child process (`python -m bot.operations.survival`), so this process never
+    loads lifelines and pandas. The child reads the history and writes the table itself; the
+    database URL goes in its environment, not its command line. Nothing is started while the
+    kept figures are less than half an hour old (a restart) or there is nothing to compute:
+    returns None then, else whether it succeeded. A failure is logged, the kept figures stay
+    in use, and the next run tries again."""
+
+    def due() -> bool:
+        with Session(ctx.database) as session:
+            # Half the period: an hourly run always finds the last one older than that.
+            return estimates.refresh_due(session, now=ctx.clock(), every=ESTIMATES_EVERY / 2)
+
+    if not await _with_database(ctx, due):
+        return None
+    environment = {**os.environ, "DATABASE_URL": ctx.database.url.render_as_string(hide_password=False)}
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.operations.survival", "--now", ctx.clock().isoformat(),
+        env=environment, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        code = await asyncio.wait_for(child.wait(), ESTIMATES_TIMEOUT.total_seconds())
+    except TimeoutError:
+        code = None
+    finally:
+        if child.returncode is None:  # timed out, or the scheduler is stopping
+            child.kill()
+    if code != 0:
+        why = "timed out" if code is None else f"exit status {code}"
+        log.warning("the time estimates were not refreshed (%s)", why)
+    return code == 0

@@ -8,6 +8,8 @@ scheduler and adds them again, so nothing is stored or pickled. The state is in 
   rows (storage/followups.py) and queues their messages, like the delivery worker claims
   outbox rows. The rows are the only record of a follow-up, so one that fell due while the
   bot was down goes out at the start, once; even two claimers could not send one twice.
+- the per-category time estimates, a minute after start and then hourly, computed in a child
+  process (jobs.refresh_estimates) so this process never imports lifelines.
 - the weekly digest and the pruning of processed event ids, on cron triggers. The digest
   is marked once per ISO week, so at start it also runs when this week's time has passed:
   a digest due while the bot was down goes out when it comes back, once.
@@ -105,5 +107,9 @@ class Scheduler:
             # This week's time has passed, perhaps while the bot was down: the digest goes now
             # unless it went already (it is marked once per week).
             scheduler.add_job(jobs.weekly_digest, id="weekly-digest-late", args=[context])
+        hourly = IntervalTrigger(seconds=jobs.ESTIMATES_EVERY.total_seconds(), timezone=zone)
+        # A minute after start, not at once: the start catches up on follow-ups and delivery first.
+        soon = datetime.now(zone) + jobs.ESTIMATES_AFTER_START
+        scheduler.add_job(jobs.refresh_estimates, hourly, next_run_time=soon, id="estimates", args=[context])
         scheduler.add_job(jobs.prune_processed_events, daily, id="prune-processed-events", args=[context])
         scheduler.add_job(jobs.apply_retention, daily, id="retention", args=[context])

@@ -21,7 +21,8 @@ CHARACTER_WIDTH = 7.5
 
 @dataclass(frozen=True)
 class Figure:
-    """A titled table: `columns[0]` labels each row, the others hold numbers (the series)."""
+    """A titled table: `columns[0]` labels each row, the others hold numbers (the series), or
+    a text where a row has no number for a series."""
 
     name: str
     title: str
@@ -80,6 +81,10 @@ def _bars(figure: Figure) -> Chart:
     for row in figure.rows:
         group_top = y
         for index, value in enumerate(row[1:]):
+            if isinstance(value, str):  # a figure with no number here ("not yet"): said, not drawn as 0
+                captions.append(Caption(LABEL_WIDTH + 6, y + BAR_HEIGHT - 4, value))
+                y += BAR_HEIGHT + 2
+                continue
             width = BAR_AREA * _number(value) / largest
             tip = f"{row[0]} — {series[index]}: {_shown(_number(value))}"
             shapes.append(Shape(LABEL_WIDTH, y, max(width, 1.0), BAR_HEIGHT, index, tip))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, timedelta
-from statistics import median
 from typing import Callable
 
 from sqlmodel import Session
@@ -14,15 +13,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.web import charts
-from bot.web.charts import Figure
+from bot.web.charts import Cell, Figure
 from bot.web.console import Console, SignedIn, staff_only
 from bot.web.formatting import Formatter
 from bot.web.texts import WebTexts
+from conversations.context import Estimate
 from conversations.refs import STATUSES, make_ref
-from storage import broadcasts, insights
+from conversations.time_estimates import MIN_FINISHED, whole_days
+from storage import broadcasts, estimates, insights
 
 WEEKS = 12
-TIMING_DAYS = 365
 TOP_SUPPORTED = 10
 
 
@@ -58,21 +58,34 @@ def _funnel(session: Session, t: WebTexts, fmt: Formatter) -> Figure:
     return Figure("funnel", t("web.insights.funnel"), t("web.insights.funnel_help"), (t("web.insights.status"), t("web.insights.submissions")), rows)
 
 
-def _days(spans: list[timedelta]) -> float:
-    return round(median(span.total_seconds() for span in spans) / 86400, 1) if spans else 0.0
+def _kept_days(days: float | None, t: WebTexts) -> Cell:
+    """A percentile as a new report's reply says it (whole days), or "not yet"."""
+    return t("web.insights.not_reached") if days is None else whole_days(days)
 
 
-def _timings(session: Session, t: WebTexts, fmt: Formatter, now: datetime) -> Figure:
-    by_category: dict[str, tuple[list[timedelta], list[timedelta]]] = {}
-    for timing in insights.problem_timings(session, since=now - timedelta(days=TIMING_DAYS)):
-        first, done = by_category.setdefault(timing.category, ([], []))
-        if timing.first_response_at:
-            first.append(timing.first_response_at - timing.created_at)
-        if timing.done_at:
-            done.append(timing.done_at - timing.created_at)
-    rows = tuple((fmt.category(c), _days(first), _days(done)) for c, (first, done) in sorted(by_category.items()))
-    columns = (t("web.insights.category"), t("web.insights.first_response_days"), t("web.insights.done_days"))
-    return Figure("timings", t("web.insights.timings"), t("web.insights.timings_help"), columns, rows)
+def _when(kept: list[Estimate], t: WebTexts, fmt: Formatter) -> str:
+    if not kept:
+        return t("web.insights.not_computed")
+    return t("web.insights.computed", when=fmt.moment(max(estimate.computed_at for estimate in kept)))
+
+
+def _timings(kept: list[Estimate], t: WebTexts, fmt: Formatter) -> Figure:
+    """The middle half to the first response and to done, per category, as the scheduler
+    last computed it (bot/operations/survival.py): this process never loads lifelines."""
+    rows = tuple(
+        (fmt.category(e.category), *(_kept_days(days, t) for days in (*e.first_response, *e.done))) for e in kept
+    )
+    columns = (t("web.insights.category"), t("web.insights.first_from"), t("web.insights.first_to"),
+               t("web.insights.done_from"), t("web.insights.done_to"))  # fmt: skip
+    described = f"{t('web.insights.timings_help', minimum=MIN_FINISHED)} {_when(kept, t, fmt)}"
+    return Figure("timings", t("web.insights.timings"), described, columns, rows)
+
+
+def _cases(kept: list[Estimate], t: WebTexts, fmt: Formatter) -> Figure:
+    rows = tuple((fmt.category(e.category), e.finished, e.still_open) for e in kept)
+    columns = (t("web.insights.category"), t("web.insights.finished"), t("web.insights.still_open"))
+    described = f"{t('web.insights.cases_help')} {_when(kept, t, fmt)}"
+    return Figure("cases", t("web.insights.cases"), described, columns, rows)
 
 
 def _supporters(session: Session, t: WebTexts, fmt: Formatter) -> Figure:
@@ -102,9 +115,11 @@ def _figures(console: Console, texts: WebTexts) -> Callable[[Session], list[Figu
     fmt = Formatter(console.app.catalogs, texts, console.app.settings.zone, now)
 
     def read(session: Session) -> list[Figure]:
+        kept = estimates.all_estimates(session)
         return [
-            _weekly(session, texts, fmt, now, categories), _funnel(session, texts, fmt), _timings(session, texts, fmt, now),
-            _supporters(session, texts, fmt), _top(session, texts), _reach(session, texts), _languages(session, texts),
+            _weekly(session, texts, fmt, now, categories), _funnel(session, texts, fmt), _timings(kept, texts, fmt),
+            _cases(kept, texts, fmt), _supporters(session, texts, fmt), _top(session, texts), _reach(session, texts),
+            _languages(session, texts),
         ]  # fmt: skip
 
     return read

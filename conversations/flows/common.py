@@ -61,13 +61,18 @@ def is_held(turn: Turn, texts: Sequence[str]) -> bool:
     return initial_moderation(texts, mode=settings.moderation, terms=settings.abusive_terms) == PENDING
 
 
-def saved_receipt(role: str, kind: str, free_texts: FreeTexts | None = None) -> AwaitReceipts:
+def saved_receipt(
+    role: str, kind: str, free_texts: FreeTexts | None = None, also_say: Callable[[Turn], Sequence[Text]] | None = None
+) -> AwaitReceipts:
     """Waits for the new reference (of this kind), thanks the person with it ("<role>.saved"),
-    says who will see it when not everyone does yet, and offers what comes next."""
+    adds what `also_say` says after the thanks, says who will see it when not everyone does
+    yet, and offers what comes next."""
 
     def on_receipts(turn: Turn, receipts: Receipts) -> Move:
         saved = [r for r in receipts.items if r.kind == kind]
         say: tuple[Text, ...] = tuple(next_update_text(turn, r.ref, f"{role}.saved") for r in saved)
+        if saved and also_say is not None:
+            say = (*say, *also_say(turn))
         if saved and free_texts is not None:
             if is_private(turn):
                 say = (*say, T("privacy.saved_private"))

@@ -9,6 +9,7 @@ from conversations.effects import Additions, NewProblem, SaveProblem
 from conversations.i18n import T, Text
 from conversations.messages import Location, Photo
 from conversations.similarity import likely_duplicates
+from conversations.time_estimates import fix_estimate
 from conversations.steps import Ask, Choose, Move, Option, Options, Step, Turn, fixed, flow, says
 from conversations.flows.common import (
     category_label,
@@ -116,6 +117,14 @@ def _duplicate_answer(turn: Turn) -> Move:
     return support_move("problem", picked_id(pick), "explorer", additions)
 
 
+def _fix_estimate(turn: Turn) -> tuple[Text, ...]:
+    """How long similar reports took to fix, once the category has enough of them. The date
+    of the first follow-up stays in the thanks before it: that is when the person hears
+    about their report, whatever the estimate says about when it gets fixed."""
+    said = fix_estimate(turn.ctx.lookup.estimate(category=turn.answers["category"]), now=turn.ctx.now)
+    return (said,) if said else ()
+
+
 def steps() -> dict[str, Step]:
     return flow(
         "explorer",
@@ -158,5 +167,5 @@ def steps() -> dict[str, Step]:
             free_texts=free_texts, counted=True,
         ),  # fmt: skip
         Choose("duplicate", _duplicate_prompt, _duplicate_options, field="duplicate", next=_duplicate_answer),
-        saved_receipt("explorer", kind="problem", free_texts=free_texts),
+        saved_receipt("explorer", kind="problem", free_texts=free_texts, also_say=_fix_estimate),
     )
