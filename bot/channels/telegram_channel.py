@@ -39,6 +39,7 @@ from bot.channels.protocol import ChannelError, ChannelHooks
 from bot.config import Settings
 from bot.outbound.delivery import DeliveryWorker
 from bot.outbound.ratelimit import TELEGRAM, Limits
+from bot.runtime.health import keep_beating
 from bot.runtime.outage import FIRST_WAIT, Outage, cause, is_database_outage
 from conversations.i18n import T
 from conversations.messages import Address, Inbound, Outbound
@@ -162,6 +163,7 @@ class TelegramChannel:
             pass
         offset: int | None = None
         while True:
+            self.hooks.beat(adapter.CHANNEL)
             updates = await self._bot_api_call(
                 bot.get_updates, offset=offset, timeout=self.poll_timeout, allowed_updates=list(adapter.ALLOWED_UPDATES)
             )
@@ -297,7 +299,7 @@ class TelegramChannel:
             await self.application.bot.set_webhook(
                 settings.telegram_webhook_url, secret_token=secret, allowed_updates=list(adapter.ALLOWED_UPDATES)
             )
-            await asyncio.Event().wait()  # serve until cancelled
+            await keep_beating(lambda: self.hooks.beat(adapter.CHANNEL))  # serve until cancelled
         finally:
             server.stop()
 
