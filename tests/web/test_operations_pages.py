@@ -18,12 +18,13 @@ from tests.web.support import client, report
 
 
 
-def get(app: App, path: str, **headers: str) -> httpx.Response:
-    async def scenario() -> httpx.Response:
-        async with client(app) as http:  # no sign-in: these pages need none
-            return await http.get(path, headers=headers)
+async def fetch(app: App, path: str, **headers: str) -> httpx.Response:
+    async with client(app) as http:  # no sign-in: these pages need none
+        return await http.get(path, headers=headers)
 
-    return asyncio.run(scenario())
+
+def get(app: App, path: str, **headers: str) -> httpx.Response:
+    return asyncio.run(fetch(app, path, **headers))
 
 
 def samples(exposition: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
