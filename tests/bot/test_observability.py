@@ -9,7 +9,7 @@ import asyncio
 import io
 import json
 import logging
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -25,18 +25,14 @@ WORDS = "The fountain in Ribbon Park leaks all day"
 
 
 @pytest.fixture
-def json_logs() -> Iterator[io.StringIO]:
-    """`cocreate run`'s logging with LOG_FORMAT=json, into a buffer; the root logger as it was afterwards."""
-    root, access = logging.getLogger(), logging.getLogger("tornado.access")
-    handlers, level, access_level = root.handlers[:], root.level, access.level
+def json_logs() -> io.StringIO:
+    """`cocreate run`'s logging with LOG_FORMAT=json, into a buffer (tests/conftest.py puts
+    the process's logging back after the test)."""
     stream = io.StringIO()
     configure_logging("json", stream=stream)
     # The fake Bot API runs in this process; its access log (URLs with the token) is not the bot's.
-    access.setLevel(logging.CRITICAL)
-    yield stream
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    access.setLevel(access_level)
+    logging.getLogger("tornado.access").setLevel(logging.CRITICAL)
+    return stream
 
 
 def dialog(app: App, fake: FakeTelegram) -> dict[str, Any]:
