@@ -134,8 +134,13 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration (what `cocreate db upgrade` does)."""
+    """Bring the schema to the newest migration (what `cocreate db upgrade` does); a
+    database a newer version migrated is refused (SchemaAhead), not "upgraded"."""
     from alembic import command
+
+    current = current_revision(engine)
+    if current is not None and current not in known_revisions():
+        raise SchemaAhead(current)
 
     config = alembic_config()
     with engine.begin() as connection:

@@ -159,8 +159,10 @@ class TelegramChannel:
         Telegram answers (409: another poller or a webhook; 401; a 5xx; a page that is not
         JSON) is waited out with backoff, logged once per outage."""
         bot = self.application.bot
-        while not await self._bot_api_call(bot.delete_webhook):
-            pass
+        while True:  # each try is a sign of life (/healthz), however long Telegram fails
+            self.hooks.beat(adapter.CHANNEL)
+            if await self._bot_api_call(bot.delete_webhook):
+                break
         offset: int | None = None
         while True:
             self.hooks.beat(adapter.CHANNEL)

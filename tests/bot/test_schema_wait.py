@@ -64,12 +64,13 @@ def test_a_command_that_does_not_serve_refuses_an_older_schema_in_one_line(datab
     assert cocreate("stats").exit_code == 0
 
 
-def test_a_newer_schema_than_this_version_knows_is_refused_by_run_in_one_line(database: Engine, cocreate: Cocreate) -> None:
+def test_a_newer_schema_than_this_version_knows_is_refused_in_one_line_even_by_db_upgrade(database: Engine, cocreate: Cocreate) -> None:
     upgrade(database)
     with database.begin() as connection:  # as a later version's migration leaves it
         connection.execute(text("UPDATE alembic_version SET version_num = '0999'"))
-    result = cocreate("run", TELEGRAM_BOT_TOKEN=TOKEN)
-    assert result.exit_code == 2
-    assert result.stderr.count("\n") == 1 and result.stderr.startswith(
-        f"The database schema is at 0999, newer than this version knows (it needs {SCHEMA_REVISION})"
-    )
+    for command_line in (["run"], ["db", "upgrade"], ["stats"]):
+        result = cocreate(*command_line, TELEGRAM_BOT_TOKEN=TOKEN)
+        assert result.exit_code == 2
+        assert result.stderr.count("\n") == 1 and result.stderr.startswith(
+            f"The database schema is at 0999, newer than this version knows (it needs {SCHEMA_REVISION})"
+        )
