@@ -16,6 +16,7 @@ import pytest
 from bot.app import App
 from bot.runtime.logs import configure_logging
 from tests.bot.test_telegram_channel import ALICE, press, reply_to, serving, text_update
+from tests.conftest import Cocreate
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
 from tests.web.test_operations_pages import fetch, get, labels, samples
 
@@ -76,3 +77,8 @@ def test_metrics_count_a_telegram_dialog_and_who_leads_delivery(app: App, fake: 
     assert during[("cocreate_leader", labels(role="delivery:telegram"))] == 1
     after = samples(get(app, "/metrics").text)
     assert after[("cocreate_leader", labels(role="delivery:telegram"))] == 0  # stopped: it leads no more
+
+
+def test_a_log_format_that_is_not_offered_is_one_line_naming_the_variable(cocreate: Cocreate) -> None:
+    result = cocreate("run", LOG_FORMAT="yaml", TELEGRAM_BOT_TOKEN=TOKEN)
+    assert (result.exit_code, result.stderr) == (2, "LOG_FORMAT: Input should be 'text' or 'json'\n")
