@@ -159,13 +159,10 @@ class TelegramChannel:
         Telegram answers (409: another poller or a webhook; 401; a 5xx; a page that is not
         JSON) is waited out with backoff, logged once per outage."""
         bot = self.application.bot
-        while True:  # each try is a sign of life (/healthz), however long Telegram fails
-            self.hooks.beat(adapter.CHANNEL)
-            if await self._bot_api_call(bot.delete_webhook):
-                break
+        while not await self._bot_api_call(bot.delete_webhook):
+            pass
         offset: int | None = None
         while True:
-            self.hooks.beat(adapter.CHANNEL)
             updates = await self._bot_api_call(
                 bot.get_updates, offset=offset, timeout=self.poll_timeout, allowed_updates=list(adapter.ALLOWED_UPDATES)
             )
@@ -174,7 +171,9 @@ class TelegramChannel:
                 offset = updates[-1].update_id + 1
 
     async def _bot_api_call(self, method: Callable[..., Awaitable[Any]], **arguments: Any) -> Any:
-        """The method's answer, or None after a failure (already waited for)."""
+        """The method's answer, or None after a failure (already waited for). Each try is
+        the poll loop's sign of life (/healthz), however long Telegram fails."""
+        self.hooks.beat(adapter.CHANNEL)
         try:
             answer = await method(**arguments)
         except RetryAfter as error:
