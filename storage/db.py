@@ -153,7 +153,9 @@ class SchemaBehind(DatabaseError):
 
     def __init__(self, current: str) -> None:
         self.current = current
-        super().__init__(f"The database schema is at {current}, this version needs {SCHEMA_REVISION}: run `cocreate db upgrade`.")
+        super().__init__(
+            f"The database schema is at {current}, this version needs {SCHEMA_REVISION}: run `cocreate db upgrade`."
+        )
 
 
 class SchemaAhead(DatabaseError):

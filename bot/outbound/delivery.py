@@ -163,8 +163,11 @@ class DeliveryWorker:
 
     async def _lead(self) -> None:
         name = f"delivery:{self.sender.channel}"
-        standby = self.poll_interval * 5
-        async with elected(self.database, name, stopping=self.stopping, blocking=self.blocking, retry_every=standby, record=self.record_lead):
+        election = elected(
+            self.database, name, stopping=self.stopping, blocking=self.blocking, retry_every=self.poll_interval * 5,
+            record=self.record_lead,
+        )  # fmt: skip
+        async with election:
             if self.stopping.is_set():
                 return
             taken_back = await self._in_database(self._reclaim)

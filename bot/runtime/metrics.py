@@ -64,7 +64,9 @@ class Metrics:
                 "broadcast, farewell) and outcome (sent, retried, failed, blocked).",
                 ["channel", "kind", "outcome"], registry=registry,
             ),
-            throttled=Counter("cocreate_throttled", "429 answers (rate limited) by channel.", ["channel"], registry=registry),
+            throttled=Counter(
+                "cocreate_throttled", "429 answers (rate limited) by channel.", ["channel"], registry=registry
+            ),
             reply_latency=Histogram(
                 "cocreate_reply_latency_seconds", "From an event's handling to its reply's delivery, by channel.",
                 ["channel"], buckets=LATENCY_BUCKETS, registry=registry,

@@ -16,6 +16,7 @@ from bot.runtime.health import check_health
 from bot.web.console import Console
 
 NOT_CACHED = {"cache-control": "no-store"}
+UNAUTHORIZED = "METRICS_TOKEN is set: send it as Authorization: Bearer <token>\n"
 
 
 def routes() -> list[Route]:
@@ -36,10 +37,13 @@ async def healthz(request: Request) -> Response:
 async def metrics(request: Request) -> Response:
     app = _console(request).app
     token = app.settings.metrics_token
-    if token is not None:
-        scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.get_secret_value().encode()):
-            unauthorized = {**NOT_CACHED, "www-authenticate": 'Bearer realm="metrics"'}
-            return PlainTextResponse("METRICS_TOKEN is set: send it as Authorization: Bearer <token>\n", 401, headers=unauthorized)
+    if token is not None and not _bearer_is(request, token.get_secret_value()):
+        unauthorized = {**NOT_CACHED, "www-authenticate": 'Bearer realm="metrics"'}
+        return PlainTextResponse(UNAUTHORIZED, 401, headers=unauthorized)
     exposition = await app.blocking(app.metrics.exposition)  # reads the backlog from the database
     return Response(exposition, media_type=CONTENT_TYPE_LATEST, headers=NOT_CACHED)
+
+
+def _bearer_is(request: Request, token: str) -> bool:
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
