@@ -1,5 +1,6 @@
-"""Logging for the serving commands (`cocreate run`, `cocreate web`): lines of text, or one
-JSON object a line (LOG_FORMAT=json, python-json-logger) for a log collector.
+"""Logging for the serving commands (`cocreate run`, `cocreate web`): lines of text (the
+event's ids at the end), or one JSON object a line (LOG_FORMAT=json, python-json-logger)
+for a log collector.
 
 Every record carries `event_id` (the channel's id of the event being handled) and
 `citizen_id` (the person's internal id, never a name or a channel identity) while the
@@ -68,10 +69,20 @@ class EventFields(logging.Filter):
         return True
 
 
+class TextFormatter(logging.Formatter):
+    """A readable line, ending in the event's ids while one is handled: `... [event 5001, citizen 7]`."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        line = super().formatMessage(record)
+        event, citizen = getattr(record, "event_id", None), getattr(record, "citizen_id", None)
+        ids = ([f"event {event}"] if event is not None else []) + ([f"citizen {citizen}"] if citizen is not None else [])
+        return f"{line} [{', '.join(ids)}]" if ids else line
+
+
 def formatter(log_format: str) -> logging.Formatter:
     if log_format == "json":
         return JsonFormatter(JSON_FIELDS, rename_fields={"levelname": "level", "name": "logger"}, timestamp="time")
-    return logging.Formatter(TEXT_FORMAT)
+    return TextFormatter(TEXT_FORMAT)
 
 
 def configure_logging(log_format: str, *, stream: TextIO | None = None) -> logging.Handler:

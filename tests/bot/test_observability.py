@@ -9,6 +9,7 @@ import asyncio
 import io
 import json
 import logging
+import re
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from bot.runtime.logs import configure_logging
 from tests.bot.test_telegram_channel import ALICE, press, reply_to, serving, text_update
 from tests.conftest import Cocreate
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from tests.web.support import terminal
 from tests.web.test_operations_pages import fetch, get, labels, samples
 
 pytestmark = pytest.mark.telegram
@@ -82,3 +84,12 @@ def test_metrics_count_a_telegram_dialog_and_who_leads_delivery(app: App, fake: 
 def test_a_log_format_that_is_not_offered_is_one_line_naming_the_variable(cocreate: Cocreate) -> None:
     result = cocreate("run", LOG_FORMAT="yaml", TELEGRAM_BOT_TOKEN=TOKEN)
     assert (result.exit_code, result.stderr) == (2, "LOG_FORMAT: Input should be 'text' or 'json'\n")
+
+
+def test_text_logs_end_with_the_event_and_the_citizen(app: App) -> None:
+    stream = io.StringIO()
+    configure_logging("text", stream=stream)
+    terminal(app, "ana", "1")  # the chat's /start, then "I agree"
+    handled = [line for line in stream.getvalue().splitlines() if "bot.inbound.service" in line]
+    assert len(handled) == 2 and all(re.search(r"event handled: .* \[event [^,]+, citizen \d+\]$", line) for line in handled)
+    assert "ana" not in stream.getvalue()
