@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from conversations.messages import Address, Outbound
@@ -17,6 +18,7 @@ class Queued:
     outbound: Outbound
     attempts: int
     citizen_id: int | None = None
+    queued_at: datetime | None = None  # when the row was queued (a reply's latency is measured from it)
 
 
 @dataclass(frozen=True)

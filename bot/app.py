@@ -23,6 +23,11 @@ from bot.outbound.notices import Notices
 from bot.outbound.quiet import QuietHours
 from bot.outbound.ratelimit import Limits
 from bot.runtime.blocking import Blocking
+from bot.runtime.election import Leadership
+from bot.runtime.health import Liveness
+from bot.runtime.logs import handling_event
+from bot.runtime.metrics import Metrics
+from bot.runtime.schema_wait import wait_for_schema
 from bot.runtime.single_process import sole_runner
 from bot.scheduling.scheduler import Scheduler
 from conversations.context import FlowSettings
@@ -57,6 +62,8 @@ class App:
     blocking: Blocking
     notices: Notices
     scheduler: Scheduler
+    metrics: Metrics  # /metrics (bot/runtime/metrics.py)
+    liveness: Liveness  # the long-running loops' signs of life, for /healthz (bot/runtime/health.py)
 
     def channel_hooks(self) -> ChannelHooks:
         """What a channel may ask of the bot (bot/channels/protocol.py)."""
@@ -65,8 +72,11 @@ class App:
         async def on_inbound(inbound: Inbound) -> Handled:
             verdict = service.admit(inbound)
             if verdict is Verdict.DROP:  # a flood: dropped here, without a turn on the database thread
-                return Handled(duplicate=False, dropped=True)
-            return await blocking(service.handle, inbound, verdict)
+                dropped = Handled(duplicate=False, dropped=True)
+                service.count(inbound, dropped)
+                return dropped
+            with handling_event(inbound.event_id):  # the channel's own log lines about it too
+                return await blocking(service.handle, inbound, verdict)
 
         async def say(address: Address, outbound: Outbound, event_id: str) -> bool:
             return await blocking(service.say, address, outbound, event_id=event_id)
@@ -78,7 +88,11 @@ class App:
             return await blocking(service.language_of, address)
 
         def delivery_worker(sender: Sender, *, limits: Limits, concurrency: int = DEFAULT_CONCURRENCY) -> DeliveryWorker:
-            return DeliveryWorker(self.database, sender, self.clock, blocking=blocking, limits=limits, concurrency=concurrency)
+            return DeliveryWorker(
+                self.database, sender, self.clock, blocking=blocking, limits=limits, concurrency=concurrency,
+                metrics=self.metrics, record_lead=leadership(self.metrics, self.liveness),
+                beat=self.liveness.beater(f"delivery:{sender.channel}"),
+            )  # fmt: skip
 
         return ChannelHooks(
             on_inbound=on_inbound,
@@ -88,6 +102,7 @@ class App:
             render=self.catalogs.render,
             default_language=self.settings.default_language,
             delivery_worker=delivery_worker,
+            beat=self.liveness.beat,
         )
 
     def close(self) -> None:
@@ -95,13 +110,37 @@ class App:
         self.database.dispose()
 
 
-def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> App:
+def leadership(metrics: Metrics, liveness: Liveness) -> Leadership:
+    """What the election tells when this process starts or stops leading a role: the
+    cocreate_leader gauge, and whether /healthz watches the role's loop."""
+
+    def record(role: str, leading: bool) -> None:
+        metrics.record_lead(role, leading)
+        (liveness.watch if leading else liveness.rest)(role)
+
+    return record
+
+
+def build_app(
+    settings: Settings, *, clock: Callable[[], datetime] = utc_now, schema: Callable[[Engine], None] = ensure_schema
+) -> App:
+    """The app over a ready database: `schema` readies it (creates it in an empty database,
+    refuses an old one; serving waits for the upgrade instead: bot/runtime/schema_wait.py)."""
     database = create_db_engine(settings.database_url)
-    ensure_schema(database)
+    try:
+        schema(database)
+    except BaseException:
+        database.dispose()
+        raise
     catalogs = load_catalogs()
     blocking = Blocking.for_database(database)
+    metrics, liveness = Metrics.create(), Liveness()
+    metrics.watch(database, clock)
     notices = Notices(catalogs, settings.default_language, QuietHours(settings.zone, settings.quiet_hours))
-    scheduler = Scheduler(database, settings, notices, clock, blocking)
+    scheduler = Scheduler(
+        database, settings, notices, clock, blocking,
+        metrics=metrics, record_lead=leadership(metrics, liveness), beat=liveness.beater("scheduler"),
+    )  # fmt: skip
     flow_settings = FlowSettings(
         categories=settings.categories,
         followup_after=settings.followup_after,
@@ -126,8 +165,9 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
         detect=LanguageDetector(settings.detected_languages()),
         web_url=settings.web_url,
         flood=FloodGate(settings.flood_limit) if settings.flood_limit else None,
+        metrics=metrics,
     )
-    return App(settings, database, catalogs, service, clock, blocking, notices, scheduler)
+    return App(settings, database, catalogs, service, clock, blocking, notices, scheduler, metrics, liveness)
 
 
 def configured_channels(settings: Settings) -> list[str]:
@@ -153,7 +193,7 @@ def run(settings: Settings) -> None:
     if not configured_channels(settings):
         raise NoChannelConfigured(NO_CHANNEL)
     with sole_runner(settings.database_url):
-        app = build_app(settings)
+        app = build_app(settings, schema=wait_for_schema)
         try:
             asyncio.run(serve(app))
         except KeyboardInterrupt:
@@ -179,6 +219,8 @@ async def serve(app: App) -> None:
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signal_number, stop.set)
+    for name in configured_channels(app.settings):
+        app.liveness.watch(name)  # each channel's receiving loop, from now on (/healthz)
     receiving = [asyncio.create_task(channel.receive()) for channel in channels]
     delivering = [asyncio.create_task(channel.worker.run()) for channel in channels]
 

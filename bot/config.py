@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from datetime import time, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import SecretStr, ValidationError, field_validator, model_validator
@@ -144,6 +144,10 @@ class Settings(BaseSettings):
     # Where `cocreate chat`'s /mydata and `cocreate people export` write files (default:
     # beside a SQLite database, else the working directory).
     export_dir: Path | None = None
+    # Operations (docs/deploy.md): log lines as text or one JSON object each (for a log
+    # collector); a bearer token /metrics asks for (unset: open, like /healthz).
+    log_format: Literal["text", "json"] = "text"
+    metrics_token: SecretStr | None = None
 
     _split_lists = field_validator("staff", "languages", "detect_also", "categories", mode="before")(_split)
 
@@ -157,7 +161,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "telegram_bot_token", "telegram_webhook_url", "telegram_webhook_secret",
-        "slack_bot_token", "slack_signing_secret", "slack_app_token", mode="before",
+        "slack_bot_token", "slack_signing_secret", "slack_app_token", "metrics_token", mode="before",
     )  # fmt: skip
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
@@ -319,6 +323,11 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not re.match(r"^https?://[^/\s]+", value.strip()):
             raise ValueError(f"{value!r} is not an http:// or https:// URL")
         return value.strip().rstrip("/") if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("retention_days")
     @classmethod

@@ -134,8 +134,13 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration (what `cocreate db upgrade` does)."""
+    """Bring the schema to the newest migration (what `cocreate db upgrade` does); a
+    database a newer version migrated is refused (SchemaAhead), not "upgraded"."""
     from alembic import command
+
+    current = current_revision(engine)
+    if current is not None and current not in known_revisions():
+        raise SchemaAhead(current)
 
     config = alembic_config()
     with engine.begin() as connection:
@@ -143,10 +148,32 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+class SchemaBehind(DatabaseError):
+    """The database is at an older revision: `cocreate db upgrade` brings it to this version's."""
+
+    def __init__(self, current: str) -> None:
+        self.current = current
+        super().__init__(
+            f"The database schema is at {current}, this version needs {SCHEMA_REVISION}: run `cocreate db upgrade`."
+        )
+
+
+class SchemaAhead(DatabaseError):
+    """The database was migrated by a newer version than this one; running on it could lose data."""
+
+    def __init__(self, current: str) -> None:
+        self.current = current
+        super().__init__(
+            f"The database schema is at {current}, newer than this version knows (it needs {SCHEMA_REVISION}): "
+            "run the newer cocreate, or point DATABASE_URL at a database of this version."
+        )
+
+
 def ensure_schema(engine: Engine) -> None:
-    """Create the schema in an empty database; refuse to run on an old one."""
+    """Create the schema in an empty database; refuse to run on an older one (SchemaBehind)
+    or on one a newer version migrated (SchemaAhead)."""
     current = current_revision(engine)
-    if current == SCHEMA_REVISION or current == head_revision():
+    if current == SCHEMA_REVISION:
         return
     if current is None:
         if inspect(engine).get_table_names():
@@ -156,4 +183,13 @@ def ensure_schema(engine: Engine) -> None:
             )
         upgrade(engine)
         return
-    raise DatabaseError(f"The database schema is at {current}, older than this version; run `cocreate db upgrade`.")
+    if current == head_revision():
+        return
+    raise SchemaBehind(current) if current in known_revisions() else SchemaAhead(current)
+
+
+def known_revisions() -> set[str]:
+    """Every revision this version's migrations know."""
+    from alembic.script import ScriptDirectory
+
+    return {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}

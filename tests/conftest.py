@@ -15,6 +15,7 @@ in turn, calls `app_factory(**overrides)`.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
@@ -31,6 +32,7 @@ from typer.testing import CliRunner, Result
 from bot.app import App, build_app
 from bot.cli.main import app as cli
 from bot.config import Settings
+from bot.runtime.logs import QUIETER
 from storage.db import OWNER_ONLY, create_db_engine, ensure_schema
 from tests.postgres import DatabasePool, scratch_database
 
@@ -67,6 +69,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Tests marked `postgres` that use the database run on SQLite and on PostgreSQL."""
     if "database_url" in metafunc.fixturenames and metafunc.definition.get_closest_marker("postgres"):
         metafunc.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def logging_as_it_was() -> Iterator[None]:
+    """`cocreate run` and `cocreate web` configure the process's logging, as they should; run
+    in-process by a test, that would outlive it (a handler on the test's closed stream, INFO
+    lines in later tests' output). Put it back after every test."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    quieted = {name: logging.getLogger(name).level for name in QUIETER}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, was in quieted.items():
+        logging.getLogger(name).setLevel(was)
 
 
 @pytest.fixture

@@ -50,6 +50,8 @@ class ChannelHooks:
     default_language: str
     # A delivery worker over this database for the channel's sender.
     delivery_worker: WorkerFactory
+    # A sign of life of the channel's receiving loop, by channel name (/healthz, bot/runtime/health.py).
+    beat: Callable[[str], None] = lambda _channel: None
 
 
 class Channel(Protocol):

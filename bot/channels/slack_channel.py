@@ -8,7 +8,6 @@ only once its transaction committed, so a failure makes Slack retry it, and a re
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import time
@@ -25,6 +24,7 @@ from bot.channels.protocol import ChannelError, ChannelHooks
 from bot.config import Settings
 from bot.outbound.delivery import DeliveryWorker
 from bot.outbound.ratelimit import SLACK, Limits
+from bot.runtime.health import keep_beating
 from conversations import buttons
 from conversations.i18n import T
 from conversations.messages import Address, Choice, Inbound, Outbound
@@ -154,7 +154,7 @@ class SlackChannel:
             runner = await self.serve_http()
             close = runner.cleanup
         try:
-            await asyncio.Event().wait()
+            await keep_beating(lambda: self.hooks.beat(adapter.CHANNEL))  # serve until cancelled
         finally:
             await close()
 

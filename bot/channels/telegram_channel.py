@@ -38,6 +38,7 @@ from bot.channels.protocol import ChannelError, ChannelHooks
 from bot.config import Settings
 from bot.outbound.delivery import DeliveryWorker
 from bot.outbound.ratelimit import TELEGRAM, Limits
+from bot.runtime.health import keep_beating
 from bot.runtime.outage import FIRST_WAIT, Outage, cause, is_database_outage
 from conversations.i18n import T
 from conversations.messages import Address, Inbound, Outbound
@@ -166,7 +167,9 @@ class TelegramChannel:
                 offset = updates[-1].update_id + 1
 
     async def _bot_api_call(self, method: Callable[..., Awaitable[Any]], **arguments: Any) -> Any:
-        """The method's answer, or None after a failure (already waited for)."""
+        """The method's answer, or None after a failure (already waited for). Each try is
+        the poll loop's sign of life (/healthz), however long Telegram fails."""
+        self.hooks.beat(adapter.CHANNEL)
         try:
             answer = await method(**arguments)
         except RetryAfter as error:
@@ -293,7 +296,7 @@ class TelegramChannel:
             await self.bot.set_webhook(
                 settings.telegram_webhook_url, secret_token=secret, allowed_updates=list(adapter.ALLOWED_UPDATES)
             )
-            await asyncio.Event().wait()  # serve until cancelled
+            await keep_beating(lambda: self.hooks.beat(adapter.CHANNEL))  # serve until cancelled
         finally:
             server.stop()
 

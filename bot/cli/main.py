@@ -8,7 +8,6 @@ import gc
 import getpass
 import io
 import json
-import logging
 import os
 import shlex
 import sys
@@ -32,6 +31,7 @@ from bot.channels import terminal_chat
 from bot.cli import people_commands, safety_commands, staff_commands
 from bot.cli.common import fail, friendly_errors, opened_app, settings
 from bot.runtime import outage
+from bot.runtime.logs import configure_logging
 from conversations.context import Submitter
 from conversations.refs import make_ref
 from conversations.visible import for_staff
@@ -113,27 +113,21 @@ def unusable_database() -> Iterator[None]:
 @app.command()
 def run() -> None:
     """Serve every channel whose credentials are set, with delivery of replies."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs every request URL, and Bot API URLs contain the token: keep it quiet.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    # It logs every answer that is not JSON, whole, with a traceback: the channel's outage
-    # log says it once (bot/runtime/outage.py).
-    logging.getLogger("telegram.request.BaseRequest").setLevel(logging.CRITICAL)
-    # APScheduler logs two lines per job run, every few seconds for the follow-up claim;
-    # its warnings and job errors still show (the jobs log what they queue).
-    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
     with friendly_errors():
-        application.run(settings())
+        configured = settings()
+        configure_logging(configured.log_format)
+        application.run(configured)
 
 
 @app.command()
 def web() -> None:
     """Serve the staff console alone (`cocreate run` serves it beside the channels)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from bot.web.server import run_console  # the web stack is imported only where it is served
 
     with friendly_errors():
-        run_console(settings())
+        configured = settings()
+        configure_logging(configured.log_format)
+        run_console(configured)
 
 
 @app.command("submissions")

@@ -8,7 +8,7 @@ the replies to the outbox. Nothing is sent here: the delivery worker sends after
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from dataclasses import replace as dataclass_replace
 from datetime import datetime, tzinfo
 from typing import Callable, Mapping, Sequence, assert_never
@@ -56,6 +56,8 @@ from bot.inbound.flood import FloodGate, Verdict
 from bot.inbound.lookup import SessionLookup
 from bot.operations import data_rights, questions_to_submitters, sign_in
 from bot.outbound.notices import Notices
+from bot.runtime.logs import handling_citizen, handling_event
+from bot.runtime.metrics import Metrics
 from storage import broadcasts, citizens, outbox, safety, staff, submissions
 from storage import followups, personal_data
 from storage.broadcasts import Audience
@@ -121,6 +123,7 @@ class ConversationService:
     web_url: str = "http://127.0.0.1:8080"
     # Per-person flood control (FLOOD_LIMIT); None: none.
     flood: FloodGate | None = None
+    metrics: Metrics = field(default_factory=Metrics.create)  # inbound events by channel (/metrics)
 
     def admit(self, inbound: Inbound) -> Verdict:
         """Whether this event is within its sender's FLOOD_LIMIT. In memory, no database:
@@ -132,7 +135,22 @@ class ConversationService:
         return self.flood.admit(f"{address.channel}:{address.user_id}", self.clock())
 
     def handle(self, inbound: Inbound, verdict: Verdict | None = None) -> Handled:
-        """Handle one event; `verdict` when `admit` was already asked about it."""
+        """Handle one event; `verdict` when `admit` was already asked about it. What is
+        logged meanwhile carries its event id and the person's internal id."""
+        with handling_event(inbound.event_id):
+            handled = self._handle(inbound, verdict)
+            self.count(inbound, handled)
+            if not handled.duplicate and not handled.dropped:
+                effects = ", ".join(type(done.effect).__name__ for done in handled.effects) or "none"
+                log.info("%s event handled: %s replies, effects: %s", inbound.address.channel, len(handled.replies), effects)
+        return handled
+
+    def count(self, inbound: Inbound, handled: Handled) -> None:
+        """Count an event for /metrics by its channel and what became of it."""
+        outcome = "duplicate" if handled.duplicate else "dropped" if handled.dropped else "handled"
+        self.metrics.inbound.labels(channel=inbound.address.channel, outcome=outcome).inc()
+
+    def _handle(self, inbound: Inbound, verdict: Verdict | None) -> Handled:
         now = self.clock()
         verdict = self.admit(inbound) if verdict is None else verdict
         if verdict is Verdict.SLOW_DOWN:  # not handled; only the "slow down" is queued
@@ -148,6 +166,7 @@ class ConversationService:
                 return Handled(duplicate=False, dropped=not refused)
             citizen, conversation = citizens.person_for(session, address=inbound.address)
             assert citizen.id is not None
+            handling_citizen(citizen.id)
             if not citizens.first_time_seen(session, channel=inbound.address.channel, event_id=inbound.event_id):
                 return Handled(duplicate=True)
             state = State.from_json(conversation.state)

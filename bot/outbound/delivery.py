@@ -25,7 +25,8 @@ from sqlmodel import Session
 
 from adapters.base import Blocked, Queued, RetryAfter, Sender, SendResult, Sent, TemporaryError
 from conversations.messages import Address, Choice, Document, Outbound
-from bot.runtime.election import elected
+from bot.runtime.election import Leadership, elected
+from bot.runtime.metrics import Metrics
 from bot.runtime.outage import Outage, is_database_outage
 from bot.outbound.ratelimit import UNLIMITED, Limits, RateLimiter
 from storage import broadcasts, outbox
@@ -40,7 +41,8 @@ def _queued(row: OutboxMessage) -> Queued:
     address = Address(row.channel, row.chat_id, row.user_id, row.thread_id)
     choices = tuple(Choice.from_json(c) for c in row.choices)
     document = Document(row.document_name, row.document) if row.document_name and row.document is not None else None
-    return Queued(row.id, address, Outbound(row.text, choices, row.kind, document), row.attempts, row.citizen_id)
+    outbound = Outbound(row.text, choices, row.kind, document)
+    return Queued(row.id, address, outbound, row.attempts, row.citizen_id, queued_at=row.created_at)
 
 DEFAULT_CONCURRENCY = 16  # sends in flight at once
 
@@ -64,6 +66,10 @@ class DeliveryWorker:
     # The rate limits' clock and sleep, and the sleep between tries in an outage (tests move time by hand).
     monotonic: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    # What /metrics and /healthz see of it (bot/runtime/): sends by outcome, leading, signs of life.
+    metrics: Metrics = field(default_factory=Metrics.create)
+    record_lead: Leadership = lambda _name, _leading: None
+    beat: Callable[[], None] = lambda: None
 
     def __post_init__(self) -> None:
         self._slots = asyncio.Semaphore(self.concurrency)
@@ -89,6 +95,7 @@ class DeliveryWorker:
         broadcasts and notifications, so it waits for no more than the replies ahead of it."""
         handled = 0
         while not self.stopping.is_set():
+            self.beat()  # a round takes seconds, a backlog of broadcasts many rounds
             self.wake.clear()  # set again when a reply is committed: it then interrupts broadcasts
             batch = await self._in_database(self._claim, chat_id)
             if not batch:
@@ -156,7 +163,11 @@ class DeliveryWorker:
 
     async def _lead(self) -> None:
         name = f"delivery:{self.sender.channel}"
-        async with elected(self.database, name, stopping=self.stopping, blocking=self.blocking, retry_every=self.poll_interval * 5):
+        election = elected(
+            self.database, name, stopping=self.stopping, blocking=self.blocking, retry_every=self.poll_interval * 5,
+            record=self.record_lead,
+        )  # fmt: skip
+        async with election:
             if self.stopping.is_set():
                 return
             taken_back = await self._in_database(self._reclaim)
@@ -189,6 +200,7 @@ class DeliveryWorker:
 
     async def _pause(self, seconds: float) -> None:
         """Sleep, but wake at once when stopping."""
+        self.beat()  # waiting out an outage is alive (/healthz names the database itself); a standby's beat is ignored
         pausing = asyncio.ensure_future(self.sleep(seconds))
         stopping = asyncio.ensure_future(self.stopping.wait())
         await asyncio.wait({pausing, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -269,6 +281,14 @@ class DeliveryWorker:
                     raise
             else:
                 written.set_result(None)
+                self._count(outcomes)
+
+    def _count(self, outcomes: list[tuple[Queued, SendResult]]) -> None:
+        """Counted once written (a write retried through an outage is not counted twice)."""
+        now = self.clock()
+        for message, result in outcomes:
+            latency = (now - message.queued_at).total_seconds() if message.queued_at is not None else None
+            self.metrics.record_send(self.sender.channel, message.outbound.kind, result, latency=latency)
 
     def _record(self, outcomes: list[tuple[Queued, SendResult]]) -> None:
         now = self.clock()

@@ -1,5 +1,8 @@
 """Leader election on PostgreSQL: of all processes, the one holding an advisory lock does a
-job that must run once (a channel's delivery, the scheduler). SQLite has one process."""
+job that must run once (a channel's delivery, the scheduler). SQLite has one process.
+
+`record(name, leading)` hears when this process starts and stops leading (the
+cocreate_leader gauge of /metrics, bot/runtime/metrics.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +15,12 @@ from sqlalchemy import Connection, Engine
 
 from storage import advisory_locks
 
+Leadership = Callable[[str, bool], None]
+
+
+def _unrecorded(_name: str, _leading: bool) -> None:
+    pass
+
 
 @asynccontextmanager
 async def elected(
@@ -21,12 +30,17 @@ async def elected(
     stopping: asyncio.Event,
     blocking: Callable[..., Awaitable[Any]],
     retry_every: float = 5.0,
+    record: Leadership = _unrecorded,
 ) -> AsyncIterator[None]:
     """Wait until this process leads `name` (or is stopping), and lead until the block ends.
     A standby retries every `retry_every` seconds; a leader that dies loses the lock with
     its connection, so a standby takes over."""
     if database.dialect.name != "postgresql":
-        yield
+        record(name, True)
+        try:
+            yield
+        finally:
+            record(name, False)
         return
     key = zlib.crc32(f"cocreate-{name}".encode())
     connection = await blocking(database.connect)
@@ -35,6 +49,7 @@ async def elected(
         while not stopping.is_set():
             if await blocking(advisory_locks.try_lock, connection, key=key):
                 leading = True
+                record(name, True)
                 break
             try:
                 await asyncio.wait_for(stopping.wait(), timeout=retry_every)
@@ -42,6 +57,8 @@ async def elected(
                 pass
         yield
     finally:
+        if leading:
+            record(name, False)
         # The lock belongs to the database session, which outlives close() in the pool:
         # unlock explicitly. (A process that dies loses its session, and the lock with it.)
         await blocking(_release, connection, key if leading else None)

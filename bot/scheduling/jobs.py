@@ -45,6 +45,7 @@ class JobContext:
     wake_delivery: Callable[[], None]
     outage: Outage  # the database as the scheduler sees it: logged once per outage
     retention: timedelta = timedelta(days=90)  # RETENTION_DAYS
+    count_follow_ups: Callable[[int], None] = lambda _queued: None  # the follow-ups sent counter of /metrics
 
 
 T = TypeVar("T")
@@ -74,6 +75,7 @@ async def follow_ups(ctx: JobContext) -> int:
 
     queued = await _with_database(ctx, run) or 0
     if queued:
+        ctx.count_follow_ups(queued)
         log.info("queued %s follow-ups", queued)
         ctx.wake_delivery()
     return queued

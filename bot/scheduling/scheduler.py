@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable
 
@@ -31,7 +31,9 @@ from sqlalchemy import Engine
 from bot.config import Settings
 from bot.operations.digest import due_this_week
 from bot.outbound.notices import Notices
-from bot.runtime.election import elected
+from bot.runtime.election import Leadership, elected
+from bot.runtime.health import BEAT_EVERY
+from bot.runtime.metrics import Metrics
 from bot.runtime.outage import Outage, is_database_outage
 from bot.scheduling import jobs
 
@@ -46,6 +48,10 @@ class Scheduler:
     clock: Callable[[], datetime]
     blocking: Callable[..., Awaitable[Any]]
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # between tries while the database is down
+    # What /metrics and /healthz see of it (bot/runtime/): follow-ups sent, leading, signs of life.
+    metrics: Metrics = field(default_factory=Metrics.create)
+    record_lead: Leadership = lambda _name, _leading: None
+    beat: Callable[[], None] = lambda: None
 
     def __post_init__(self) -> None:
         self.leading = asyncio.Event()  # set while this process runs the jobs
@@ -63,6 +69,7 @@ class Scheduler:
             wake_delivery=wake_delivery,
             outage=self.outage,
             retention=timedelta(days=self.settings.retention_days),
+            count_follow_ups=self.metrics.follow_ups_sent.inc,
         )
 
     async def run(self, *, wake_delivery: Callable[[], None] = lambda: None) -> None:
@@ -78,7 +85,7 @@ class Scheduler:
 
     async def _lead(self, wake_delivery: Callable[[], None], outage: Outage) -> None:
         never = asyncio.Event()  # stopping is by cancelling this task
-        async with elected(self.database, "scheduler", stopping=never, blocking=self.blocking):
+        async with elected(self.database, "scheduler", stopping=never, blocking=self.blocking, record=self.record_lead):
             scheduler = AsyncIOScheduler(
                 # A run that comes late (the loop was busy) still happens, once.
                 job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
@@ -113,3 +120,8 @@ class Scheduler:
         scheduler.add_job(jobs.refresh_estimates, hourly, next_run_time=soon, id="estimates", args=[context])
         scheduler.add_job(jobs.prune_processed_events, daily, id="prune-processed-events", args=[context])
         scheduler.add_job(jobs.apply_retention, daily, id="retention", args=[context])
+        scheduler.add_job(self._alive, IntervalTrigger(seconds=BEAT_EVERY, timezone=zone), id="heartbeat")
+
+    async def _alive(self) -> None:
+        """A job of its own, so /healthz sees APScheduler still running jobs."""
+        self.beat()

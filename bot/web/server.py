@@ -21,7 +21,9 @@ from starlette.staticfiles import StaticFiles
 from bot.app import App, build_app
 from bot.channels.protocol import ChannelError
 from bot.config import Settings
-from bot.web import auth_pages, broadcast_pages, inbox_pages, insight_pages, people_pages, submission_pages
+from bot.runtime.schema_wait import wait_for_schema
+from bot.web import auth_pages, broadcast_pages, inbox_pages, insight_pages, operations_pages, people_pages
+from bot.web import submission_pages
 from bot.web.console import Console, build_console
 from bot.web.security import ASGIApp, content_security_policy, with_security_headers
 
@@ -48,6 +50,7 @@ def routes() -> list[Route | Mount]:
         *broadcast_pages.routes(),
         *people_pages.routes(),
         *insight_pages.routes(),
+        *operations_pages.routes(),  # /healthz and /metrics: no session needed
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 
@@ -101,7 +104,10 @@ async def start_console(app: App, *, sock: socket.socket | None = None) -> Runni
     settings = app.settings
     console = await app.blocking(build_console, app)
     sock = sock or listening_socket(settings.web_host, settings.web_port)
-    config = uvicorn.Config(console_asgi(console), lifespan="off", access_log=False, log_level="warning", proxy_headers=False)
+    # log_config=None: uvicorn's records go through the process's own handler (LOG_FORMAT).
+    config = uvicorn.Config(
+        console_asgi(console), lifespan="off", access_log=False, log_level="warning", proxy_headers=False, log_config=None
+    )
     server = _EmbeddedServer(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     host, port = sock.getsockname()[:2]
@@ -111,7 +117,7 @@ async def start_console(app: App, *, sock: socket.socket | None = None) -> Runni
 
 def run_console(settings: Settings) -> None:
     """`cocreate web`: the console alone, until Ctrl-C or SIGTERM."""
-    app = build_app(settings)
+    app = build_app(settings, schema=wait_for_schema)
     try:
         asyncio.run(_serve_alone(app))
     except KeyboardInterrupt:

@@ -189,6 +189,20 @@ def test_the_slash_command_opens_the_dialog_in_a_dm(app: App, fake: FakeSlack) -
     assert fake.calls_of("conversations.open")[0]["users"] == "U0001"
 
 
+def test_serving_slack_and_delivering_are_signs_of_life_for_healthz(app: App, fake: FakeSlack) -> None:
+    now = [0.0]
+    app.liveness.monotonic = lambda: now[0]
+    app.liveness.watch("slack")  # as `cocreate run` does when it starts the channel
+    now[0] = 1000.0  # long past the last sign of life
+
+    async def scenario() -> None:
+        async with serving(app):
+            assert app.liveness.stale() == [] and app.liveness.parts() == ["delivery:slack", "slack"]
+        assert app.liveness.parts() == ["slack"]  # a worker that stopped leading is not checked
+
+    asyncio.run(scenario())
+
+
 def test_forged_and_stale_requests_are_refused_and_change_nothing(app: App, fake: FakeSlack) -> None:
     async def scenario() -> None:
         async with serving(app) as slack:

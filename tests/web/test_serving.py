@@ -4,6 +4,7 @@ them in to that same process."""
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import socket
@@ -83,22 +84,29 @@ def test_a_port_in_use_is_one_line_naming_web_port(tmp_path: Path, sqlite_url: s
 def test_cocreate_run_serves_the_console_beside_telegram_and_web_brings_a_link(
     tmp_path: Path, sqlite_url: str, fake: FakeTelegram
 ) -> None:
+    """And /healthz watches every loop of the process, and its logs are JSON (LOG_FORMAT)."""
     port = free_port()
-    env = environment(sqlite_url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=fake.base_url,
+    env = environment(sqlite_url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=fake.base_url, LOG_FORMAT="json",
                       STAFF=f"telegram:{CID}", WEB_PORT=str(port), WEB_BASE_URL=f"http://127.0.0.1:{port}")  # fmt: skip
     bot = started(tmp_path, env, "run")
     try:
-        fake.push(text_update("/start", CID))
+        pushed = [fake.push(text_update("/start", CID))]
         consent = fake.wait_for_messages(1, CID, timeout=60)[0]
-        fake.push(press(consent, "I agree", CID))
+        pushed.append(fake.push(press(consent, "I agree", CID)))
         fake.wait_for_messages(2, CID, timeout=60)
-        fake.push(text_update("/web", CID))
+        pushed.append(fake.push(text_update("/web", CID)))
         sent = fake.wait_for_messages(3, CID, timeout=60)[2]
         (link,) = re.findall(r"http://127\.0\.0\.1:\d+/signin/\S+", sent["text"])
         with httpx.Client() as browser:
             assert browser.post(link).status_code == 303
             inbox = browser.get(f"http://127.0.0.1:{port}/")
+            health = browser.get(f"http://127.0.0.1:{port}/healthz")
         assert inbox.status_code == 200 and f"Signed in as telegram:{CID}" in inbox.text
+        assert health.status_code == 200
+        assert health.json()["checked"] == ["database", "delivery:telegram", "scheduler", "telegram"]
     finally:
         code = stopped(bot)
     assert code == 0
+    assert bot.stderr is not None
+    logged = [json.loads(line) for line in bot.stderr.read().splitlines()]
+    assert [line["event_id"] for line in logged if line["logger"] == "bot.inbound.service"] == [str(id_) for id_ in pushed]
