@@ -19,10 +19,11 @@ from conversations.messages import Address, Outbound, in_parts
 from storage.models import Citizen, OutboxMessage
 
 # "farewell" is the last reply to someone just forgotten: sent, then deleted with its address.
-PRIORITIES = {"reply": 0, "farewell": 0, "notification": 1, "broadcast": 2}
+PRIORITIES = {"reply": 0, "farewell": 0, "notification": 1, "webhook": 1, "broadcast": 2}
 # Kinds whose text is emptied once delivered: the delivery guarantee needs it only until then
-# (storage/retention.py); the bot's own news keeps it for /mydata until RETENTION_DAYS.
-_EMPTIED_ON_DELIVERY = ("reply",)
+# (storage/retention.py); the bot's own news keeps it for /mydata until RETENTION_DAYS. A
+# webhook's body (storage/webhooks.py) may carry personal data: it goes once delivered too.
+_EMPTIED_ON_DELIVERY = ("reply", "webhook")
 _ENQUEUE = insert(OutboxMessage.__table__)  # type: ignore[attr-defined]  # Core, built once: runs for every message
 CLAIM_LEASE = timedelta(minutes=2)
 # Updates by id need none of the ORM's bookkeeping (no object in the session is refreshed).

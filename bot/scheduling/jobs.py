@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from bot.operations.digest import send_digests
 from bot.operations.follow_up_messages import send_due_follow_ups
+from bot.operations.team_routing import Routing, overdue_cutoff
 from bot.outbound.notices import Notices
 from bot.runtime.outage import Outage, is_database_outage
 from storage import citizens, retention
@@ -35,6 +36,8 @@ class JobContext:
     zone: tzinfo
     wake_delivery: Callable[[], None]
     outage: Outage  # the database as the scheduler sees it: logged once per outage
+    routing: Routing  # teams (their daily overdue cards)
+    promised_after: timedelta  # the first FOLLOWUP_AFTER: when citizens were told they would hear
     retention: timedelta = timedelta(days=90)  # RETENTION_DAYS
 
 
@@ -110,3 +113,20 @@ async def apply_retention(ctx: JobContext) -> tuple[int, int] | None:
     if done and any(done):
         log.info("retention: emptied %s message texts, removed %s people who never agreed", *done)
     return done
+
+
+async def overdue_cards(ctx: JobContext) -> int:
+    """Daily: each team's chat gets a card of its submissions past the day their senders were
+    promised news (as the console's "overdue" filter). Missed in an outage: tomorrow's run."""
+
+    def run() -> int:
+        now = ctx.clock()
+        before = overdue_cutoff(now, ctx.promised_after, ctx.zone)
+        with Session(ctx.database) as session, session.begin():
+            return ctx.routing.overdue_cards(session, before=before, now=now, zone=ctx.zone)
+
+    queued = await _with_database(ctx, run) or 0
+    if queued:
+        log.info("queued overdue cards for %s teams", queued)
+        ctx.wake_delivery()
+    return queued

@@ -8,7 +8,8 @@ scheduler and adds them again, so nothing is stored or pickled. The state is in 
   rows (storage/followups.py) and queues their messages, like the delivery worker claims
   outbox rows. The rows are the only record of a follow-up, so one that fell due while the
   bot was down goes out at the start, once; even two claimers could not send one twice.
-- the weekly digest and the pruning of processed event ids, on cron triggers. The digest
+- the weekly digest, teams' daily overdue cards (at DIGEST_TIME) and the pruning of
+  processed event ids, on cron triggers. The digest
   is marked once per ISO week, so at start it also runs when this week's time has passed:
   a digest due while the bot was down goes out when it comes back, once.
 """
@@ -28,6 +29,7 @@ from sqlalchemy import Engine
 
 from bot.config import Settings
 from bot.operations.digest import due_this_week
+from bot.operations.team_routing import Routing
 from bot.outbound.notices import Notices
 from bot.runtime.election import elected
 from bot.runtime.outage import Outage, is_database_outage
@@ -43,6 +45,7 @@ class Scheduler:
     notices: Notices
     clock: Callable[[], datetime]
     blocking: Callable[..., Awaitable[Any]]
+    routing: Routing  # teams' daily overdue cards
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # between tries while the database is down
 
     def __post_init__(self) -> None:
@@ -60,6 +63,8 @@ class Scheduler:
             zone=self.settings.zone,
             wake_delivery=wake_delivery,
             outage=self.outage,
+            routing=self.routing,
+            promised_after=self.settings.followup_after[0] if self.settings.followup_after else timedelta(0),
             retention=timedelta(days=self.settings.retention_days),
         )
 
@@ -107,3 +112,5 @@ class Scheduler:
             scheduler.add_job(jobs.weekly_digest, id="weekly-digest-late", args=[context])
         scheduler.add_job(jobs.prune_processed_events, daily, id="prune-processed-events", args=[context])
         scheduler.add_job(jobs.apply_retention, daily, id="retention", args=[context])
+        every_day = CronTrigger(hour=at.hour, minute=at.minute, timezone=zone)  # at DIGEST_TIME
+        scheduler.add_job(jobs.overdue_cards, every_day, id="team-overdue-cards", args=[context])
