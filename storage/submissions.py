@@ -203,12 +203,15 @@ def submissions_of(session: Session, *, citizen_id: int) -> list[Summary]:
     return [summary for _, summary in sorted(found, key=lambda pair: (pair[0], pair[1].id), reverse=True)]
 
 
-def inbox(session: Session, *, offset: int, limit: int) -> Page:
-    """Submissions waiting for staff (new or under review), newest first, across kinds."""
+def inbox(session: Session, *, offset: int, limit: int, team_ids: Sequence[int] | None = None) -> Page:
+    """Submissions waiting for staff (new or under review), newest first, across kinds; only
+    those with these teams when given."""
     waiting = ("new", "under_review")
     found: list[tuple[datetime, Summary]] = []
     for kind, table in TABLES.items():
         statement = _listed(kind, table).where(col(table.status).in_(waiting))
+        if team_ids is not None:
+            statement = statement.where(col(table.id).in_(teams.assigned_to(kind, team_ids)))
         rows = session.exec(statement.order_by(col(table.created_at).desc()).limit(offset + limit + 1))
         for id_, text, status, created_at, count in rows:
             found.append((created_at, Summary(kind, id_, make_ref(kind, id_), text, status, count)))

@@ -13,7 +13,7 @@ from bot.operations import broadcasting
 from conversations.context import Candidate, Details, FlowSettings, Following, OpenQuestion, Page, Summary
 from conversations.messages import Address
 from conversations.refs import make_ref
-from storage import broadcasts, safety, staff, staff_questions, submissions
+from storage import broadcasts, safety, staff, staff_questions, submissions, teams
 from storage.broadcasts import Audience
 
 
@@ -43,7 +43,10 @@ class SessionLookup:
         return submissions.summary_of(self.session, kind=kind, id=id)
 
     def inbox(self, *, offset: int, limit: int) -> Page:
-        return submissions.inbox(self.session, offset=offset, limit=limit)
+        """What waits for staff; for a member of teams (`teams add --member`), their teams' work only."""
+        identity = f"{self.address.channel}:{self.address.user_id}"
+        mine = [team.id for team in teams.teams_of_member(self.session, identity=identity) if team.id is not None]
+        return submissions.inbox(self.session, offset=offset, limit=limit, team_ids=mine or None)
 
     def details(self, *, kind: str, id: int) -> Details | None:
         return submissions.details(self.session, kind=kind, id_=id)

@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.app import App
 from bot.scheduling import jobs
@@ -117,3 +117,19 @@ def test_teams_list_remove_and_mistakes(app: App, cocreate: Cocreate) -> None:
         result = cocreate("teams", "add", *args)
         assert result.exit_code == 2 and message in result.output, result.output
     assert cocreate("submissions", "--team", "Nobody").exit_code == 2
+
+
+def test_a_team_member_sees_their_team_s_work_in_the_chat_inbox(app_factory: Any, cocreate: Cocreate) -> None:
+    app = app_factory(staff=("telegram:402", "telegram:404"))
+    add_teams(cocreate)  # telegram:402 (BOB) is a member of Desk
+    report(app, ANA, "Deep pothole in front of the school", "1", "Peñarol")  # Roads North's
+    report(app, ANA + 2, "Bench missing in the square", "4", "Centro")  # the Desk's
+    for staff_member in (BOB, BOB + 2):
+        say(app, staff_member, "/start", "I agree", "/inbox")
+    with Session(app.database) as session:
+        newest = {chat: session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == chat).order_by(col(OutboxMessage.id).desc())).first()
+                  for chat in (str(BOB), str(BOB + 2))}  # fmt: skip
+    # The inbox's items are its buttons.
+    latest = {chat: " ".join(choice["label"] for choice in row.choices) for chat, row in newest.items() if row}
+    assert "P-2" in latest[str(BOB)] and "P-1" not in latest[str(BOB)]
+    assert "P-1" in latest[str(BOB + 2)] and "P-2" in latest[str(BOB + 2)]  # in no team: everything
