@@ -140,3 +140,8 @@ def team_names(session: Session, *, kind: str, ids: Sequence[int]) -> dict[int, 
 def assigned_to(kind: str, team_ids: Sequence[int]) -> Any:
     """The ids of a kind's submissions with these teams, as a subquery (`id IN (...)`)."""
     return select(TeamAssignment.target_id).where(TeamAssignment.kind == kind, col(TeamAssignment.team_id).in_(team_ids))
+
+
+def team_choices(session: Session) -> list[tuple[int, str]]:
+    """Every team as (id, name), by name: what the console's pickers offer."""
+    return [(team.id, team.name) for team in teams(session) if team.id is not None]

@@ -15,7 +15,7 @@ from bot.app import CAPABILITIES
 from bot.operations.team_routing import overdue_cutoff
 from bot.web.console import Console, SignedIn, staff_only
 from conversations.refs import STATUSES
-from storage import console_inbox
+from storage import console_inbox, teams
 from storage.console_inbox import InboxFilter
 from storage.submissions import TABLES
 
@@ -78,6 +78,7 @@ async def inbox(request: Request, console: Console, _who: SignedIn) -> Response:
         categories=console.app.settings.categories,
         languages=console.app.settings.languages,
         channels=tuple(CAPABILITIES),
+        teams=await console.read(teams.team_choices),
         any_filter=replace(filters, status=None) != InboxFilter(),
     )
 
