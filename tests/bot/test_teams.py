@@ -18,6 +18,7 @@ from storage import audit, submissions
 from storage.console_inbox import InboxFilter, inbox_page
 from storage.models import OutboxMessage
 from tests.bot.test_status_changes import ANA, BOB, say
+from tests.bot.test_telegram_channel import serving
 from tests.conftest import Clock, Cocreate
 
 pytestmark = pytest.mark.postgres
@@ -133,3 +134,16 @@ def test_a_team_member_sees_their_team_s_work_in_the_chat_inbox(app_factory: Any
     latest = {chat: " ".join(choice["label"] for choice in row.choices) for chat, row in newest.items() if row}
     assert "P-2" in latest[str(BOB)] and "P-1" not in latest[str(BOB)]
     assert "P-1" in latest[str(BOB + 2)] and "P-2" in latest[str(BOB + 2)]  # in no team: everything
+
+
+def test_the_card_reaches_the_team_s_telegram_group_escaped(telegram_app: App, fake: Any, cocreate: Cocreate) -> None:
+    add_teams(cocreate)
+    report(telegram_app, ANA, "Pothole <b>huge</b> by the school", "1", "Peñarol")
+
+    async def scenario() -> None:
+        async with serving(telegram_app):
+            await asyncio.to_thread(fake.wait_until, lambda f: f.sent(-1001))
+
+    asyncio.run(scenario())
+    (card,) = fake.sent(-1001)
+    assert card["text"].startswith("New P-1 (roads): Pothole &lt;b&gt;huge&lt;/b&gt; by the school")
