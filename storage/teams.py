@@ -96,8 +96,7 @@ def matching_team(session: Session, *, category: str | None, place: str | None) 
     candidates = [team for team in teams(session) if category is not None and category in team.categories]
     in_place = [team for team in candidates if any(_in(words, area) for area in team.areas)]
     citywide = [team for team in candidates if not team.areas]
-    chosen = (in_place or citywide or [None])[0]
-    return chosen or default_team(session)
+    return next(iter(in_place or citywide), None) or default_team(session)
 
 
 def _in(words: tuple[str, ...], area: str) -> bool:

@@ -105,7 +105,7 @@ def teams_add(
     default: bool = typer.Option(False, "--default", help="Gets what no other team matches (one team at most)."),
     member: list[str] = typer.Option([], "--member", help="A staff identity CHANNEL:ID whose /inbox shows this team's work (repeat)."),
 ) -> None:
-    """Add a team (or change the one of this name)."""
+    """Add a team, or redefine the one of this name (what is left out is cleared)."""
     name = name.strip()
     if not name or len(name) > 64:
         fail("The team's name must be 1 to 64 characters")
@@ -168,8 +168,8 @@ def teams_remove(name: str = typer.Argument(..., help="The team's name")) -> Non
             audit.record(session, actor=cli_user(), via="cli", action="team_remove", target=name, detail=f"{had} submissions")
     if had is None:
         fail(f"There is no team {name!r}; `cocreate teams list` shows them")
-    moved = f"; its {had} submissions are now with {fallback.name}" if had and fallback else (
-        f"; its {had} submissions are with no team" if had else "")  # fmt: skip
+    theirs = f"its {had} submission" + ("s are" if had != 1 else " is")
+    moved = (f"; {theirs} now with {fallback.name}" if fallback else f"; {theirs} with no team") if had else ""
     typer.echo(f"Team {name} removed{moved}.")
 
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, Sequence
 
 from sqlmodel import Session
 
 from conversations.refs import make_ref
 from storage import submissions, teams, webhooks
+from storage.partner_models import Webhook
 
 SUBMISSION_CREATED = "submission.created"
 STATUS_CHANGED = "status.changed"
@@ -28,7 +29,8 @@ EVENTS = (SUBMISSION_CREATED, STATUS_CHANGED, SUBMISSION_MERGED, SUBMISSION_ASSI
 
 
 def submission_created(session: Session, *, kind: str, id_: int, team: str | None, now: datetime) -> None:
-    if not webhooks.subscribed(session, event=SUBMISSION_CREATED):
+    listening = webhooks.subscribed(session, event=SUBMISSION_CREATED)
+    if not listening:
         return  # nobody listens: not even the read of the submission
     found = submissions.details(session, kind=kind, id_=id_)
     if found is None:
@@ -57,7 +59,7 @@ def submission_created(session: Session, *, kind: str, id_: int, team: str | Non
         **({name: None for name in text} if private else text),
     }
     personal = {**text, "submitter_name": facts.submitter.name if facts.submitter else None}
-    _emit(session, SUBMISSION_CREATED, now, data, personal)
+    _emit(session, SUBMISSION_CREATED, now, data, personal, listening=listening)
 
 
 def status_changed(
@@ -86,9 +88,14 @@ def broadcast_queued(
     _emit(session, BROADCAST_QUEUED, now, data)
 
 
-def _emit(session: Session, event: str, now: datetime, data: dict[str, Any], personal: dict[str, Any] | None = None) -> None:
+def _emit(
+    session: Session, event: str, now: datetime, data: dict[str, Any], personal: dict[str, Any] | None = None,
+    *, listening: Sequence[Webhook] | None = None,
+) -> None:
+    """One row per hook that gets `event` (`listening`, when the caller has read them): those
+    that asked for personal data get `personal` merged into the data."""
     bodies: dict[bool, str] = {}
-    for hook in webhooks.subscribed(session, event=event):
+    for hook in webhooks.subscribed(session, event=event) if listening is None else listening:
         assert hook.id is not None
         with_personal = hook.include_personal_data and personal is not None
         if with_personal not in bodies:

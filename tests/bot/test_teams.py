@@ -109,7 +109,7 @@ def test_teams_list_remove_and_mistakes(app: App, cocreate: Cocreate) -> None:
     listed = cocreate("teams", "list").output
     assert "Desk: no categories; the whole city; the default team; cards to telegram:-1009; members telegram:402" in listed
     assert "Roads North: roads; in Peñarol; cards to telegram:-1001" in listed
-    assert cocreate("teams", "remove", "Desk").output.strip() == "Team Desk removed; its 1 submissions are with no team."
+    assert cocreate("teams", "remove", "Desk").output.strip() == "Team Desk removed; its 1 submission is with no team."
     for args, message in (
         (("X", "--categories", "rivers"), "--categories: unknown rivers"),
         (("X",), "A team needs --categories"),
