@@ -92,11 +92,11 @@ def matching_team(session: Session, *, category: str | None, place: str | None) 
     """The team responsible: one whose categories include it and one of whose areas is in the
     place (whole words, case and accents ignored) first, then one for the whole city, then
     the default team."""
-    words = area_words(place or "")
-    candidates = [team for team in teams(session) if category is not None and category in team.categories]
+    words, every = area_words(place or ""), teams(session)  # one read: teams are few
+    candidates = [team for team in every if category is not None and category in team.categories]
     in_place = [team for team in candidates if any(_in(words, area) for area in team.areas)]
     citywide = [team for team in candidates if not team.areas]
-    return next(iter(in_place or citywide), None) or default_team(session)
+    return next(iter(in_place or citywide or [team for team in every if team.is_default]), None)
 
 
 def _in(words: tuple[str, ...], area: str) -> bool:

@@ -162,3 +162,13 @@ def test_removing_a_hook_fails_what_it_was_still_to_get(app: App, cocreate: Cocr
         (row,) = session.exec(select(OutboxMessage).where(OutboxMessage.channel == "webhook")).all()
     assert (row.status, row.last_error, row.text) == ("failed", "webhook removed", "")
     assert cocreate("webhooks", "remove", "1").exit_code == 2
+
+
+def test_a_partner_that_cannot_be_reached_is_tried_again_later(app: App, cocreate: Cocreate, unused_port: int) -> None:
+    add_hook(cocreate, f"http://127.0.0.1:{unused_port}/hook")  # nothing listens there
+    report(app, ANA, "Streetlight out on Rambla Sur 1234")
+    asyncio.run(deliver(app))
+    with Session(app.database) as session:
+        (row,) = session.exec(select(OutboxMessage).where(OutboxMessage.channel == "webhook")).all()
+    assert row.status == "pending" and row.next_attempt_at > app.clock() and "Cannot connect" in (row.last_error or "")
+    assert "delivered 0, pending 1, failed 0; last error: ClientConnectorError" in cocreate("webhooks", "list").output
