@@ -15,6 +15,7 @@ from conversations.messages import Address
 from conversations.refs import make_ref
 from storage import broadcasts, safety, staff, staff_questions, submissions, teams
 from storage.broadcasts import Audience
+from storage.partner_models import Team
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,14 @@ class SessionLookup:
 
     def inbox(self, *, offset: int, limit: int) -> Page:
         """What waits for staff; for a member of teams (`teams add --member`), their teams' work only."""
-        identity = f"{self.address.channel}:{self.address.user_id}"
-        mine = [team.id for team in teams.teams_of_member(self.session, identity=identity) if team.id is not None]
+        mine = [team.id for team in self._teams() if team.id is not None]
         return submissions.inbox(self.session, offset=offset, limit=limit, team_ids=mine or None)
+
+    def my_teams(self) -> tuple[str, ...]:
+        return tuple(team.name for team in self._teams())
+
+    def _teams(self) -> list[Team]:
+        return teams.teams_of_member(self.session, identity=f"{self.address.channel}:{self.address.user_id}")
 
     def details(self, *, kind: str, id: int) -> Details | None:
         return submissions.details(self.session, kind=kind, id_=id)

@@ -133,6 +133,8 @@ def test_a_team_member_sees_their_team_s_work_in_the_chat_inbox(app_factory: Any
     # The inbox's items are its buttons.
     latest = {chat: " ".join(choice["label"] for choice in row.choices) for chat, row in newest.items() if row}
     assert "P-2" in latest[str(BOB)] and "P-1" not in latest[str(BOB)]
+    assert newest[str(BOB)].text.startswith("Waiting for review for Desk, newest first (what you are responsible for).")  # type: ignore[union-attr]
+    assert newest[str(BOB + 2)].text.startswith("Waiting for review, newest first.")  # type: ignore[union-attr]
     assert "P-1" in latest[str(BOB + 2)] and "P-2" in latest[str(BOB + 2)]  # in no team: everything
 
 
