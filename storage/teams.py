@@ -144,3 +144,15 @@ def assigned_to(kind: str, team_ids: Sequence[int]) -> Any:
 def team_choices(session: Session) -> list[tuple[int, str]]:
     """Every team as (id, name), by name: what the console's pickers offer."""
     return [(team.id, team.name) for team in teams(session) if team.id is not None]
+
+
+def unassign(session: Session, *, kind: str, target_id: int) -> None:
+    """A deleted submission is with no team any more."""
+    session.execute(delete(TeamAssignment).where(col(TeamAssignment.kind) == kind, col(TeamAssignment.target_id) == target_id))
+
+
+def forget_member(session: Session, *, identity: str) -> None:
+    """A forgotten person is nobody's member any more (/forget)."""
+    for team in teams_of_member(session, identity=identity):
+        team.members = [member for member in team.members if member != identity]
+        session.add(team)

@@ -149,3 +149,11 @@ def test_the_card_reaches_the_team_s_telegram_group_escaped(telegram_app: App, f
     asyncio.run(scenario())
     (card,) = fake.sent(-1001)
     assert card["text"].startswith("New P-1 (roads): Pothole &lt;b&gt;huge&lt;/b&gt; by the school")
+
+
+def test_a_forgotten_member_is_nobody_s_member_any_more(app: App, cocreate: Cocreate) -> None:
+    add_teams(cocreate)  # telegram:402 (BOB) is a member of Desk
+    say(app, BOB, "/start", "I agree")
+    forgot = cocreate("people", "forget", f"telegram:{BOB}", "--yes")
+    assert forgot.exit_code == 0, forgot.output
+    assert "telegram:402" not in cocreate("teams", "list").output
