@@ -60,7 +60,8 @@ def webhooks_add(
     with opened_app() as built, Session(built.database) as session, session.begin():
         hook = webhooks.add_hook(session, hook_in=hook_in, created_by=cli_user(), now=built.clock())
         detail = f"{hook.url} {','.join(wanted)}" + (" with personal data" if include_personal_data else "")
-        audit.record(session, actor=cli_user(), via="cli", action="webhook_add", target=f"webhook {hook.id}", detail=detail)
+        audit.record(session, actor=cli_user(), via="cli", action="webhook_add", target=f"webhook {hook.id}", detail=detail,
+                     now=built.clock())  # fmt: skip
         hook_id = hook.id
     typer.echo(f"Webhook {hook_id} added: {hook_in.url} gets {', '.join(wanted)}.")
     if secret is None:
@@ -89,7 +90,7 @@ def webhooks_remove(hook_id: int = typer.Argument(..., help="The hook's number, 
     with opened_app() as built, Session(built.database) as session, session.begin():
         removed = webhooks.remove_hook(session, hook_id=hook_id)
         if removed:
-            audit.record(session, actor=cli_user(), via="cli", action="webhook_remove", target=f"webhook {hook_id}")
+            audit.record(session, actor=cli_user(), via="cli", action="webhook_remove", target=f"webhook {hook_id}", now=built.clock())
     if not removed:
         fail(f"There is no webhook {hook_id}; `cocreate webhooks list` shows them")
     typer.echo(f"Webhook {hook_id} removed.")
@@ -130,7 +131,7 @@ def teams_add(
         with Session(built.database) as session, session.begin():
             _, new = teams.set_team(session, team_in=team_in)
             audit.record(session, actor=cli_user(), via="cli", action="team_add" if new else "team_change", target=name,
-                         detail=_describe(team_in))  # fmt: skip
+                         detail=_describe(team_in), now=built.clock())  # fmt: skip
     typer.echo(f"Team {name} {'added' if new else 'changed'}: {_describe(team_in)}.")
 
 
@@ -165,7 +166,8 @@ def teams_remove(name: str = typer.Argument(..., help="The team's name")) -> Non
         had = teams.remove_team(session, name=name)
         fallback = teams.default_team(session)
         if had is not None:
-            audit.record(session, actor=cli_user(), via="cli", action="team_remove", target=name, detail=f"{had} submissions")
+            audit.record(session, actor=cli_user(), via="cli", action="team_remove", target=name, detail=f"{had} submissions",
+                         now=built.clock())  # fmt: skip
     if had is None:
         fail(f"There is no team {name!r}; `cocreate teams list` shows them")
     theirs = f"its {had} submission" + ("s are" if had != 1 else " is")
