@@ -31,6 +31,7 @@ WEBHOOK_BACKOFF = 30.0  # seconds: the first retry after 15-30 s, then doubling 
 TIMEOUT = 10.0  # seconds for a partner to answer
 _RETRIED = {408, 429}
 SECRET_PREFIX = "whsec_"
+MAX_URL = 2000  # the column's length (storage/partner_models.py)
 
 
 class BadWebhook(ValueError):
@@ -44,10 +45,18 @@ class Target:
 
 
 def checked_url(url: str) -> str:
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    url = url.strip()
+    if len(url) > MAX_URL:
+        raise BadWebhook(f"The URL is {len(url):,} characters long; webhooks take at most {MAX_URL:,}")
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and not any(ch.isspace() for ch in url)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        valid = False
+    if not valid:
         raise BadWebhook(f"{url!r} is not an http:// or https:// URL with a host")
-    return url.strip()
+    return url
 
 
 def new_secret() -> str:

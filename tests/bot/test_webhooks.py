@@ -143,6 +143,8 @@ def test_a_refusal_fails_at_once(app: App, cocreate: Cocreate) -> None:
     ("args", "message"),
     [
         (("ftp://partner.example/x", "--events", "status.changed"), "is not an http:// or https:// URL"),
+        (("https://partner.example:port/x", "--events", "status.changed"), "is not an http:// or https:// URL"),
+        (("https://partner.example/" + "a" * 2000, "--events", "status.changed"), "webhooks take at most 2,000"),
         (("https://partner.example/x", "--events", "status.moved"), "--events: unknown status.moved"),
         (("https://partner.example/x", "--events", "status.changed", "--secret", "nope"), "--secret must be whsec_"),
     ],
