@@ -52,6 +52,17 @@ def remove_hook(session: Session, *, hook_id: int) -> bool:
     return True
 
 
+def retry_failed(session: Session, *, hook_id: int, now: datetime) -> int:
+    """Queue a hook's failed events again, as new (all its tries); how many. Those whose body
+    is gone (older than RETENTION_DAYS) cannot be sent again."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(_of_hook(hook_id), col(OutboxMessage.status) == "failed", col(OutboxMessage.text) != "")
+        .values(status="pending", attempts=0, next_attempt_at=now, last_error=None, claimed_at=None)
+    )
+    return result.rowcount or 0
+
+
 def hooks(session: Session) -> list[Webhook]:
     return list(session.exec(select(Webhook).order_by(col(Webhook.id))))
 

@@ -96,6 +96,19 @@ def webhooks_remove(hook_id: int = typer.Argument(..., help="The hook's number, 
     typer.echo(f"Webhook {hook_id} removed.")
 
 
+@webhooks_app.command("retry")
+def webhooks_retry(hook_id: int = typer.Argument(..., help="The hook's number, as `webhooks list` shows it.")) -> None:
+    """Send a hook's failed events again (once the partner is back), in their order."""
+    with opened_app() as built, Session(built.database) as session, session.begin():
+        if webhooks.hook(session, hook_id=hook_id) is None:
+            fail(f"There is no webhook {hook_id}; `cocreate webhooks list` shows them")
+        queued = webhooks.retry_failed(session, hook_id=hook_id, now=built.clock())
+        if queued:
+            audit.record(session, actor=cli_user(), via="cli", action="webhook_retry", target=f"webhook {hook_id}",
+                         detail=f"{queued} events", now=built.clock())  # fmt: skip
+    typer.echo(f"{queued} failed event{'s' if queued != 1 else ''} of webhook {hook_id} queued again; `cocreate run` sends them.")
+
+
 @teams_app.command("add")
 def teams_add(
     name: str = typer.Argument(..., help="The team's name, e.g. Roads"),

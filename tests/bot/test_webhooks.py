@@ -111,20 +111,27 @@ def test_personal_data_only_for_a_hook_that_asked_for_it(app: App, cocreate: Coc
 
 
 def test_a_partner_that_is_down_is_retried_then_marked_failed_and_listed(app: App, clock: Clock, cocreate: Cocreate) -> None:
-    async def scenario() -> Partner:
+    async def scenario() -> tuple[Partner, str, str]:
         async with listening(Partner(statuses=[503] * WEBHOOK_ATTEMPTS)) as partner:
             await asyncio.to_thread(add_hook, cocreate, partner.url)
             await asyncio.to_thread(report, app, ANA, "Streetlight out on Rambla Sur 1234")
             for _ in range(WEBHOOK_ATTEMPTS):
                 await deliver(app)
                 clock.now += timedelta(hours=2)  # past any backoff
-            return partner
+            listed = (await asyncio.to_thread(cocreate, "webhooks", "list")).output
+            # The partner is back (it answers 200 now): staff send what failed again.
+            retried = (await asyncio.to_thread(cocreate, "webhooks", "retry", "1")).output
+            clock.now = utc_now() + timedelta(seconds=1)  # the command queued it by the real time
+            await deliver(app)
+            return partner, listed, retried
 
-    partner = asyncio.run(scenario())
-    assert len(partner.received) == WEBHOOK_ATTEMPTS
+    partner, listed, retried = asyncio.run(scenario())
+    assert len(partner.received) == WEBHOOK_ATTEMPTS + 1
     assert len({headers["webhook-id"] for _, headers in partner.received}) == 1  # the same message, tried again
-    listed = cocreate("webhooks", "list")
-    assert "delivered 0, pending 0, failed 1; last error: HTTP 503" in listed.output
+    assert "delivered 0, pending 0, failed 1; last error: HTTP 503" in listed
+    assert retried.strip() == "1 failed event of webhook 1 queued again; `cocreate run` sends them."
+    assert json.loads(partner.received[-1][0])["data"]["ref"] == "P-1"
+    assert "delivered 1, pending 0, failed 0" in cocreate("webhooks", "list").output
 
 
 def test_a_refusal_fails_at_once(app: App, cocreate: Cocreate) -> None:
