@@ -14,7 +14,7 @@ from bot.operations import status_changes
 from bot.operations.webhook_events import EVENTS
 from bot.outbound.webhook_sender import BadWebhook, checked_secret, checked_url, new_secret
 from conversations.visible import for_staff
-from storage import audit, teams, webhooks
+from storage import audit, staff, teams, webhooks
 from storage.partner_models import TeamCreate, WebhookCreate
 
 webhooks_app = typer.Typer(help="Partners' URLs that get events as signed JSON POSTs (Standard Webhooks).",
@@ -145,7 +145,10 @@ def teams_add(
             _, new = teams.set_team(session, team_in=team_in)
             audit.record(session, actor=cli_user(), via="cli", action="team_add" if new else "team_change", target=name,
                          detail=_describe(team_in), now=built.clock())  # fmt: skip
+            staff_now = {*built.settings.staff, *staff.staff_list(session)}
     typer.echo(f"Team {name} {'added' if new else 'changed'}: {_describe(team_in)}.")
+    for identity in (m for m in team_in.members if m not in staff_now):
+        typer.echo(f"Note: {identity} is not staff, so has no /inbox yet: `cocreate staff add {identity}`.")
 
 
 def _describe(team: TeamCreate) -> str:

@@ -109,6 +109,9 @@ def test_teams_list_remove_and_mistakes(app: App, cocreate: Cocreate) -> None:
     listed = cocreate("teams", "list").output
     assert "Desk: no categories; the whole city; the default team; cards to telegram:-1009; members telegram:402" in listed
     assert "Roads North: roads; in Peñarol; cards to telegram:-1001" in listed
+    redefined = cocreate("teams", "add", "Desk", "--default", "--member", "telegram:402").output
+    assert "Note: telegram:402 is not staff, so has no /inbox yet: `cocreate staff add telegram:402`." in redefined
+    assert "cards to" not in cocreate("teams", "list").output.split("Desk:")[1].split("\n")[0]  # redefined without a chat
     assert cocreate("teams", "remove", "Desk").output.strip() == "Team Desk removed; its 1 submission is with no team."
     for args, message in (
         (("X", "--categories", "rivers"), "--categories: unknown rivers"),
