@@ -69,8 +69,10 @@ class Routing:
         """Give a submission to another team: kept in its history and the audit log, the new
         team gets its card, and webhooks hear submission.assigned."""
         parsed = parse_ref(ref)
+        if parsed is None and is_ref_shaped(ref):
+            raise StaffActionError(f"{ref.strip().upper()} does not exist")
         if parsed is None:
-            raise StaffActionError(f"{ref.strip().upper()} does not exist" if is_ref_shaped(ref) else f"{ref!r} is not a reference like P-12, I-7 or D-3")
+            raise StaffActionError(f"{ref!r} is not a reference like P-12, I-7 or D-3")
         kind, id_ = parsed
         summary = submissions.summary_of(session, kind=kind, id=id_)
         if summary is None:
