@@ -24,8 +24,10 @@ from standardwebhooks import Webhook
 from adapters.base import Failed, Queued, SendResult, Sent, TemporaryError
 from bot.outbound.ratelimit import Limits
 
-# One partner gets at most 5 deliveries a second, in order; partners do not wait on each other.
-WEBHOOK_LIMITS = Limits(overall=None, per_chat=5.0, chat_burst=5.0)
+# One partner gets at most 5 deliveries a second, in order. A delivery round takes one event
+# per partner (no burst): a round waits for its slowest send, so a partner that takes the whole
+# TIMEOUT to answer holds the others up by one timeout, not by a batch of them.
+WEBHOOK_LIMITS = Limits(overall=None, per_chat=5.0, chat_burst=1.0)
 WEBHOOK_ATTEMPTS = 8
 WEBHOOK_BACKOFF = 30.0  # seconds: the first retry after 15-30 s, then doubling (about an hour in all)
 TIMEOUT = 10.0  # seconds for a partner to answer
