@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from adapters.base import Sender
 from bot.channels.protocol import Channel, ChannelHooks, NoChannelConfigured
@@ -22,6 +23,8 @@ from bot.outbound.delivery import DEFAULT_CONCURRENCY, DeliveryWorker
 from bot.outbound.notices import Notices
 from bot.outbound.quiet import QuietHours
 from bot.outbound.ratelimit import Limits
+from bot.outbound.webhook_sender import WEBHOOK_ATTEMPTS, WEBHOOK_BACKOFF, WEBHOOK_LIMITS, Target, WebhookSender
+from bot.operations.team_routing import Routing
 from bot.runtime.blocking import Blocking
 from bot.runtime.election import Leadership
 from bot.runtime.health import Liveness
@@ -36,6 +39,7 @@ from conversations.flows import all_steps
 from conversations.i18n import Catalogs, load_catalogs
 from conversations.moderation import load_abusive_terms
 from conversations.messages import Address, Inbound, Outbound
+from storage import webhooks
 from storage.db import create_db_engine, ensure_schema
 
 log = logging.getLogger(__name__)
@@ -64,6 +68,7 @@ class App:
     scheduler: Scheduler
     metrics: Metrics  # /metrics (bot/runtime/metrics.py)
     liveness: Liveness  # the long-running loops' signs of life, for /healthz (bot/runtime/health.py)
+    routing: Routing
 
     def channel_hooks(self) -> ChannelHooks:
         """What a channel may ask of the bot (bot/channels/protocol.py)."""
@@ -105,6 +110,27 @@ class App:
             beat=self.liveness.beat,
         )
 
+    def webhook_delivery(self) -> tuple[DeliveryWorker, WebhookSender]:
+        """The delivery worker of partners' webhooks (outbox channel "webhook") and its sender,
+        whose HTTP session the caller closes."""
+
+        def target(hook_id: int) -> Target | None:
+            with Session(self.database) as session:
+                hook = webhooks.hook(session, hook_id=hook_id)
+                return Target(hook.url, hook.secret) if hook else None
+
+        async def find(hook_id: int) -> Target | None:
+            return await self.blocking(target, hook_id)
+
+        sender = WebhookSender(find, self.clock)
+        worker = DeliveryWorker(
+            self.database, sender, self.clock, blocking=self.blocking, limits=WEBHOOK_LIMITS,
+            max_attempts=WEBHOOK_ATTEMPTS, base_backoff=WEBHOOK_BACKOFF, concurrency=8,
+            metrics=self.metrics, record_lead=leadership(self.metrics, self.liveness),
+            beat=self.liveness.beater("delivery:webhook"),
+        )  # fmt: skip
+        return worker, sender
+
     def close(self) -> None:
         self.blocking.shutdown()
         self.database.dispose()
@@ -137,8 +163,9 @@ def build_app(
     metrics, liveness = Metrics.create(), Liveness()
     metrics.watch(database, clock)
     notices = Notices(catalogs, settings.default_language, QuietHours(settings.zone, settings.quiet_hours))
+    routing = Routing(catalogs, settings.default_language, notices.quiet, settings.web_base_url)
     scheduler = Scheduler(
-        database, settings, notices, clock, blocking,
+        database, settings, notices, clock, blocking, routing,
         metrics=metrics, record_lead=leadership(metrics, liveness), beat=liveness.beater("scheduler"),
     )  # fmt: skip
     flow_settings = FlowSettings(
@@ -162,12 +189,13 @@ def build_app(
         capabilities=CAPABILITIES,
         staff=settings.staff,
         notices=notices,
+        routing=routing,
         detect=LanguageDetector(settings.detected_languages()),
         web_url=settings.web_url,
         flood=FloodGate(settings.flood_limit) if settings.flood_limit else None,
         metrics=metrics,
     )
-    return App(settings, database, catalogs, service, clock, blocking, notices, scheduler, metrics, liveness)
+    return App(settings, database, catalogs, service, clock, blocking, notices, scheduler, metrics, liveness, routing)
 
 
 def configured_channels(settings: Settings) -> list[str]:
@@ -222,11 +250,14 @@ async def serve(app: App) -> None:
     for name in configured_channels(app.settings):
         app.liveness.watch(name)  # each channel's receiving loop, from now on (/healthz)
     receiving = [asyncio.create_task(channel.receive()) for channel in channels]
-    delivering = [asyncio.create_task(channel.worker.run()) for channel in channels]
+    # Partners' webhooks are delivered beside the chat channels, by a worker of their own.
+    webhook_worker, webhook_sender = app.webhook_delivery()
+    workers = [*(channel.worker for channel in channels), webhook_worker]
+    delivering = [asyncio.create_task(worker.run()) for worker in workers]
 
     def wake_delivery() -> None:
-        for channel in channels:
-            channel.worker.wake.set()
+        for worker in workers:
+            worker.wake.set()
 
     scheduling = asyncio.create_task(app.scheduler.run(wake_delivery=wake_delivery))
     stopped = asyncio.create_task(stop.wait())
@@ -241,11 +272,12 @@ async def serve(app: App) -> None:
     finally:
         for task in receiving:
             task.cancel()
-        for channel in channels:
-            channel.worker.stop()
+        for worker in workers:
+            worker.stop()
         scheduling.cancel()
         await console.stop()
         await asyncio.gather(*receiving, *delivering, scheduling, return_exceptions=True)
+        await webhook_sender.close()
         stopped.cancel()
         for channel in channels:
             await channel.stop()

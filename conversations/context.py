@@ -206,6 +206,10 @@ class Lookup(Protocol):
         """Submissions waiting for staff (new or under review), newest first."""
         ...
 
+    def my_teams(self) -> tuple[str, ...]:
+        """The teams the person is a member of, whose work alone their inbox shows (none: everything)."""
+        ...
+
     def details(self, *, kind: str, id: int) -> Details | None:
         """One submission with its text, language and history, for staff."""
         ...

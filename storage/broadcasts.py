@@ -46,7 +46,7 @@ def area_words(text: str) -> tuple[str, ...]:
     return tuple(re.findall(r"\w+", plain))
 
 
-def _in_area(words: Sequence[str], wanted: Sequence[str]) -> bool:
+def in_area(words: Sequence[str], wanted: Sequence[str]) -> bool:
     """Whether `wanted` occurs as consecutive whole words in `words`."""
     return any(tuple(words[i : i + len(wanted)]) == tuple(wanted) for i in range(len(words) - len(wanted) + 1))
 
@@ -56,7 +56,7 @@ def _areas_matching(session: Session, area: str) -> list[str]:
     neither SQLite nor a plain PostgreSQL can drop accents, and people give few distinct areas."""
     wanted = area_words(area)
     given = session.exec(select(Subscription.area).where(col(Subscription.area).is_not(None)).distinct()).all()
-    return [a for a in given if a is not None and wanted and _in_area(area_words(a), wanted)]
+    return [a for a in given if a is not None and wanted and in_area(area_words(a), wanted)]
 
 
 def _recipients(session: Session, audience: Audience, default_language: str) -> Any:

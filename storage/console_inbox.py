@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from conversations.refs import make_ref, parse_ref
 from storage.models import OPEN_STATUSES, Citizen, DesignOffer, Idea, Problem, StatusChange, Support
 from storage.submissions import TABLES, stage_moved
+from storage.teams import assigned_to
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class InboxFilter:
     area: str | None = None
     search: str | None = None
     overdue_before: datetime | None = None
+    team_id: int | None = None  # only what is with this team (storage/teams.py)
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,8 @@ def _conditions(kind: str, filters: InboxFilter, *, with_status: bool) -> list[A
         conditions.append(table.language == filters.language)
     if filters.channel:
         conditions.append(exists().where(Citizen.id == table.citizen_id, Citizen.channel == filters.channel))
+    if filters.team_id is not None:
+        conditions.append(col(table.id).in_(assigned_to(kind, [filters.team_id])))
     problem_side = _about_problems(filters)
     ref = parse_ref(filters.search) if filters.search else None
     if ref is not None:

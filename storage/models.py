@@ -305,3 +305,6 @@ class AuditEntry(SQLModel, table=True):
 # The staff console's tables (and its inbox indexes) register with the same metadata.
 import storage.console_models  # noqa: E402,F401
 import storage.estimate_models  # noqa: E402,F401
+
+# Webhooks and teams (storage/partner_models.py) register with the same metadata too.
+import storage.partner_models  # noqa: E402,F401

@@ -19,10 +19,13 @@ from conversations.messages import Address, Outbound, in_parts
 from storage.models import Citizen, OutboxMessage
 
 # "farewell" is the last reply to someone just forgotten: sent, then deleted with its address.
-PRIORITIES = {"reply": 0, "farewell": 0, "notification": 1, "broadcast": 2}
+PRIORITIES = {"reply": 0, "farewell": 0, "notification": 1, "webhook": 1, "broadcast": 2}
 # Kinds whose text is emptied once delivered: the delivery guarantee needs it only until then
 # (storage/retention.py); the bot's own news keeps it for /mydata until RETENTION_DAYS.
 _EMPTIED_ON_DELIVERY = ("reply",)
+# A webhook's body (storage/webhooks.py) goes once the partner has it; a failed one stays (until
+# RETENTION_DAYS), so `cocreate webhooks retry` can send it again once the partner is back.
+_EMPTIED_ONCE_SENT = ("webhook",)
 _ENQUEUE = insert(OutboxMessage.__table__)  # type: ignore[attr-defined]  # Core, built once: runs for every message
 CLAIM_LEASE = timedelta(minutes=2)
 # Updates by id need none of the ORM's bookkeeping (no object in the session is refreshed).
@@ -166,7 +169,8 @@ def _delivered(session: Session, messages: Sequence[tuple[int, str]], **values: 
     must not mark."""
     by_kind: dict[str, list[int]] = {}
     for message_id, kind in messages:
-        group = "farewell" if kind == "farewell" else "emptied" if kind in _EMPTIED_ON_DELIVERY else "kept"
+        emptied = kind in _EMPTIED_ON_DELIVERY or (kind in _EMPTIED_ONCE_SENT and values.get("status") == "sent")
+        group = "farewell" if kind == "farewell" else "emptied" if emptied else "kept"
         by_kind.setdefault(group, []).append(message_id)
     if "farewell" in by_kind:
         session.execute(delete(OutboxMessage).where(_claimed(by_kind["farewell"])), execution_options=_CORE)

@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, or_, update
 from sqlmodel import Session, col, select
 
 from conversations.refs import make_ref
-from storage import audit
+from storage import audit, teams
 from storage.console_models import CachedPhoto, SignInLink, StaffPreference, StaffQuestion, WebSession
 from storage.models import (
     A_RESIDENT,
@@ -162,6 +162,7 @@ def forget(session: Session, *, citizen_id: int, delete_submissions: bool) -> Fo
     session.execute(delete(SignInLink).where(col(SignInLink.identity) == identity))
     session.execute(delete(WebSession).where(col(WebSession.identity) == identity))
     session.execute(delete(StaffPreference).where(col(StaffPreference.identity) == identity))
+    teams.forget_member(session, identity=identity)
     # What they did as staff stays, by nobody named.
     session.execute(update(StatusChange).where(col(StatusChange.changed_by) == identity).values(changed_by=A_RESIDENT))
     session.execute(update(Broadcast).where(col(Broadcast.created_by) == identity).values(created_by=audit.FORGOTTEN))
@@ -212,6 +213,7 @@ def _delete_submission(session: Session, kind: str, id_: int) -> None:
     session.execute(delete(FollowUp).where(col(FollowUp.kind) == kind, col(FollowUp.target_id) == id_))
     session.execute(delete(StaffQuestion).where(col(StaffQuestion.kind) == kind, col(StaffQuestion.target_id) == id_))
     session.execute(delete(Support).where(col(Support.kind) == kind, col(Support.target_id) == id_))
+    teams.unassign(session, kind=kind, target_id=id_)
     if photo:
         session.execute(delete(CachedPhoto).where(col(CachedPhoto.file_id) == photo))
     session.execute(delete(table).where(col(table.id) == id_))

@@ -3,7 +3,7 @@ and staff see. Keyword-only functions over a caller-owned Session."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Sequence, TypeVar
 
@@ -13,6 +13,7 @@ from sqlmodel import Session, SQLModel, col, select
 from conversations.context import Candidate, Details, Facts, HistoryEntry, Page, Report, Summary
 from conversations.messages import Location
 from conversations.refs import make_ref
+from storage import teams
 from storage.citizens import who_changed
 from storage.models import (
     OPEN_STATUSES,
@@ -202,12 +203,15 @@ def submissions_of(session: Session, *, citizen_id: int) -> list[Summary]:
     return [summary for _, summary in sorted(found, key=lambda pair: (pair[0], pair[1].id), reverse=True)]
 
 
-def inbox(session: Session, *, offset: int, limit: int) -> Page:
-    """Submissions waiting for staff (new or under review), newest first, across kinds."""
+def inbox(session: Session, *, offset: int, limit: int, team_ids: Sequence[int] | None = None) -> Page:
+    """Submissions waiting for staff (new or under review), newest first, across kinds; only
+    those with these teams when given."""
     waiting = ("new", "under_review")
     found: list[tuple[datetime, Summary]] = []
     for kind, table in TABLES.items():
         statement = _listed(kind, table).where(col(table.status).in_(waiting))
+        if team_ids is not None:
+            statement = statement.where(col(table.id).in_(teams.assigned_to(kind, team_ids)))
         rows = session.exec(statement.order_by(col(table.created_at).desc()).limit(offset + limit + 1))
         for id_, text, status, created_at, count in rows:
             found.append((created_at, Summary(kind, id_, make_ref(kind, id_), text, status, count)))
@@ -252,21 +256,29 @@ class SubmissionRow:
     supporters: int
     created_at: datetime
     facts: Facts
+    team: str | None = None  # the team it is with (storage/teams.py)
 
 
-def list_submissions(session: Session, *, kind: str | None = None, status: str | None = None) -> list[SubmissionRow]:
+def list_submissions(
+    session: Session, *, kind: str | None = None, status: str | None = None, team_id: int | None = None
+) -> list[SubmissionRow]:
+    """Every submission (of a kind, in a status, with a team), oldest first."""
     rows: list[SubmissionRow] = []
     for table_kind in [kind] if kind else list(TABLES):
-        rows.extend(_rows_of_kind(session, table_kind, status))
+        rows.extend(_rows_of_kind(session, table_kind, status, team_id))
     return sorted(rows, key=lambda row: row.created_at)
 
 
-def _rows_of_kind(session: Session, kind: str, status: str | None) -> Sequence[SubmissionRow]:
+def _rows_of_kind(session: Session, kind: str, status: str | None, team_id: int | None) -> Sequence[SubmissionRow]:
     table = TABLES[kind]
     statement = select(table, Citizen, _supporters(kind, table)).join(Citizen, Citizen.id == table.citizen_id)
     if status:
         statement = statement.where(table.status == status)
-    return [_row(session, kind, item, citizen, count) for item, citizen, count in session.exec(statement)]
+    if team_id is not None:
+        statement = statement.where(col(table.id).in_(teams.assigned_to(kind, [team_id])))
+    found = session.exec(statement).all()
+    named = teams.team_names(session, kind=kind, ids=[item.id for item, _, _ in found])
+    return [replace(_row(session, kind, item, citizen, count), team=named.get(item.id)) for item, citizen, count in found]
 
 
 def _row(session: Session, kind: str, item: Any, citizen: Citizen, supporters: int) -> SubmissionRow:

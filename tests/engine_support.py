@@ -74,6 +74,10 @@ class MemoryLookup:
         return self.question
 
     submitted_today: int = 0  # what the person sent in the last day
+    teams: tuple[str, ...] = ()  # the teams the person is a member of
+
+    def my_teams(self) -> tuple[str, ...]:
+        return self.teams
 
     def submitted_since(self, *, since: datetime) -> int:
         return self.submitted_today

@@ -28,14 +28,14 @@ from adapters import console
 from adapters import text as incoming
 from bot import app as application
 from bot.channels import terminal_chat
-from bot.cli import people_commands, safety_commands, staff_commands
+from bot.cli import partner_commands, people_commands, safety_commands, staff_commands
 from bot.cli.common import fail, friendly_errors, opened_app, settings
 from bot.runtime import outage
 from bot.runtime.logs import configure_logging
 from conversations.context import Submitter
 from conversations.refs import make_ref
 from conversations.visible import for_staff
-from storage import db, submissions
+from storage import db, submissions, teams
 from storage.models import STATUSES
 
 # Plain help: Rich markup would eat "[en]" in help texts and label every flag "<bool>".
@@ -49,6 +49,7 @@ app.add_typer(db_app, name="db")
 staff_commands.register(app)
 people_commands.register(app)
 safety_commands.register(app)
+partner_commands.register(app)
 
 
 class Kind(str, Enum):
@@ -135,12 +136,18 @@ def list_submissions(
     kind: Optional[Kind] = typer.Option(None, help="Only this kind."),
     status: Optional[str] = typer.Option(None, help=f"Only this status: {', '.join(STATUSES)}."),
     format: Format = typer.Option(Format.table, "--format", help="table, json or csv."),
+    team: Optional[str] = typer.Option(None, "--team", help="Only what is with this team (cocreate teams list)."),
 ) -> None:
     """List problems, ideas and design offers."""
     if status is not None and status not in STATUSES:
         fail(f"--status must be one of: {', '.join(STATUSES)}")
     with opened_app() as built, Session(built.database) as session:
-        rows = submissions.list_submissions(session, kind=kind.value if kind else None, status=status)
+        found = teams.team_named(session, name=team) if team is not None else None
+        if team is not None and found is None:
+            fail(f"--team: there is no team {team!r}; `cocreate teams list` shows them")
+        rows = submissions.list_submissions(
+            session, kind=kind.value if kind else None, status=status, team_id=found.id if found else None
+        )
     records = [_record(row) for row in rows]
     if format is Format.json:
         print(json.dumps(records, ensure_ascii=False, indent=2))
@@ -154,7 +161,7 @@ def list_submissions(
 
 _FIELDS = (
     "ref", "kind", "title", "description", "category", "status", "language", "channel", "supporters", "created_at",
-    "place", "latitude", "longitude", "affected", "photo", "submitter", "for_ref", "skills", "hours", "contact",
+    "place", "latitude", "longitude", "affected", "photo", "submitter", "for_ref", "skills", "hours", "contact", "team",
 )  # fmt: skip
 
 
@@ -229,7 +236,8 @@ def _print_table(records: list[dict[str, Any]]) -> None:
     for name in ("ref", "title", "status", "supporters", "where", "submitter", "created"):
         table.add_column(name, overflow="fold", no_wrap=name in ("ref", "status", "supporters"))
     for r in records:
-        about = " · ".join(part for part in (_for(r), r["category"], _affected(r)) if part)
+        team = f"team {r['team']}" if r["team"] else ""
+        about = " · ".join(part for part in (_for(r), r["category"], _affected(r), team) if part)
         title = for_staff(r["title"]) + (f"\n{about}" if about else "")
         cells = (r["ref"], title, r["status"], str(r["supporters"]), for_staff(_where(r)),
                  for_staff(r["submitter"] or ""), r["created_at"][:16].replace("T", " "))  # fmt: skip

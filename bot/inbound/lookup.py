@@ -13,8 +13,9 @@ from bot.operations import broadcasting
 from conversations.context import Candidate, Details, Estimate, FlowSettings, Following, OpenQuestion, Page, Summary
 from conversations.messages import Address
 from conversations.refs import make_ref
-from storage import broadcasts, estimates, safety, staff, staff_questions, submissions
+from storage import broadcasts, estimates, safety, staff, staff_questions, submissions, teams
 from storage.broadcasts import Audience
+from storage.partner_models import Team
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,15 @@ class SessionLookup:
         return submissions.summary_of(self.session, kind=kind, id=id)
 
     def inbox(self, *, offset: int, limit: int) -> Page:
-        return submissions.inbox(self.session, offset=offset, limit=limit)
+        """What waits for staff; for a member of teams (`teams add --member`), their teams' work only."""
+        mine = [team.id for team in self._teams() if team.id is not None]
+        return submissions.inbox(self.session, offset=offset, limit=limit, team_ids=mine or None)
+
+    def my_teams(self) -> tuple[str, ...]:
+        return tuple(team.name for team in self._teams())
+
+    def _teams(self) -> list[Team]:
+        return teams.teams_of_member(self.session, identity=f"{self.address.channel}:{self.address.user_id}")
 
     def details(self, *, kind: str, id: int) -> Details | None:
         return submissions.details(self.session, kind=kind, id_=id)

@@ -1,5 +1,7 @@
 """Saving what people send (problems, ideas, design offers, supports) for the conversation
-service, in its transaction: the engine's effects become rows through storage/."""
+service, in its transaction: the engine's effects become rows through storage/. Each new
+submission is handed to `Routing.submission_created` in the same transaction (its team, the
+team's card, partners' webhooks), so none of that can be lost or sent for a rolled-back row."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from bot.operations.team_routing import Routing
 from conversations.effects import AddSupport, NewProblem, Outcome, Receipt, SaveDesignOffer, SaveIdea
 from conversations.moderation import PENDING, SHOWN
 from conversations.refs import make_ref
@@ -23,7 +26,7 @@ class Saver:
     citizen_id: int
     now: datetime
 
-def create_problem(session: Session, citizen_id: int, problem: NewProblem, now: datetime) -> int:
+def create_problem(session: Session, citizen_id: int, problem: NewProblem, now: datetime, routing: Routing) -> int:
     problem_in = ProblemCreate(
         description=problem.description,
         title=problem.title,
@@ -41,6 +44,7 @@ def create_problem(session: Session, citizen_id: int, problem: NewProblem, now: 
         moderation=PENDING if problem.held else SHOWN, private=problem.private,
     )  # fmt: skip
     assert created.id is not None
+    routing.submission_created(session, kind="problem", id_=created.id, now=now)
     return created.id
 
 
@@ -65,7 +69,7 @@ def add_support(work: Saver, effect: AddSupport) -> Receipt:
     return Receipt(effect.kind, effect.target_id, make_ref(effect.kind, effect.target_id), Outcome(outcome))
 
 
-def create_design_offer(session: Session, citizen_id: int, effect: SaveDesignOffer, now: datetime) -> Receipt:
+def create_design_offer(session: Session, citizen_id: int, effect: SaveDesignOffer, now: datetime, routing: Routing) -> Receipt:
     offer_in = DesignOfferCreate(
         idea_id=effect.idea_id,
         skills=list(effect.skills),
@@ -75,13 +79,14 @@ def create_design_offer(session: Session, citizen_id: int, effect: SaveDesignOff
     )
     offer = submissions.create_design_offer(session, citizen_id=citizen_id, offer_in=offer_in, now=now)
     assert offer.id is not None
+    routing.submission_created(session, kind="design", id_=offer.id, now=now)
     return Receipt("design", offer.id, make_ref("design", offer.id))
 
 
-def create_idea(session: Session, citizen_id: int, effect: SaveIdea, now: datetime) -> Receipt:
+def create_idea(session: Session, citizen_id: int, effect: SaveIdea, now: datetime, routing: Routing) -> Receipt:
     problem_id = effect.problem_id
     if effect.new_problem is not None:
-        problem_id = create_problem(session, citizen_id, effect.new_problem, now)
+        problem_id = create_problem(session, citizen_id, effect.new_problem, now, routing)
     idea_in = IdeaCreate(
         description=effect.description,
         title=effect.title,
@@ -94,4 +99,5 @@ def create_idea(session: Session, citizen_id: int, effect: SaveIdea, now: dateti
         moderation=PENDING if effect.held else SHOWN, private=effect.private,
     )  # fmt: skip
     assert idea.id is not None
+    routing.submission_created(session, kind="idea", id_=idea.id, now=now)
     return Receipt("idea", idea.id, make_ref("idea", idea.id))

@@ -55,6 +55,7 @@ from bot.inbound import saving
 from bot.inbound.flood import FloodGate, Verdict
 from bot.inbound.lookup import SessionLookup
 from bot.operations import data_rights, questions_to_submitters, sign_in
+from bot.operations.team_routing import Routing
 from bot.outbound.notices import Notices
 from bot.runtime.logs import handling_citizen, handling_event
 from bot.runtime.metrics import Metrics
@@ -116,6 +117,7 @@ class ConversationService:
     # What each channel can carry besides text ("buttons", "photo", "location").
     capabilities: Mapping[str, frozenset[str]]
     notices: Notices
+    routing: Routing  # a new submission's team, its card and partners' webhooks (bot/operations/team_routing.py)
     staff: tuple[str, ...] = ()  # CHANNEL:ID from STAFF; `cocreate staff add` keeps more in the database
     # Which languages a text may be in (bot/language.py); None turns detection off.
     detect: Callable[[str], Sequence[tuple[str, float]]] | None = None
@@ -293,12 +295,12 @@ class ConversationService:
         elif isinstance(effect, Subscribe):
             citizens.subscribe(session, citizen_id=citizen.id, topics=effect.topics, area=effect.area)
         elif isinstance(effect, SaveProblem):
-            problem_id = saving.create_problem(session, citizen.id, effect.problem, now)
+            problem_id = saving.create_problem(session, citizen.id, effect.problem, now, self.routing)
             return Receipt("problem", problem_id, make_ref("problem", problem_id))
         elif isinstance(effect, SaveIdea):
             return self._create_idea(work, effect)
         elif isinstance(effect, SaveDesignOffer):
-            return saving.create_design_offer(session, citizen.id, effect, now)
+            return saving.create_design_offer(session, citizen.id, effect, now, self.routing)
         elif isinstance(effect, ScheduleFollowUp):
             # The scheduler's claim job sends them when due (bot/scheduling/scheduler.py).
             followups.schedule(session, kind=effect.kind, target_id=effect.target_id, due=effect.due)
@@ -387,7 +389,7 @@ class ConversationService:
 
     def _create_idea(self, work: _Work, effect: SaveIdea) -> Receipt:
         assert work.citizen.id is not None
-        receipt = saving.create_idea(work.session, work.citizen.id, effect, work.now)
+        receipt = saving.create_idea(work.session, work.citizen.id, effect, work.now, self.routing)
         if effect.problem_id is not None:
             follow_up_messages.tell_reporter_about_idea(
                 work.session, idea_id=receipt.id, by_citizen=work.citizen.id, now=work.now, notices=self.notices

@@ -16,6 +16,7 @@ from conversations.flows.broadcast_dialog import IMPLAUSIBLE, MAX_REACH
 from conversations.i18n import Catalogs, T
 from conversations.messages import Choice, Outbound
 from conversations.validation import MAX_BROADCAST_TEXT
+from bot.operations import webhook_events
 from storage import audit, broadcasts
 from storage.broadcasts import Audience
 from storage.models import Broadcast
@@ -75,6 +76,10 @@ def queue(
         session, actor=created_by, via=via, action="broadcast", target=f"B-{queued.id}",
         detail=f"{queued.recipients} recipients; audience {audience_given}", now=now,
     )  # fmt: skip
+    assert queued.id is not None
+    webhook_events.broadcast_queued(
+        session, broadcast_id=queued.id, text=text, audience=audience.to_json(), recipients=queued.recipients, now=now
+    )
     return queued
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from bot.operations import webhook_events
 from bot.outbound.notices import Notices
 from conversations.i18n import T
 from conversations.refs import CLOSED_STATUSES, STATUSES, is_ref_shaped, make_ref, parse_ref
@@ -66,6 +67,10 @@ def change_status(
     audit.record(session, actor=by, via=via, action=action, target=summary.ref, detail=detail, now=now)
     if previous == status:
         return StatusChanged(summary.ref, previous, status, 0)
+    webhook_events.status_changed(
+        session, ref=summary.ref, previous=previous, status=status, note=note,
+        duplicate_of=make_ref(*original) if original else None, now=now,
+    )  # fmt: skip
     cancelled = followups.cancel_remaining(session, kind=kind, target_id=id_) if status in CLOSED_STATUSES else []
     # Supporters of something hidden from residents (or never shown) hear nothing of it.
     shown = safety.is_shown(session, kind=kind, id_=id_)

@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from bot.operations.digest import send_digests
 from bot.operations.follow_up_messages import send_due_follow_ups
+from bot.operations.team_routing import Routing, overdue_cutoff
 from bot.outbound.notices import Notices
 from bot.runtime.outage import Outage, is_database_outage
 from storage import citizens, estimates, retention
@@ -44,6 +45,8 @@ class JobContext:
     zone: tzinfo
     wake_delivery: Callable[[], None]
     outage: Outage  # the database as the scheduler sees it: logged once per outage
+    routing: Routing  # teams (their daily overdue cards)
+    promised_after: timedelta  # the first FOLLOWUP_AFTER: when citizens were told they would hear
     retention: timedelta = timedelta(days=90)  # RETENTION_DAYS
     count_follow_ups: Callable[[int], None] = lambda _queued: None  # the follow-ups sent counter of /metrics
 
@@ -155,3 +158,18 @@ async def refresh_estimates(ctx: JobContext) -> bool | None:
         why = "timed out" if code is None else f"exit status {code}"
         log.warning("the time estimates were not refreshed (%s)", why)
     return code == 0
+async def overdue_cards(ctx: JobContext) -> int:
+    """Daily: each team's chat gets a card of its submissions past the day their senders were
+    promised news (as the console's "overdue" filter). Missed in an outage: tomorrow's run."""
+
+    def run() -> int:
+        now = ctx.clock()
+        before = overdue_cutoff(now, ctx.promised_after, ctx.zone)
+        with Session(ctx.database) as session, session.begin():
+            return ctx.routing.overdue_cards(session, before=before, now=now, zone=ctx.zone)
+
+    queued = await _with_database(ctx, run) or 0
+    if queued:
+        log.info("queued overdue cards for %s teams", queued)
+        ctx.wake_delivery()
+    return queued

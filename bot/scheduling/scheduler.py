@@ -10,7 +10,8 @@ scheduler and adds them again, so nothing is stored or pickled. The state is in 
   bot was down goes out at the start, once; even two claimers could not send one twice.
 - the per-category time estimates, a minute after start and then hourly, computed in a child
   process (jobs.refresh_estimates) so this process never imports lifelines.
-- the weekly digest and the pruning of processed event ids, on cron triggers. The digest
+- the weekly digest, teams' daily overdue cards (at DIGEST_TIME) and the pruning of
+  processed event ids, on cron triggers. The digest
   is marked once per ISO week, so at start it also runs when this week's time has passed:
   a digest due while the bot was down goes out when it comes back, once.
 """
@@ -30,6 +31,7 @@ from sqlalchemy import Engine
 
 from bot.config import Settings
 from bot.operations.digest import due_this_week
+from bot.operations.team_routing import Routing
 from bot.outbound.notices import Notices
 from bot.runtime.election import Leadership, elected
 from bot.runtime.health import BEAT_EVERY
@@ -47,6 +49,7 @@ class Scheduler:
     notices: Notices
     clock: Callable[[], datetime]
     blocking: Callable[..., Awaitable[Any]]
+    routing: Routing  # teams' daily overdue cards
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # between tries while the database is down
     # What /metrics and /healthz see of it (bot/runtime/): follow-ups sent, leading, signs of life.
     metrics: Metrics = field(default_factory=Metrics.create)
@@ -68,6 +71,8 @@ class Scheduler:
             zone=self.settings.zone,
             wake_delivery=wake_delivery,
             outage=self.outage,
+            routing=self.routing,
+            promised_after=self.settings.followup_after[0] if self.settings.followup_after else timedelta(0),
             retention=timedelta(days=self.settings.retention_days),
             count_follow_ups=self.metrics.follow_ups_sent.inc,
         )
@@ -120,6 +125,8 @@ class Scheduler:
         scheduler.add_job(jobs.refresh_estimates, hourly, next_run_time=soon, id="estimates", args=[context])
         scheduler.add_job(jobs.prune_processed_events, daily, id="prune-processed-events", args=[context])
         scheduler.add_job(jobs.apply_retention, daily, id="retention", args=[context])
+        every_day = CronTrigger(hour=at.hour, minute=at.minute, timezone=zone)  # at DIGEST_TIME
+        scheduler.add_job(jobs.overdue_cards, every_day, id="team-overdue-cards", args=[context])
         scheduler.add_job(self._alive, IntervalTrigger(seconds=BEAT_EVERY, timezone=zone), id="heartbeat")
 
     async def _alive(self) -> None:

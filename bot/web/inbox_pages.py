@@ -12,14 +12,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.app import CAPABILITIES
+from bot.operations.team_routing import overdue_cutoff
 from bot.web.console import Console, SignedIn, staff_only
 from conversations.refs import STATUSES
-from storage import console_inbox
+from storage import console_inbox, teams
 from storage.console_inbox import InboxFilter
 from storage.submissions import TABLES
 
 PAGE_SIZE = 50
-_FILTERS = ("status", "kind", "category", "language", "channel", "area", "q", "overdue")
+_FILTERS = ("status", "kind", "category", "language", "channel", "area", "q", "overdue", "team")
 
 
 def filters_from(request: Request, console: Console) -> InboxFilter:
@@ -41,16 +42,8 @@ def filters_from(request: Request, console: Console) -> InboxFilter:
         area=query.get("area", "").strip()[:100] or None,
         search=query.get("q", "").strip()[:200] or None,
         overdue_before=overdue_cutoff(console.now(), promised_after, settings.zone) if query.get("overdue") == "1" else None,
+        team_id=int(query["team"]) if query.get("team", "").isdigit() and len(query["team"]) < 10 else None,
     )
-
-
-def overdue_cutoff(now: datetime, promised_after: timedelta, zone: tzinfo) -> datetime:
-    """Submissions that came in before this moment are overdue (if they never moved on): the
-    citizen was told "where it stands by <date> at the latest", the day `promised_after`
-    their submission came in, and that day has ended in the city's time zone. So a report
-    from Monday 10:00 with 3 days promised is overdue from Friday 00:00, not Thursday 10:00."""
-    start_of_today = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
-    return start_of_today.astimezone(timezone.utc) - promised_after
 
 
 def _page_number(request: Request) -> int:
@@ -85,6 +78,7 @@ async def inbox(request: Request, console: Console, _who: SignedIn) -> Response:
         categories=console.app.settings.categories,
         languages=console.app.settings.languages,
         channels=tuple(CAPABILITIES),
+        teams=await console.read(teams.team_choices),
         any_filter=replace(filters, status=None) != InboxFilter(),
     )
 

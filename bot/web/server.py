@@ -46,6 +46,7 @@ def routes() -> list[Route | Mount]:
         Route("/submissions/{ref}/note", submission_pages.add_note, methods=["POST"]),
         Route("/submissions/{ref}/moderate", submission_pages.moderate, methods=["POST"]),
         Route("/submissions/{ref}/question", submission_pages.ask, methods=["POST"]),
+        Route("/submissions/{ref}/team", submission_pages.reassign, methods=["POST"]),
         Route("/submissions/{ref}/photo", submission_pages.photo),
         *broadcast_pages.routes(),
         *people_pages.routes(),

@@ -15,11 +15,11 @@ from bot.operations.status_changes import StaffActionError
 from bot.web.console import Console, SignedIn, staff_only
 from conversations.refs import STATUSES, make_ref, parse_ref
 from bot.web import photos
-from storage import console_submission, photo_cache, submissions
+from storage import console_submission, photo_cache, submissions, teams
 
 # What the page says after an action (the key travels in the redirect's query string).
 DONE = {"status": "web.done.status", "merged": "web.done.merged", "note": "web.done.note", "question": "web.done.question",
-        "hide": "web.done.hide", "approve": "web.done.approve"}  # fmt: skip
+        "hide": "web.done.hide", "approve": "web.done.approve", "team": "web.done.team"}  # fmt: skip
 MAX_NOTE = 2000
 
 
@@ -37,6 +37,7 @@ async def _show(
         return console.page(request, "error.html", status_code=404, message=missing)
     done = DONE.get(request.query_params.get("done", ""))
     settings = console.app.settings
+    team_now = await console.read(teams.team_of, kind=kind, target_id=id_)
     return console.page(
         request,
         "submission.html",
@@ -47,6 +48,8 @@ async def _show(
         form=form or {},
         statuses=[s for s in STATUSES if s not in {view.status, "duplicate"}],
         tiles=settings.map_tiles_url or "",
+        teams=[name for _, name in await console.read(teams.team_choices)],
+        team_now=team_now.name if team_now else None,
     )
 
 
@@ -159,6 +162,21 @@ async def add_note(request: Request, console: Console, who: SignedIn) -> Respons
         )  # fmt: skip
 
     return await _act(request, console, act, "note", check)
+
+
+@staff_only
+async def reassign(request: Request, console: Console, who: SignedIn) -> Response:
+    """Give the submission to another team (its history and the audit log keep it; the team's chat gets its card)."""
+
+    def check(form: dict[str, str]) -> str | None:
+        return None if form.get("team") else console.say(request, "web.error.pick_team")
+
+    def act(session: Session, ref: str, form: dict[str, str]) -> Any:
+        return console.app.routing.reassign(
+            session, ref=ref, team_name=form["team"], by=who.identity, via="console", now=console.now()
+        )
+
+    return await _act(request, console, act, "team", check)
 
 
 @staff_only

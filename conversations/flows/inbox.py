@@ -29,6 +29,12 @@ def _list_options(turn: Turn) -> Options:
     return Options(summary_options(page, show=show), page.has_more)
 
 
+def _list_prompt(turn: Turn) -> tuple[Text, ...]:
+    """A team member's inbox says whose work it shows (`cocreate teams add --member`)."""
+    mine = turn.ctx.lookup.my_teams()
+    return (T("inbox.title_teams", teams=", ".join(mine)),) if mine else (T("inbox.title"),)
+
+
 def _empty(_turn: Turn) -> Move:
     return Move("home.role", say=(T("inbox.empty"),))
 
@@ -211,7 +217,7 @@ def _changed(turn: Turn, receipts: Receipts) -> Move:
 def steps() -> dict[str, Step]:
     return staff_flow(
         "inbox",
-        Choose("list", says(T("inbox.title")), _list_options, field="item", next="inbox.open", paged=True, when_empty=_empty),
+        Choose("list", _list_prompt, _list_options, field="item", next="inbox.open", paged=True, when_empty=_empty),
         Choose("open", _open_prompt, _action_options, field="action", next=_on_action),
         Ask("original", says(T("inbox.ask_original")), field="original", next=_check_original, validate=_ref),
         Ask("note", says(T("inbox.ask_note")), field="note", next=_change, validate=validation.description, skippable=True),

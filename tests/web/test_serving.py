@@ -103,7 +103,7 @@ def test_cocreate_run_serves_the_console_beside_telegram_and_web_brings_a_link(
             health = browser.get(f"http://127.0.0.1:{port}/healthz")
         assert inbox.status_code == 200 and f"Signed in as telegram:{CID}" in inbox.text
         assert health.status_code == 200
-        assert health.json()["checked"] == ["database", "delivery:telegram", "scheduler", "telegram"]
+        assert health.json()["checked"] == ["database", "delivery:telegram", "delivery:webhook", "scheduler", "telegram"]
     finally:
         code = stopped(bot)
     assert code == 0
