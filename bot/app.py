@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.inbound.detection import LanguageDetector
 from bot.inbound.flood import FloodGate, Verdict
 from bot.inbound.service import ConversationService, Handled
+from bot.operations.reach import JoinLinks
 from bot.outbound.delivery import DEFAULT_CONCURRENCY, DeliveryWorker
 from bot.outbound.notices import Notices
 from bot.outbound.quiet import QuietHours
@@ -126,6 +127,7 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
         detect=LanguageDetector(settings.detected_languages()),
         web_url=settings.web_url,
         flood=FloodGate(settings.flood_limit) if settings.flood_limit else None,
+        join_links=JoinLinks(settings.web_url, settings.telegram_bot_username),
     )
     return App(settings, database, catalogs, service, clock, blocking, notices, scheduler)
 

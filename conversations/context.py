@@ -152,6 +152,15 @@ class Following:
 
 
 @dataclass(frozen=True)
+class MyReach:
+    """What a diffuser's personal links brought: new people who started the bot through
+    them, and what those people submitted."""
+
+    started: int
+    submitted: int
+
+
+@dataclass(frozen=True)
 class OpenQuestion:
     """A question the city team asked the person about one of their submissions, still
     waiting for the answer (the next free text they write)."""
@@ -214,6 +223,10 @@ class Lookup(Protocol):
 
     def reach_reported(self, *, broadcast_id: int) -> int | None:
         """How many people the person said they passed this broadcast on to, if they said."""
+        ...
+
+    def my_reach(self) -> MyReach | None:
+        """What the person's personal links in broadcasts brought; None when they had none."""
         ...
 
     def open_question(self) -> OpenQuestion | None:

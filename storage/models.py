@@ -304,3 +304,5 @@ class AuditEntry(SQLModel, table=True):
 
 # The staff console's tables (and its inbox indexes) register with the same metadata.
 import storage.console_models  # noqa: E402,F401
+# Measured reach (diffusers' personal links) registers with the same metadata.
+import storage.reach_models  # noqa: E402,F401

@@ -10,10 +10,10 @@ from typing import Sequence
 from sqlmodel import Session
 
 from bot.operations import broadcasting
-from conversations.context import Candidate, Details, FlowSettings, Following, OpenQuestion, Page, Summary
+from conversations.context import Candidate, Details, FlowSettings, Following, MyReach, OpenQuestion, Page, Summary
 from conversations.messages import Address
 from conversations.refs import make_ref
-from storage import broadcasts, safety, staff, staff_questions, submissions
+from storage import broadcasts, reach_links, safety, staff, staff_questions, submissions
 from storage.broadcasts import Audience
 
 
@@ -65,6 +65,10 @@ class SessionLookup:
 
     def submitted_since(self, *, since: datetime) -> int:
         return safety.submitted_since(self.session, citizen_id=self.citizen_id, since=since)
+
+    def my_reach(self) -> MyReach | None:
+        measured = reach_links.measured_for_diffuser(self.session, citizen_id=self.citizen_id)
+        return MyReach(measured.started, measured.submitted) if measured else None
 
     def open_question(self) -> OpenQuestion | None:
         found = staff_questions.open_question(self.session, citizen_id=self.citizen_id)

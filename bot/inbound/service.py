@@ -54,7 +54,8 @@ from bot.operations import moderation, status_changes
 from bot.inbound import saving
 from bot.inbound.flood import FloodGate, Verdict
 from bot.inbound.lookup import SessionLookup
-from bot.operations import data_rights, questions_to_submitters, sign_in
+from bot.operations import data_rights, questions_to_submitters, reach, sign_in
+from bot.operations.reach import JoinLinks
 from bot.outbound.notices import Notices
 from storage import broadcasts, citizens, outbox, safety, staff, submissions
 from storage import followups, personal_data
@@ -121,6 +122,8 @@ class ConversationService:
     web_url: str = "http://127.0.0.1:8080"
     # Per-person flood control (FLOOD_LIMIT); None: none.
     flood: FloodGate | None = None
+    # Where diffusers' personal links point (measured reach); None: broadcasts carry none.
+    join_links: JoinLinks | None = None
 
     def admit(self, inbound: Inbound) -> Verdict:
         """Whether this event is within its sender's FLOOD_LIMIT. In memory, no database:
@@ -150,6 +153,9 @@ class ConversationService:
             assert citizen.id is not None
             if not citizens.first_time_seen(session, channel=inbound.address.channel, event_id=inbound.event_id):
                 return Handled(duplicate=True)
+            reach.attribute_newcomer(
+                session, code=inbound.referral, citizen_id=citizen.id, new=conversation.version == 0, now=now
+            )
             state = State.from_json(conversation.state)
             event: Inbound | Receipts = inbound
             replies: list[Outbound] = []
@@ -390,6 +396,7 @@ class ConversationService:
             settings=self.settings,
             send_after=self.notices.quiet.release(now),
             via="chat",
+            links=self.join_links,
         )
         assert broadcast.id is not None
         return Receipt("broadcast", broadcast.id, f"B-{broadcast.id}", Outcome.QUEUED, people=broadcast.recipients)

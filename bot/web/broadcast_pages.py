@@ -147,7 +147,7 @@ async def send(request: Request, console: Console, who: SignedIn) -> Response:
             session, text=default_text, audience=audience, created_by=who.identity, now=now, catalogs=app.catalogs,
             settings=app.service.settings, send_after=app.notices.quiet.release(now), translations=translations,
             via="console",
-            idempotency_key=once,
+            idempotency_key=once, links=app.service.join_links,
         )  # fmt: skip
         return queued.id
 
