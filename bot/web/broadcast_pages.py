@@ -19,7 +19,7 @@ from bot.app import CAPABILITIES
 from bot.operations import broadcasting
 from bot.web.console import Console, SignedIn, staff_only
 from conversations.i18n import T
-from storage import broadcasts
+from storage import broadcasts, reach_links
 from storage.broadcasts import Audience, BroadcastReport
 
 # The confirm form's one-time key: a second POST of the same form (a double click, a
@@ -82,7 +82,8 @@ async def _compose_page(request: Request, console: Console, form: dict[str, str]
 @staff_only
 async def broadcast_list(request: Request, console: Console, _who: SignedIn) -> Response:
     found = await console.read(broadcasts.reports)
-    return console.page(request, "broadcasts.html", reports=list(reversed(found)))
+    measured = await console.read(reach_links.measured_by_broadcast)
+    return console.page(request, "broadcasts.html", reports=list(reversed(found)), measured=measured)
 
 
 @staff_only
@@ -165,6 +166,11 @@ async def _report(console: Console, broadcast_id: int) -> BroadcastReport | None
     return found[0] if found else None
 
 
+async def _measured(console: Console, broadcast_id: int) -> reach_links.Measured | None:
+    """What the broadcast's personal links brought (None: it was sent without them)."""
+    return (await console.read(reach_links.measured_by_broadcast)).get(broadcast_id)
+
+
 def _not_found(request: Request, console: Console) -> Response:
     return console.page(request, "error.html", status_code=404, message=console.say(request, "web.error.no_broadcast"))
 
@@ -172,13 +178,17 @@ def _not_found(request: Request, console: Console) -> Response:
 @staff_only
 async def progress_page(request: Request, console: Console, _who: SignedIn) -> Response:
     report = await _report(console, request.path_params["id"])
-    return console.page(request, "broadcast.html", report=report) if report else _not_found(request, console)
+    if report is None:
+        return _not_found(request, console)
+    return console.page(request, "broadcast.html", report=report, measured=await _measured(console, report.id))
 
 
 @staff_only
 async def progress_fragment(request: Request, console: Console, _who: SignedIn) -> Response:
     report = await _report(console, request.path_params["id"])
-    return console.page(request, "_progress.html", report=report) if report else _not_found(request, console)
+    if report is None:
+        return _not_found(request, console)
+    return console.page(request, "_progress.html", report=report, measured=await _measured(console, report.id))
 
 
 @staff_only
@@ -186,5 +196,9 @@ async def progress_json(request: Request, console: Console, _who: SignedIn) -> R
     report = await _report(console, request.path_params["id"])
     if report is None:
         return JSONResponse({"error": "no such broadcast"}, status_code=404)
-    body: dict[str, Any] = {**asdict(report), "created_at": report.created_at.isoformat(), "done": report.pending == 0}
+    measured = await _measured(console, report.id)
+    body: dict[str, Any] = {
+        **asdict(report), "created_at": report.created_at.isoformat(), "done": report.pending == 0,
+        "measured": asdict(measured) if measured else None,
+    }  # fmt: skip
     return JSONResponse(body)

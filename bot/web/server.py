@@ -21,7 +21,7 @@ from starlette.staticfiles import StaticFiles
 from bot.app import App, build_app
 from bot.channels.protocol import ChannelError
 from bot.config import Settings
-from bot.web import auth_pages, broadcast_pages, inbox_pages, insight_pages, people_pages, submission_pages
+from bot.web import auth_pages, broadcast_pages, inbox_pages, insight_pages, join_page, people_pages, submission_pages
 from bot.web.console import Console, build_console
 from bot.web.security import ASGIApp, content_security_policy, with_security_headers
 
@@ -48,6 +48,7 @@ def routes() -> list[Route | Mount]:
         *broadcast_pages.routes(),
         *people_pages.routes(),
         *insight_pages.routes(),
+        *join_page.routes(),  # public: where a diffuser's personal link leads
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 
