@@ -306,3 +306,5 @@ class AuditEntry(SQLModel, table=True):
 import storage.console_models  # noqa: E402,F401
 # Measured reach (diffusers' personal links) registers with the same metadata.
 import storage.reach_models  # noqa: E402,F401
+# Design teams formed around ideas register with the same metadata.
+import storage.design_team_models  # noqa: E402,F401

@@ -1,4 +1,4 @@
-"""Measured reach: diffusers' personal links and the people who started through them
+"""Measured reach (diffusers' personal links, people who started through them); design teams
 
 Revision ID: 0014
 Revises: 0009
@@ -18,6 +18,22 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
+    op.create_table('design_team',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('idea_id', sa.Integer(), nullable=False),
+    sa.Column('owner', sqlmodel.sql.sqltypes.AutoString(length=160), nullable=False),
+    sa.Column('formed_by', sqlmodel.sql.sqltypes.AutoString(length=160), nullable=False),
+    sa.Column('slack_channel_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('slack_channel_name', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=True),
+    sa.Column('slack_pinned_ts', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('telegram_chat_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('telegram_invite_link', sqlmodel.sql.sqltypes.AutoString(length=256), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('formed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['idea_id'], ['idea.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('idea_id')
+    )
     op.create_table('reach_link',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -57,3 +73,4 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_reach_link_citizen_id'))
         batch_op.drop_index(batch_op.f('ix_reach_link_broadcast_id'))
     op.drop_table('reach_link')
+    op.drop_table('design_team')

@@ -1,0 +1,90 @@
+"""Where a design team works: a Slack channel (conversations.create, conversations.invite,
+chat.postMessage and pins.add through slack_sdk) or an invite link to a Telegram group
+(createChatInviteLink through python-telegram-bot). Each call's result is written down by
+the caller at once (storage/design_teams.py), so a second run repeats none of them."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Sequence
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from telegram import Bot
+from telegram.error import TelegramError
+
+MAX_CHANNEL_NAME = 80  # Slack: lowercase letters, digits, - and _, at most 80 characters
+# Answers that mean "already done": a retry after a cut-off run.
+ALREADY = {"already_in_channel", "already_pinned", "cant_invite_self"}
+
+
+class SpaceError(RuntimeError):
+    """Slack or Telegram refused a step; the message says which and why (what was done stays)."""
+
+
+def channel_name(ref: str, title: str, attempt: int = 1) -> str:
+    """ "I-7", "Shade for the bus stop" -> "team-i-7-shade-for-the-bus-stop" (accents dropped);
+    a second attempt, when the name is taken, ends in -2."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", title.casefold()) if not unicodedata.combining(c))
+    slug = re.sub(r"[^a-z0-9]+", "-", plain).strip("-")
+    suffix = f"-{attempt}" if attempt > 1 else ""
+    name = f"team-{ref.lower()}-{slug}".rstrip("-")
+    return name[: MAX_CHANNEL_NAME - len(suffix)].rstrip("-") + suffix
+
+
+@dataclass(frozen=True)
+class SlackChannel:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class SlackSpace:
+    client: WebClient
+
+    def create_channel(self, ref: str, title: str) -> SlackChannel:
+        """A new public channel for the team; a taken name is tried again with -2, -3 ..."""
+        for attempt in range(1, 10):
+            name = channel_name(ref, title, attempt)
+            try:
+                answer = self.client.conversations_create(name=name)
+            except SlackApiError as error:
+                if error.response.get("error") == "name_taken":
+                    continue
+                raise SpaceError(f"Slack refused conversations.create: {error.response.get('error')}") from None
+            channel = answer["channel"]
+            return SlackChannel(channel["id"], channel["name"])
+        raise SpaceError(f"Slack: every channel name like {channel_name(ref, title)} is taken")
+
+    def invite(self, channel_id: str, user_ids: Sequence[str]) -> None:
+        if user_ids:
+            self._call("conversations.invite", channel=channel_id, users=",".join(user_ids))
+
+    def post(self, channel_id: str, text: str) -> str:
+        """Post the message; its ts."""
+        try:
+            return str(self.client.chat_postMessage(channel=channel_id, text=text)["ts"])
+        except SlackApiError as error:
+            raise SpaceError(f"Slack refused chat.postMessage: {error.response.get('error')}") from None
+
+    def pin(self, channel_id: str, ts: str) -> None:
+        self._call("pins.add", channel=channel_id, timestamp=ts)
+
+    def _call(self, method: str, **arguments: str) -> None:
+        try:
+            self.client.api_call(method, json=arguments)
+        except SlackApiError as error:
+            if error.response.get("error") not in ALREADY:
+                raise SpaceError(f"Slack refused {method}: {error.response.get('error')}") from None
+
+
+async def telegram_invite_link(bot: Bot, *, chat_id: str, name: str) -> str:
+    """A new invite link to the group staff named (the bot must be an admin who may invite)."""
+    try:
+        async with bot:
+            link = await bot.create_chat_invite_link(chat_id=chat_id, name=name[:32])
+    except TelegramError as error:
+        raise SpaceError(f"Telegram refused createChatInviteLink for chat {chat_id}: {error}") from None
+    return link.invite_link

@@ -1,0 +1,144 @@
+"""Design teams that form around a ready idea: `cocreate ideas --ready` and `cocreate ideas
+form`, against the fake Slack Web API (slack_sdk) and the fake Bot API (python-telegram-bot)."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.app import App
+from conversations.messages import Address
+from storage import citizens
+from storage.design_team_models import DesignTeam
+from storage.models import DesignOffer, Idea, OutboxMessage, Problem, Support
+from tests.conftest import Cocreate
+from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+from tests.fakes.telegram_api import TOKEN, FakeTelegram
+
+OWNER = "telegram:111111"
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    server = FakeSlack().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def telegram() -> Iterator[FakeTelegram]:
+    server = FakeTelegram().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, object]:
+    return {"staff": (OWNER,), "team_supporters": 3}
+
+
+def person(session: Session, channel: str, user_id: str, name: str, language: str = "en") -> int:
+    citizen = citizens.citizen_for(session, address=Address(channel, f"D{user_id}" if channel == "slack" else user_id, user_id))
+    citizen.display_name, citizen.language, citizen.consented_at = name, language, citizen.created_at
+    session.add(citizen)
+    session.flush()
+    assert citizen.id is not None
+    return citizen.id
+
+
+def an_idea(app: App, *, supporters: int = 3) -> None:
+    """I-1 "Shade for the bus stop" (answering P-1) with supporters, a Slack and a Telegram
+    designer who may be contacted, and one who may not."""
+    with Session(app.database) as session, session.begin():
+        author = person(session, "telegram", "5000", "Ana")
+        person(session, "telegram", "111111", "Alice Smith")  # the staff owner
+        problem = Problem(description="No shade at the 7 stop, people faint", title="No shade", category="transport", language="en", citizen_id=author)
+        session.add(problem)
+        session.flush()
+        idea = Idea(description="A roof and a tree at the stop", title="Shade for the bus stop", benefit="riders", language="en", problem_id=problem.id, citizen_id=author)
+        session.add(idea)
+        session.flush()
+        for n in range(supporters):
+            session.add(Support(citizen_id=person(session, "telegram", f"60{n}", f"Fan {n}"), kind="idea", target_id=idea.id))
+        designers = [("slack", "U0BEA", "Bea Jones", "en", True), ("telegram", "7001", "Carlos Ruiz", "es", True),
+                     ("telegram", "7002", "Dora", "en", False)]  # fmt: skip
+        for channel, user_id, name, language, contact in designers:
+            session.add(DesignOffer(idea_id=idea.id, skills=["design", "software"], hours="2-4", contact_ok=contact,
+                                    language=language, citizen_id=person(session, channel, user_id, name, language)))  # fmt: skip
+
+
+def environment(slack: FakeSlack, telegram: FakeTelegram) -> dict[str, str]:
+    return {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_BASE_URL": slack.base_url,
+            "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": telegram.base_url, "STAFF": OWNER, "TEAM_SUPPORTERS": "3"}  # fmt: skip
+
+
+def test_ideas_show_supporters_and_designers_and_which_are_ready(app: App, cocreate: Cocreate) -> None:
+    an_idea(app, supporters=2)
+    listed = cocreate("ideas", "--ready", TEAM_SUPPORTERS="3", COLUMNS="200")
+    assert listed.exit_code == 0 and "No idea is ready to form a design team yet." in listed.output
+    everything = cocreate("ideas", TEAM_SUPPORTERS="3", COLUMNS="200").output
+    assert "I-1" in everything and "│ 2          │ 2         │ —" in everything
+    assert "ready to form a team" in cocreate("ideas", "--ready", TEAM_SUPPORTERS="2", COLUMNS="200").output
+    refused = cocreate("ideas", "form", "I-1", "--owner", OWNER, TEAM_SUPPORTERS="3", STAFF=OWNER)
+    assert refused.exit_code == 2
+    assert "I-1 is not ready: 2 of 3 supporters (TEAM_SUPPORTERS), 2 of 2 design offers" in refused.output
+
+
+def test_forming_a_team_makes_its_slack_channel_and_telegram_link_and_tells_each_designer(
+    app: App, cocreate: Cocreate, slack: FakeSlack, telegram: FakeTelegram
+) -> None:
+    an_idea(app)
+    env = environment(slack, telegram)
+    formed = cocreate("ideas", "form", "I-1", "--slack", "--telegram-chat", "-1001234567890", "--owner", OWNER, **env)
+    assert formed.exit_code == 0, formed.output
+    assert "I-1: design team formed in Slack #team-i-1-shade-for-the-bus-stop and Telegram; 2 designers" in formed.output
+    ((channel_id, channel),) = slack.channels.items()
+    assert channel["name"] == "team-i-1-shade-for-the-bus-stop" and "U0BEA" in channel["members"]
+    (pinned,) = slack.messages(channel_id)
+    assert channel["pins"] == [pinned["ts"]]
+    assert "A roof and a tree at the stop" in pinned["text"] and "No shade: No shade at the 7 stop" in pinned["text"]
+    assert "• Bea: Design, Software · 2 to 4 hours" in pinned["text"] and "• Carlos: Design, Software" in pinned["text"]
+    assert "2 to 4 hours" in pinned["text"] and "Staff owner: Alice (telegram)" in pinned["text"]
+    assert telegram.invite_links == ["-1001234567890"]
+    with Session(app.database) as session:
+        told = {row.chat_id: row.text for row in session.exec(select(OutboxMessage).where(OutboxMessage.kind == "notification"))}
+    assert set(told) == {"DU0BEA", "7001"}  # not Dora: she did not agree to be contacted
+    assert "#team-i-1-shade-for-the-bus-stop" in told["DU0BEA"] and "With you: Carlos." in told["DU0BEA"]
+    assert "https://t.me/+fakeInvite1" in told["7001"] and "Contigo: Bea." in told["7001"]  # in his language
+    assert "Ruiz" not in told["DU0BEA"] and "Jones" not in told["7001"]  # first names only
+    again = cocreate("ideas", "form", "I-1", "--slack", "--owner", OWNER, **env)
+    assert "formed before; nobody was told again" in again.output
+    assert len(slack.calls_of("conversations.create")) == 1
+    assert "ready to form a team" not in cocreate("ideas", **env, COLUMNS="200").output
+
+
+def test_a_run_cut_off_half_way_goes_on_from_where_it_stopped(
+    app: App, cocreate: Cocreate, slack: FakeSlack, telegram: FakeTelegram
+) -> None:
+    an_idea(app)
+    env = environment(slack, telegram)
+    slack.fail_next("pins.add", 200, {"ok": False, "error": "not_in_channel"})
+    cut = cocreate("ideas", "form", "I-1", "--slack", "--owner", OWNER, **env)
+    assert cut.exit_code == 2 and "Slack refused pins.add: not_in_channel" in cut.output
+    assert "run the same command again" in cut.output
+    with Session(app.database) as session:
+        assert session.exec(select(OutboxMessage)).all() == []  # nobody told of a team not made yet
+    done = cocreate("ideas", "form", "I-1", "--slack", "--owner", OWNER, **env)
+    assert done.exit_code == 0, done.output
+    assert len(slack.calls_of("conversations.create")) == 1 and len(slack.messages()) == 1  # one channel, one post
+    assert len(slack.calls_of("pins.add")) == 2
+    with Session(app.database) as session:
+        team = session.exec(select(DesignTeam)).one()
+    assert team.formed_at is not None and team.slack_pinned_ts is not None
+
+
+def test_an_owner_who_is_not_staff_or_a_bad_link_is_refused_in_one_line(app: App, cocreate: Cocreate) -> None:
+    an_idea(app)
+    not_staff = cocreate("ideas", "form", "I-1", "--owner", "telegram:42", STAFF=OWNER, TEAM_SUPPORTERS="3")
+    assert not_staff.exit_code == 2 and "--owner telegram:42 is not staff" in not_staff.output
+    bad_link = cocreate("ideas", "form", "I-1", "--owner", OWNER, "--telegram-invite-link", "http://evil.example")
+    assert bad_link.exit_code == 2 and "is not a Telegram invite link" in bad_link.output
+    assert cocreate("ideas", "form", "P-1", "--owner", OWNER).exit_code == 2
