@@ -113,6 +113,7 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
         phone_region=settings.region,
         submissions_per_day=settings.submissions_per_day,
         retention_days=settings.retention_days,
+        team_supporters=settings.team_supporters,
     )
     service = ConversationService(
         database=database,

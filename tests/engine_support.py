@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Sequence
 
 from conversations.context import (
-    Candidate, Context, Details, FlowSettings, Following, HistoryEntry, MyReach, OpenQuestion, Page, Person, Report,
-    Summary,
+    Candidate, Context, Details, FlowSettings, Following, HistoryEntry, MyReach, OpenQuestion, Page, Person, ReadyIdea,
+    Report, Summary,
 )  # fmt: skip
 from conversations.engine import FlowEngine, Result
 from conversations.flows import all_steps
@@ -71,6 +71,10 @@ class MemoryLookup:
         return self.reported.get(broadcast_id)
 
     measured: MyReach | None = None  # what the person's personal links brought
+    ready: list[ReadyIdea] = field(default_factory=list)  # ideas ready to form a design team
+
+    def ready_for_team(self) -> Sequence[ReadyIdea]:
+        return self.ready
 
     def my_reach(self) -> MyReach | None:
         return self.measured

@@ -10,10 +10,12 @@ from typing import Sequence
 from sqlmodel import Session
 
 from bot.operations import broadcasting
-from conversations.context import Candidate, Details, FlowSettings, Following, MyReach, OpenQuestion, Page, Summary
+from conversations.context import (
+    Candidate, Details, FlowSettings, Following, MyReach, OpenQuestion, Page, ReadyIdea, Summary,
+)  # fmt: skip
 from conversations.messages import Address
 from conversations.refs import make_ref
-from storage import broadcasts, reach_links, safety, staff, staff_questions, submissions
+from storage import broadcasts, design_teams, reach_links, safety, staff, staff_questions, submissions
 from storage.broadcasts import Audience
 
 
@@ -65,6 +67,10 @@ class SessionLookup:
 
     def submitted_since(self, *, since: datetime) -> int:
         return safety.submitted_since(self.session, citizen_id=self.citizen_id, since=since)
+
+    def ready_for_team(self) -> Sequence[ReadyIdea]:
+        ready = design_teams.ready_not_formed(self.session, min_supporters=self.settings.team_supporters)
+        return [ReadyIdea(i.ref, i.title, i.supporters, i.offers) for i in ready]
 
     def my_reach(self) -> MyReach | None:
         measured = reach_links.measured_for_diffuser(self.session, citizen_id=self.citizen_id)

@@ -29,8 +29,23 @@ def _list_options(turn: Turn) -> Options:
     return Options(summary_options(page, show=show), page.has_more)
 
 
-def _empty(_turn: Turn) -> Move:
-    return Move("home.role", say=(T("inbox.empty"),))
+def _empty(turn: Turn) -> Move:
+    return Move("home.role", say=(*_ready(turn), T("inbox.empty")))
+
+
+def _list_prompt(turn: Turn) -> tuple[Text, ...]:
+    return (*_ready(turn), T("inbox.title"))
+
+
+def _ready(turn: Turn) -> tuple[Text, ...]:
+    """Ideas ready to form a design team, above the submissions waiting for review."""
+    ready = turn.ctx.lookup.ready_for_team()
+    if not ready:
+        return ()
+    items = tuple(
+        T("inbox.ready_item", ref=i.ref, title=for_staff(i.title), supporters=i.supporters, offers=i.offers) for i in ready
+    )
+    return (T("inbox.ready", ideas=items),)
 
 
 def _history_line(turn: Turn, entry: HistoryEntry) -> Text:
@@ -211,7 +226,7 @@ def _changed(turn: Turn, receipts: Receipts) -> Move:
 def steps() -> dict[str, Step]:
     return staff_flow(
         "inbox",
-        Choose("list", says(T("inbox.title")), _list_options, field="item", next="inbox.open", paged=True, when_empty=_empty),
+        Choose("list", _list_prompt, _list_options, field="item", next="inbox.open", paged=True, when_empty=_empty),
         Choose("open", _open_prompt, _action_options, field="action", next=_on_action),
         Ask("original", says(T("inbox.ask_original")), field="original", next=_check_original, validate=_ref),
         Ask("note", says(T("inbox.ask_note")), field="note", next=_change, validate=validation.description, skippable=True),

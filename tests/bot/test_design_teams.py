@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.app import App
-from conversations.messages import Address
+from conversations.messages import Address, Inbound
 from storage import citizens
 from storage.design_team_models import DesignTeam
 from storage.models import DesignOffer, Idea, OutboxMessage, Problem, Support
@@ -70,6 +70,12 @@ def an_idea(app: App, *, supporters: int = 3) -> None:
                                     language=language, citizen_id=person(session, channel, user_id, name, language)))  # fmt: skip
 
 
+def staff_inbox(app: App, event_id: str) -> str:
+    """What the staff owner reads when they send /inbox in Telegram."""
+    handled = app.service.handle(Inbound(Address("telegram", "111111", "111111"), event_id, text="/inbox"))
+    return "\n".join(reply.text for reply in handled.replies)
+
+
 def environment(slack: FakeSlack, telegram: FakeTelegram) -> dict[str, str]:
     return {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_BASE_URL": slack.base_url,
             "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": telegram.base_url, "STAFF": OWNER, "TEAM_SUPPORTERS": "3"}  # fmt: skip
@@ -92,6 +98,7 @@ def test_forming_a_team_makes_its_slack_channel_and_telegram_link_and_tells_each
 ) -> None:
     an_idea(app)
     env = environment(slack, telegram)
+    assert "• I-1 — Shade for the bus stop (3 supporters, 2 designers" in staff_inbox(app, "before")
     formed = cocreate("ideas", "form", "I-1", "--slack", "--telegram-chat", "-1001234567890", "--owner", OWNER, **env)
     assert formed.exit_code == 0, formed.output
     assert "I-1: design team formed in Slack #team-i-1-shade-for-the-bus-stop and Telegram; 2 designers" in formed.output
@@ -113,6 +120,7 @@ def test_forming_a_team_makes_its_slack_channel_and_telegram_link_and_tells_each
     assert "formed before; nobody was told again" in again.output
     assert len(slack.calls_of("conversations.create")) == 1
     assert "ready to form a team" not in cocreate("ideas", **env, COLUMNS="200").output
+    assert "Ready to form a design team" not in staff_inbox(app, "after")
 
 
 def test_a_run_cut_off_half_way_goes_on_from_where_it_stopped(
