@@ -3,6 +3,7 @@ form`, against the fake Slack Web API (slack_sdk) and the fake Bot API (python-t
 
 from __future__ import annotations
 
+import asyncio
 from typing import Iterator
 
 import pytest
@@ -16,6 +17,7 @@ from storage.models import DesignOffer, Idea, OutboxMessage, Problem, Support
 from tests.conftest import Cocreate
 from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from tests.web.support import client, signed_in, visible_text
 
 OWNER = "telegram:111111"
 pytestmark = pytest.mark.postgres
@@ -150,3 +152,15 @@ def test_an_owner_who_is_not_staff_or_a_bad_link_is_refused_in_one_line(app: App
     bad_link = cocreate("ideas", "form", "I-1", "--owner", OWNER, "--telegram-invite-link", "http://evil.example")
     assert bad_link.exit_code == 2 and "is not a Telegram invite link" in bad_link.output
     assert cocreate("ideas", "form", "P-1", "--owner", OWNER).exit_code == 2
+
+
+def test_the_console_inbox_names_the_ideas_ready_to_form_a_team(app: App) -> None:
+    an_idea(app)
+
+    async def inbox() -> str:
+        async with client(app) as http:
+            await signed_in(http, app, OWNER)
+            return visible_text((await http.get("/")).text)
+
+    shown = asyncio.run(inbox())
+    assert "Ready to form a design team I-1 — Shade for the bus stop: 3 supporters, 2 designers who may be contacted" in shown
