@@ -1,5 +1,5 @@
 """Ideas and the design teams that form around them: `cocreate ideas [--ready]` and
-`cocreate ideas form REF` (bot/operations/design_teams.py)."""
+`cocreate ideas form REF` (bot/operations/team_forming.py)."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def form(
     from slack_sdk import WebClient
     from telegram import Bot
 
-    from bot.operations import design_teams as teams
+    from bot.operations import team_forming as teams
     from bot.operations.team_spaces import SlackSpace, SpaceError
 
     if not IDENTITY.match(owner):
