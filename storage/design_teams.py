@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from conversations.refs import OPEN_STATUSES, make_ref
 from storage.design_team_models import DesignTeam
 from storage.models import FORGOTTEN_CHANNEL, Citizen, DesignOffer, Idea, Problem, Support
-from storage.safety import is_shown
+from storage.safety import is_shown, shown_to_residents
 
 MIN_OFFERS = 2  # design offers with contact consent a team needs, besides TEAM_SUPPORTERS
 # Offers that still stand: one declined or merged away does not make a team.
@@ -74,14 +74,16 @@ def ideas_for_teams(session: Session, *, min_supporters: int, ready_only: bool =
     """Open ideas, readiest first (ready, then most supporters); formed teams say so."""
     supporters, offers = _counts()
     formed = select(DesignTeam.idea_id).where(col(DesignTeam.formed_at).is_not(None))
-    statement = select(Idea.id, Idea.title, Idea.status, supporters, offers, col(Idea.id).in_(formed)).where(
+    shown = shown_to_residents(Idea)  # a team would see it: held, hidden or private ones wait
+    statement = select(Idea.id, Idea.title, Idea.status, supporters, offers, col(Idea.id).in_(formed), shown).where(
         col(Idea.status).in_(OPEN_STATUSES)
     )
     if ready_only:
-        statement = statement.where(supporters >= min_supporters, offers >= MIN_OFFERS)
+        statement = statement.where(supporters >= min_supporters, offers >= MIN_OFFERS, shown)
     found = [
-        IdeaForTeam(id_, make_ref("idea", id_), title, status, int(s), int(o), s >= min_supporters and o >= MIN_OFFERS, bool(f))
-        for id_, title, status, s, o, f in session.exec(statement).all()
+        IdeaForTeam(id_, make_ref("idea", id_), title, status, int(s), int(o),
+                    bool(visible) and s >= min_supporters and o >= MIN_OFFERS, bool(f))  # fmt: skip
+        for id_, title, status, s, o, f, visible in session.exec(statement).all()
     ]
     return sorted(found, key=lambda i: (not i.ready, i.formed, -i.supporters, -i.id))
 

@@ -60,7 +60,7 @@ def create_links(session: Session, *, broadcast_id: int, recipients: Any) -> Non
 def personal_text(text: str, prefixes: LinkPrefixes) -> Any:
     """The SQL expression of a message with LINK in it replaced by the person's link: their
     channel's prefix and their code. Used with `links_joined`."""
-    before, _, after = text.partition(LINK)
+    before, _, after = text.rpartition(LINK)  # the last one: staff's own text could hold the character
     default = literal(prefixes.default, String)
     choices = [(col(Citizen.channel) == channel, literal(value, String)) for channel, value in prefixes.per_channel.items()]
     prefix = case(*choices, else_=default) if choices else default

@@ -59,8 +59,14 @@ class SlackSpace:
         raise SpaceError(f"Slack: every channel name like {channel_name(ref, title)} is taken")
 
     def invite(self, channel_id: str, user_ids: Sequence[str]) -> None:
-        if user_ids:
-            self._call("conversations.invite", channel=channel_id, users=",".join(user_ids))
+        """Invite the designers; `force` invites the valid ones when one id is no longer valid
+        (someone who left the workspace)."""
+        if not user_ids:
+            return
+        try:
+            self.client.conversations_invite(channel=channel_id, users=list(user_ids), force=True)
+        except SlackApiError as error:
+            self._unless_done("conversations.invite", error)
 
     def post(self, channel_id: str, text: str) -> str:
         """Post the message; its ts."""
@@ -70,14 +76,15 @@ class SlackSpace:
             raise SpaceError(f"Slack refused chat.postMessage: {error.response.get('error')}") from None
 
     def pin(self, channel_id: str, ts: str) -> None:
-        self._call("pins.add", channel=channel_id, timestamp=ts)
-
-    def _call(self, method: str, **arguments: str) -> None:
         try:
-            self.client.api_call(method, json=arguments)
+            self.client.pins_add(channel=channel_id, timestamp=ts)
         except SlackApiError as error:
-            if error.response.get("error") not in ALREADY:
-                raise SpaceError(f"Slack refused {method}: {error.response.get('error')}") from None
+            self._unless_done("pins.add", error)
+
+    @staticmethod
+    def _unless_done(method: str, error: SlackApiError) -> None:
+        if error.response.get("error") not in ALREADY:
+            raise SpaceError(f"Slack refused {method}: {error.response.get('error')}") from None
 
 
 async def telegram_invite_link(bot: Bot, *, chat_id: str, name: str) -> str:

@@ -164,3 +164,14 @@ def test_the_console_inbox_names_the_ideas_ready_to_form_a_team(app: App) -> Non
 
     shown = asyncio.run(inbox())
     assert "Ready to form a design team I-1 — Shade for the bus stop: 3 supporters, 2 designers who may be contacted" in shown
+
+
+def test_an_idea_residents_may_not_see_is_not_ready_and_forms_no_team(app: App, cocreate: Cocreate) -> None:
+    an_idea(app)
+    with Session(app.database) as session, session.begin():
+        idea = session.exec(select(Idea)).one()
+        idea.moderation = "hidden"  # a team would see its text in their channel
+        session.add(idea)
+    assert "No idea is ready" in cocreate("ideas", "--ready", TEAM_SUPPORTERS="3").output
+    refused = cocreate("ideas", "form", "I-1", "--owner", OWNER, TEAM_SUPPORTERS="3", STAFF=OWNER)
+    assert refused.exit_code == 2 and "I-1 is not shown to residents" in refused.output

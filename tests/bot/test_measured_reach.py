@@ -75,7 +75,7 @@ def test_a_person_who_starts_through_a_diffusers_link_is_counted_with_what_they_
     with Session(app.database) as session:
         measured = reach_links.measured_by_broadcast(session)
     assert measured[broadcast_id].started == 1 and measured[broadcast_id].submitted == 1
-    assert "brought 1 new people to the bot; they have sent 1 problems" in mine
+    assert "people who started the bot: 1; what they have sent so far: 1." in mine
     listed = cocreate("broadcasts", COLUMNS="200").output
     header = next(line for line in listed.splitlines() if "┃" in line)  # rich's heavy header line
     row = next(line for line in listed.splitlines() if "B-1" in line)

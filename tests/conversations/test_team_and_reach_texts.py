@@ -31,7 +31,7 @@ def test_my_tells_a_diffuser_what_their_links_brought_and_nobody_else_hears_of_i
     diffuser = Conversation(lookup=MemoryLookup(measured=MyReach(started=3, submitted=2)))
     for answer in ("/start", "I agree"):
         diffuser.send(answer)
-    assert "brought 3 new people to the bot; they have sent 2 problems" in diffuser.said(diffuser.send("/my"))
+    assert "people who started the bot: 3; what they have sent so far: 2." in diffuser.said(diffuser.send("/my"))
     someone = Conversation()
     for answer in ("/start", "I agree"):
         someone.send(answer)
