@@ -136,8 +136,11 @@ def idea_text(session: Session, *, idea_id: int) -> IdeaText | None:
     return IdeaText(idea_id, make_ref("idea", idea_id), idea.title, idea.description, visible, about)
 
 
-def team_of(session: Session, *, idea_id: int) -> DesignTeam | None:
-    return session.exec(select(DesignTeam).where(DesignTeam.idea_id == idea_id)).first()
+def team_of(session: Session, *, idea_id: int, lock: bool = False) -> DesignTeam | None:
+    """The idea's team; `lock` holds its row until the transaction ends (PostgreSQL; SQLite
+    has one writer anyway)."""
+    statement = select(DesignTeam).where(DesignTeam.idea_id == idea_id)
+    return session.exec(statement.with_for_update() if lock else statement).first()
 
 
 def start_team(session: Session, *, idea_id: int, owner: str, formed_by: str, now: datetime) -> DesignTeam:

@@ -54,7 +54,7 @@ def list_ideas(
 
 @ideas_app.command("form")
 def form(
-    ref: str = typer.Argument(..., help="The idea: I-7."),
+    ref: str = typer.Argument(..., metavar="REF", help="The idea: I-7."),
     owner: str = typer.Option(..., "--owner", help="The staff member designers may turn to, CHANNEL:ID (e.g. telegram:12345)."),
     slack: bool = typer.Option(False, "--slack", help="Create a Slack channel for the team, invite its Slack designers, pin the idea."),
     telegram_invite_link: Optional[str] = typer.Option(None, "--telegram-invite-link", help="An invite link to the team's Telegram group (https://t.me/+...)."),

@@ -23,6 +23,7 @@ from conversations.i18n import T, Text
 from conversations.refs import parse_ref
 from storage import audit, citizens, design_teams
 from storage.citizens import Concerned
+from storage.design_team_models import DesignTeam
 from storage.design_teams import Designer, IdeaText
 from telegram import Bot
 
@@ -78,8 +79,10 @@ def form(database: Engine, request: Request, spaces: Spaces, *, notices: Notices
         _telegram(database, spaces, idea)
 
     def tell(session: Session) -> Formed:
-        formed = design_teams.team_of(session, idea_id=idea.id)
+        formed = design_teams.team_of(session, idea_id=idea.id, lock=True)  # two runs at once tell once
         assert formed is not None
+        if formed.formed_at is not None:
+            return Formed(idea.ref, formed.slack_channel_name, formed.telegram_invite_link, 0, before=True)
         now = clock()
         for member in members:
             text = _invitation(member, members, idea, owner, formed.slack_channel_name, formed.telegram_invite_link)
@@ -112,7 +115,8 @@ def _checked(database: Engine, request: Request, *, staff: Sequence[str], min_su
             raise TeamError(f"--owner {request.owner} is not staff (see `cocreate staff list`)")
         if not idea.shown:
             raise TeamError(f"{idea.ref} is not shown to residents (held, hidden or private): its team would see it")
-        (found,) = [i for i in design_teams.ideas_for_teams(session, min_supporters=min_supporters) if i.id == idea.id] or [None]
+        ideas = design_teams.ideas_for_teams(session, min_supporters=min_supporters)
+        found = next((i for i in ideas if i.id == idea.id), None)
         members = design_teams.designers(session, idea_id=idea.id)
     if found is None:
         raise TeamError(f"{idea.ref} is no longer open")
@@ -123,24 +127,31 @@ def _checked(database: Engine, request: Request, *, staff: Sequence[str], min_su
 
 
 def _slack(database: Engine, slack: SlackSpace, idea: IdeaText, members: list[Designer], owner: str, notices: Notices) -> None:
-    team = _write(database, lambda s: design_teams.team_of(s, idea_id=idea.id))
-    if team.slack_channel_id is None:
+    """Channel, invitations, the pinned post: each created once, its id or ts kept at once."""
+    team = _team(database, idea.id)
+    channel_id, ts = team.slack_channel_id, team.slack_pinned_ts
+    if channel_id is None:
         channel = slack.create_channel(idea.ref, idea.title)
+        channel_id = channel.id
         _write(database, lambda s: design_teams.record(s, idea_id=idea.id, slack_channel_id=channel.id, slack_channel_name=channel.name))
-        team = _write(database, lambda s: design_teams.team_of(s, idea_id=idea.id))
-    slack.invite(team.slack_channel_id, [m.user_id for m in members if m.channel == "slack"])
-    if team.slack_pinned_ts is None:
+    slack.invite(channel_id, [m.user_id for m in members if m.channel == "slack"])
+    if ts is None:
         language = notices.default_language
         skills = {m.citizen_id: ", ".join(notices.catalogs.render(language, T(f"designer.skill.{s}")) for s in m.skills) for m in members}
-        text = notices.catalogs.render(language, _pinned(idea, members, skills, owner))
-        ts = slack.post(team.slack_channel_id, text)
-        _write(database, lambda s: design_teams.record(s, idea_id=idea.id, slack_pinned_ts=ts))
-        team = _write(database, lambda s: design_teams.team_of(s, idea_id=idea.id))
-    slack.pin(team.slack_channel_id, team.slack_pinned_ts)
+        posted = slack.post(channel_id, notices.catalogs.render(language, _pinned(idea, members, skills, owner)))
+        _write(database, lambda s: design_teams.record(s, idea_id=idea.id, slack_pinned_ts=posted))
+        ts = posted
+    slack.pin(channel_id, ts)
+
+
+def _team(database: Engine, idea_id: int) -> DesignTeam:
+    team = _write(database, lambda s: design_teams.team_of(s, idea_id=idea_id))
+    assert team is not None, "begun by form()"
+    return team
 
 
 def _telegram(database: Engine, spaces: Spaces, idea: IdeaText) -> None:
-    team = _write(database, lambda s: design_teams.team_of(s, idea_id=idea.id))
+    team = _team(database, idea.id)
     if team.telegram_invite_link is not None and not spaces.telegram_link:
         return
     link = spaces.telegram_link
