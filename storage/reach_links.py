@@ -125,6 +125,27 @@ def _measured(session: Session, key: Any, *, citizen_id: int | None = None) -> d
     }
 
 
+def export_of(session: Session, *, citizen_id: int) -> dict[str, Any]:
+    """What measured reach keeps about a person, for their /mydata: their own links (with how
+    many people each brought and page openings) and whether they came through someone's link
+    (never whose)."""
+    started = dict(
+        session.exec(
+            select(ReachStart.link_id, func.count()).join(ReachLink, col(ReachLink.id) == ReachStart.link_id)
+            .where(ReachLink.citizen_id == citizen_id).group_by(ReachStart.link_id)
+        ).all()
+    )  # fmt: skip
+    links = session.exec(select(ReachLink).where(ReachLink.citizen_id == citizen_id).order_by(col(ReachLink.id))).all()
+    came = session.exec(select(ReachStart.started_at).where(ReachStart.citizen_id == citizen_id)).first()
+    return {
+        "links": [
+            {"broadcast": f"B-{link.broadcast_id}", "code": link.code, "people_started": int(started.get(link.id, 0)),
+             "page_visits": link.visits} for link in links
+        ],  # fmt: skip
+        "came_through_a_link_at": came.isoformat() if came else None,
+    }
+
+
 def forget_started(session: Session, *, citizen_ids: list[int]) -> None:
     """Drop the record of how these people came (they are being removed)."""
     session.execute(ReachStart.__table__.delete().where(col(ReachStart.citizen_id).in_(citizen_ids)))  # type: ignore[attr-defined]

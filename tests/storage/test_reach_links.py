@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from conversations.messages import Outbound
-from storage import broadcasts, reach_links, retention
+from storage import broadcasts, personal_data, reach_links, retention
 from storage.broadcasts import Audience
 from storage.models import OutboxMessage, Problem
 from storage.reach_models import ReachLink, ReachStart
@@ -63,6 +63,10 @@ def test_a_newcomer_counts_once_with_their_submissions_and_goes_if_they_never_ag
         assert reach_links.measured_by_broadcast(session) == {broadcast_id: reach_links.Measured(1, 1, 1)}
         assert reach_links.measured_for_diffuser(session, citizen_id=ana) == reach_links.Measured(1, 1, 1)
         assert reach_links.measured_for_diffuser(session, citizen_id=stranger) is None
+        mine, theirs = (personal_data.export(session, citizen_id=c)["reach_measured"] for c in (ana, newcomer))
+    assert mine["links"] == [{"broadcast": f"B-{broadcast_id}", "code": code, "people_started": 1, "page_visits": 1}]
+    assert mine["came_through_a_link_at"] is None
+    assert theirs["links"] == [] and theirs["came_through_a_link_at"] is not None  # never whose link
     with Session(db) as session, session.begin():
         for problem in session.exec(select(Problem)):
             session.delete(problem)
