@@ -91,19 +91,21 @@ def record_visit(session: Session, *, code: str) -> bool:
     return bool(result.rowcount)
 
 
-def measured_by_broadcast(session: Session) -> dict[int, Measured]:
-    """Each broadcast's measured reach (broadcasts without links are left out)."""
-    return _measured(session, col(ReachLink.broadcast_id))
+def measured_by_broadcast(session: Session, *, broadcast_id: int | None = None) -> dict[int, Measured]:
+    """Each broadcast's measured reach, or one broadcast's (broadcasts without links are left
+    out)."""
+    only = [col(ReachLink.broadcast_id) == broadcast_id] if broadcast_id is not None else []
+    return _measured(session, col(ReachLink.broadcast_id), only)
 
 
 def measured_for_diffuser(session: Session, *, citizen_id: int) -> Measured | None:
     """What this person's links brought, over all broadcasts; None when they had no link."""
-    found = _measured(session, col(ReachLink.citizen_id), citizen_id=citizen_id)
+    found = _measured(session, col(ReachLink.citizen_id), [col(ReachLink.citizen_id) == citizen_id])
     return found.get(citizen_id)
 
 
-def _measured(session: Session, key: Any, *, citizen_id: int | None = None) -> dict[Any, Measured]:
-    mine = [col(ReachLink.citizen_id) == citizen_id] if citizen_id is not None else []
+def _measured(session: Session, key: Any, mine: list[Any]) -> dict[Any, Measured]:
+    """Per `key` (a column of ReachLink), over the links `mine` selects."""
     visits = dict(session.exec(select(key, func.sum(ReachLink.visits)).where(*mine).group_by(key)).all())
     started = dict(
         session.exec(select(key, func.count()).join(ReachStart, col(ReachStart.link_id) == ReachLink.id).where(*mine).group_by(key)).all()

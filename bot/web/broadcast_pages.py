@@ -168,7 +168,7 @@ async def _report(console: Console, broadcast_id: int) -> BroadcastReport | None
 
 async def _measured(console: Console, broadcast_id: int) -> reach_links.Measured | None:
     """What the broadcast's personal links brought (None: it was sent without them)."""
-    return (await console.read(reach_links.measured_by_broadcast)).get(broadcast_id)
+    return (await console.read(reach_links.measured_by_broadcast, broadcast_id=broadcast_id)).get(broadcast_id)
 
 
 def _not_found(request: Request, console: Console) -> Response:
