@@ -75,16 +75,15 @@ def ideas_for_teams(session: Session, *, min_supporters: int, ready_only: bool =
     supporters, offers = _counts()
     formed = select(DesignTeam.idea_id).where(col(DesignTeam.formed_at).is_not(None))
     shown = shown_to_residents(Idea)  # a team would see it: held, hidden or private ones wait
-    statement = select(Idea.id, Idea.title, Idea.status, supporters, offers, col(Idea.id).in_(formed), shown).where(
-        col(Idea.status).in_(OPEN_STATUSES)
-    )
+    statement = select(  # type: ignore[call-overload]  # sqlmodel's overloads stop at four columns
+        Idea.id, Idea.title, Idea.status, supporters, offers, col(Idea.id).in_(formed), shown
+    ).where(col(Idea.status).in_(OPEN_STATUSES))
     if ready_only:
         statement = statement.where(supporters >= min_supporters, offers >= MIN_OFFERS, shown)
-    found = [
-        IdeaForTeam(id_, make_ref("idea", id_), title, status, int(s), int(o),
-                    bool(visible) and s >= min_supporters and o >= MIN_OFFERS, bool(f))  # fmt: skip
-        for id_, title, status, s, o, f, visible in session.exec(statement).all()
-    ]
+    found = []
+    for id_, title, status, backers, offered, formed_already, visible in session.exec(statement).all():
+        ready = bool(visible) and backers >= min_supporters and offered >= MIN_OFFERS
+        found.append(IdeaForTeam(id_, make_ref("idea", id_), title, status, int(backers), int(offered), ready, bool(formed_already)))
     return sorted(found, key=lambda i: (not i.ready, i.formed, -i.supporters, -i.id))
 
 

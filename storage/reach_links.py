@@ -87,8 +87,8 @@ def record_visit(session: Session, *, code: str) -> bool:
     """One more opening of the public page; False for a code that is no link."""
     if not CODE.match(code):
         return False
-    result = session.execute(update(ReachLink).where(col(ReachLink.code) == code).values(visits=ReachLink.visits + 1))
-    return bool(result.rowcount)
+    statement = update(ReachLink).where(col(ReachLink.code) == code).values(visits=col(ReachLink.visits) + 1)
+    return bool(session.connection().execute(statement).rowcount)
 
 
 def measured_by_broadcast(session: Session, *, broadcast_id: int | None = None) -> dict[int, Measured]:
@@ -131,21 +131,20 @@ def export_of(session: Session, *, citizen_id: int) -> dict[str, Any]:
     """What measured reach keeps about a person, for their /mydata: their own links (with how
     many people each brought and page openings) and whether they came through someone's link
     (never whose)."""
-    started = dict(
+    started: dict[int | None, int] = dict(
         session.exec(
-            select(ReachStart.link_id, func.count()).join(ReachLink, col(ReachLink.id) == ReachStart.link_id)
-            .where(ReachLink.citizen_id == citizen_id).group_by(ReachStart.link_id)
+            select(col(ReachStart.link_id), func.count()).join(ReachLink, col(ReachLink.id) == ReachStart.link_id)
+            .where(ReachLink.citizen_id == citizen_id).group_by(col(ReachStart.link_id))
         ).all()
     )  # fmt: skip
     links = session.exec(select(ReachLink).where(ReachLink.citizen_id == citizen_id).order_by(col(ReachLink.id))).all()
     came = session.exec(select(ReachStart.started_at).where(ReachStart.citizen_id == citizen_id)).first()
-    return {
-        "links": [
-            {"broadcast": f"B-{link.broadcast_id}", "code": link.code, "people_started": int(started.get(link.id, 0)),
-             "page_visits": link.visits} for link in links
-        ],  # fmt: skip
-        "came_through_a_link_at": came.isoformat() if came else None,
-    }
+    mine = [
+        {"broadcast": f"B-{link.broadcast_id}", "code": link.code, "people_started": int(started.get(link.id, 0)),
+         "page_visits": link.visits}
+        for link in links
+    ]  # fmt: skip
+    return {"links": mine, "came_through_a_link_at": came.isoformat() if came else None}
 
 
 def forget_started(session: Session, *, citizen_ids: list[int]) -> None:

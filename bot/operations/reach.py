@@ -24,14 +24,15 @@ class JoinLinks:
     telegram_username: str | None = None
 
     def prefixes(self) -> LinkPrefixes:
-        telegram = {"telegram": self.telegram_deep_link("")} if self.telegram_username else {}
+        telegram = {"telegram": f"https://t.me/{self.telegram_username}?start="} if self.telegram_username else {}
         return LinkPrefixes(default=self.page(""), per_channel=telegram)
 
     def page(self, code: str) -> str:
         return f"{self.web_url}/join/{code}"
 
     def telegram_deep_link(self, code: str) -> str | None:
-        return f"https://t.me/{self.telegram_username}?start={code}" if self.telegram_username else None
+        """The bot's deep link with this start parameter; None while the username is unknown."""
+        return f"{self.prefixes().per_channel['telegram']}{code}" if self.telegram_username else None
 
 
 def attribute_newcomer(session: Session, *, code: str | None, citizen_id: int, new: bool, now: datetime) -> None:

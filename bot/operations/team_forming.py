@@ -15,6 +15,7 @@ from typing import Callable, Sequence, TypeVar
 
 from sqlalchemy import Engine
 from sqlmodel import Session
+from telegram import Bot
 
 from bot.operations import sign_in
 from bot.operations.team_spaces import SlackSpace, SpaceError, telegram_invite_link
@@ -25,8 +26,6 @@ from storage import audit, citizens, design_teams
 from storage.citizens import Concerned
 from storage.design_team_models import DesignTeam
 from storage.design_teams import Designer, IdeaText
-from telegram import Bot
-
 
 R = TypeVar("R")
 

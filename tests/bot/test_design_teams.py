@@ -63,6 +63,7 @@ def an_idea(app: App, *, supporters: int = 3) -> None:
         idea = Idea(description="A roof and a tree at the stop", title="Shade for the bus stop", benefit="riders", language="en", problem_id=problem.id, citizen_id=author)
         session.add(idea)
         session.flush()
+        assert idea.id is not None
         for n in range(supporters):
             session.add(Support(citizen_id=person(session, "telegram", f"60{n}", f"Fan {n}"), kind="idea", target_id=idea.id))
         designers = [("slack", "U0BEA", "Bea Jones", "en", True), ("telegram", "7001", "Carlos Ruiz", "es", True),

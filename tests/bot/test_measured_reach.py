@@ -11,15 +11,15 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.app import App
+from bot.operations import broadcasting
 from conversations.messages import Address, Inbound
 from storage import reach_links
-from storage.reach_models import ReachLink, ReachStart
-from bot.operations import broadcasting
 from storage.broadcasts import Audience
 from storage.models import OutboxMessage
+from storage.reach_models import ReachLink, ReachStart
 from tests.bot.test_broadcast_delivery import diffusers
-from tests.conftest import Cocreate
 from tests.bot.test_telegram_channel import press, reply_to, serving, text_update
+from tests.conftest import Cocreate
 from tests.fakes.telegram_api import FakeTelegram
 
 pytestmark = pytest.mark.telegram(telegram_bot_username="cocreate_bot")

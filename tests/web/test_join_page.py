@@ -11,7 +11,7 @@ import pytest
 
 from bot.app import App
 from bot.web.join_page import preferred_languages
-from tests.web.support import client, follow, once_of, signed_in, terminal, visible_text
+from tests.web.support import client, follow, once_of, terminal, visible_text
 from tests.web.test_console_pages import staff_session
 
 pytestmark = pytest.mark.postgres
