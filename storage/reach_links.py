@@ -8,7 +8,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from sqlalchemy import String, and_, case, func, insert, literal, update
 from sqlmodel import Session, col, select
@@ -147,6 +147,6 @@ def export_of(session: Session, *, citizen_id: int) -> dict[str, Any]:
     return {"links": mine, "came_through_a_link_at": came.isoformat() if came else None}
 
 
-def forget_started(session: Session, *, citizen_ids: list[int]) -> None:
+def forget_started(session: Session, *, citizen_ids: Sequence[int | None]) -> None:
     """Drop the record of how these people came (they are being removed)."""
     session.execute(ReachStart.__table__.delete().where(col(ReachStart.citizen_id).in_(citizen_ids)))  # type: ignore[attr-defined]
