@@ -15,6 +15,9 @@ from slack_sdk.errors import SlackApiError
 from telegram import Bot
 from telegram.error import TelegramError
 
+from adapters import slack as slack_adapter
+from conversations.messages import Outbound
+
 MAX_CHANNEL_NAME = 80  # Slack: lowercase letters, digits, - and _, at most 80 characters
 # Answers that mean "already done": a retry after a cut-off run.
 ALREADY = {"already_in_channel", "already_pinned", "cant_invite_self"}
@@ -69,9 +72,11 @@ class SlackSpace:
             self._unless_done("conversations.invite", error)
 
     def post(self, channel_id: str, text: str) -> str:
-        """Post the message; its ts."""
+        """Post the message (plain text, escaped for mrkdwn by the Slack adapter: people's
+        words cannot ping @channel or make links); its ts."""
+        message = slack_adapter.to_channel(Outbound(text))
         try:
-            return str(self.client.chat_postMessage(channel=channel_id, text=text)["ts"])
+            return str(self.client.chat_postMessage(channel=channel_id, text=message.text, blocks=message.blocks)["ts"])
         except SlackApiError as error:
             raise SpaceError(f"Slack refused chat.postMessage: {error.response.get('error')}") from None
 

@@ -60,7 +60,7 @@ def an_idea(app: App, *, supporters: int = 3) -> None:
         problem = Problem(description="No shade at the 7 stop, people faint", title="No shade", category="transport", language="en", citizen_id=author)
         session.add(problem)
         session.flush()
-        idea = Idea(description="A roof and a tree at the stop", title="Shade for the bus stop", benefit="riders", language="en", problem_id=problem.id, citizen_id=author)
+        idea = Idea(description="A roof & a tree at the stop <!channel>", title="Shade for the bus stop", benefit="riders", language="en", problem_id=problem.id, citizen_id=author)
         session.add(idea)
         session.flush()
         assert idea.id is not None
@@ -109,7 +109,8 @@ def test_forming_a_team_makes_its_slack_channel_and_telegram_link_and_tells_each
     assert channel["name"] == "team-i-1-shade-for-the-bus-stop" and "U0BEA" in channel["members"]
     (pinned,) = slack.messages(channel_id)
     assert channel["pins"] == [pinned["ts"]]
-    assert "A roof and a tree at the stop" in pinned["text"] and "No shade: No shade at the 7 stop" in pinned["text"]
+    assert "A roof &amp; a tree at the stop &lt;!channel&gt;" in pinned["text"]  # it pings nobody
+    assert "No shade: No shade at the 7 stop" in pinned["text"]
     assert "• Bea: Design, Software · 2 to 4 hours" in pinned["text"] and "• Carlos: Design, Software" in pinned["text"]
     assert "2 to 4 hours" in pinned["text"] and "Staff owner: Alice (telegram)" in pinned["text"]
     assert telegram.invite_links == ["-1001234567890"]
