@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Collection, Iterator, Sequence
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -51,45 +52,50 @@ class SlackSpace:
         """A new public channel for the team; a taken name is tried again with -2, -3 ..."""
         for attempt in range(1, 10):
             name = channel_name(ref, title, attempt)
-            try:
+            with _answered("conversations.create", also_fine={"name_taken"}) as said:
                 answer = self.client.conversations_create(name=name)
-            except SlackApiError as error:
-                if error.response.get("error") == "name_taken":
-                    continue
-                raise SpaceError(f"Slack refused conversations.create: {error.response.get('error')}") from None
-            channel = answer["channel"]
-            return SlackChannel(channel["id"], channel["name"])
+            if said.error is None:
+                return SlackChannel(answer["channel"]["id"], answer["channel"]["name"])
         raise SpaceError(f"Slack: every channel name like {channel_name(ref, title)} is taken")
 
     def invite(self, channel_id: str, user_ids: Sequence[str]) -> None:
         """Invite the designers; `force` invites the valid ones when one id is no longer valid
         (someone who left the workspace)."""
-        if not user_ids:
-            return
-        try:
-            self.client.conversations_invite(channel=channel_id, users=list(user_ids), force=True)
-        except SlackApiError as error:
-            self._unless_done("conversations.invite", error)
+        if user_ids:
+            with _answered("conversations.invite", also_fine=ALREADY):
+                self.client.conversations_invite(channel=channel_id, users=list(user_ids), force=True)
 
     def post(self, channel_id: str, text: str) -> str:
         """Post the message (plain text, escaped for mrkdwn by the Slack adapter: people's
         words cannot ping @channel or make links); its ts."""
         message = slack_adapter.to_channel(Outbound(text))
-        try:
+        with _answered("chat.postMessage"):
             return str(self.client.chat_postMessage(channel=channel_id, text=message.text, blocks=message.blocks)["ts"])
-        except SlackApiError as error:
-            raise SpaceError(f"Slack refused chat.postMessage: {error.response.get('error')}") from None
 
     def pin(self, channel_id: str, ts: str) -> None:
-        try:
+        with _answered("pins.add", also_fine=ALREADY):
             self.client.pins_add(channel=channel_id, timestamp=ts)
-        except SlackApiError as error:
-            self._unless_done("pins.add", error)
 
-    @staticmethod
-    def _unless_done(method: str, error: SlackApiError) -> None:
-        if error.response.get("error") not in ALREADY:
-            raise SpaceError(f"Slack refused {method}: {error.response.get('error')}") from None
+
+@dataclass
+class _Answer:
+    error: str | None = None  # the Slack error the call got, when it is one the caller expects
+
+
+@contextmanager
+def _answered(method: str, *, also_fine: Collection[str] = ()) -> Iterator[_Answer]:
+    """Slack's refusals (and an unreachable Slack) as one SpaceError naming the method; the
+    errors in `also_fine` are recorded in the answer instead."""
+    answer = _Answer()
+    try:
+        yield answer
+    except SlackApiError as error:
+        code = str(error.response.get("error"))
+        if code not in also_fine:
+            raise SpaceError(f"Slack refused {method}: {code}") from None
+        answer.error = code
+    except OSError as error:  # urllib's URLError, a timeout: the call may not have arrived
+        raise SpaceError(f"cannot reach Slack for {method} ({error})") from None
 
 
 async def telegram_invite_link(bot: Bot, *, chat_id: str, name: str) -> str:

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from bot.app import App
 from conversations.messages import Address, Inbound
+from bot.operations.team_spaces import channel_name
 from storage import citizens
 from storage.design_team_models import DesignTeam
 from storage.models import DesignOffer, Idea, OutboxMessage, Problem, Support
@@ -177,3 +178,23 @@ def test_an_idea_residents_may_not_see_is_not_ready_and_forms_no_team(app: App, 
     assert "No idea is ready" in cocreate("ideas", "--ready", TEAM_SUPPORTERS="3").output
     refused = cocreate("ideas", "form", "I-1", "--owner", OWNER, TEAM_SUPPORTERS="3", STAFF=OWNER)
     assert refused.exit_code == 2 and "I-1 is not shown to residents" in refused.output
+
+
+def test_a_taken_channel_name_gets_a_number_and_an_unreachable_slack_is_one_line(
+    app: App, cocreate: Cocreate, slack: FakeSlack, telegram: FakeTelegram, unused_port: int
+) -> None:
+    an_idea(app)
+    env = environment(slack, telegram)
+    unreachable = cocreate("ideas", "form", "I-1", "--slack", "--owner", OWNER,
+                           **{**env, "SLACK_API_BASE_URL": f"http://127.0.0.1:{unused_port}/api/"})  # fmt: skip
+    assert unreachable.exit_code == 2 and "cannot reach Slack for conversations.create" in unreachable.output
+    slack.channels["C0000000099"] = {"name": "team-i-1-shade-for-the-bus-stop", "members": [], "pins": []}
+    formed = cocreate("ideas", "form", "I-1", "--slack", "--owner", OWNER, **env)
+    assert "Slack #team-i-1-shade-for-the-bus-stop-2" in formed.output
+
+
+def test_channel_names_are_what_slack_accepts() -> None:
+    assert channel_name("I-7", "Sombra en la parada — ¡ya!") == "team-i-7-sombra-en-la-parada-ya"
+    assert channel_name("I-7", "🌳🌳") == "team-i-7"
+    long = channel_name("I-12345", "word " * 40, attempt=3)
+    assert len(long) <= 80 and long.endswith("-3") and "--" not in long
