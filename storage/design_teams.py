@@ -83,7 +83,11 @@ def ideas_for_teams(session: Session, *, min_supporters: int, ready_only: bool =
     found = []
     for id_, title, status, backers, offered, formed_already, visible in session.exec(statement).all():
         ready = bool(visible) and backers >= min_supporters and offered >= MIN_OFFERS
-        found.append(IdeaForTeam(id_, make_ref("idea", id_), title, status, int(backers), int(offered), ready, bool(formed_already)))
+        found.append(
+            IdeaForTeam(
+                id_, make_ref("idea", id_), title, status, int(backers), int(offered), ready, bool(formed_already)
+            )
+        )
     return sorted(found, key=lambda i: (not i.ready, i.formed, -i.supporters, -i.id))
 
 
@@ -159,7 +163,13 @@ def record(session: Session, *, idea_id: int, **step: str | None) -> None:
     team = team_of(session, idea_id=idea_id)
     assert team is not None, "start_team first"
     for name, value in step.items():
-        if name not in {"slack_channel_id", "slack_channel_name", "slack_pinned_ts", "telegram_chat_id", "telegram_invite_link"}:
+        if name not in {
+            "slack_channel_id",
+            "slack_channel_name",
+            "slack_pinned_ts",
+            "telegram_chat_id",
+            "telegram_invite_link",
+        }:
             raise ValueError(f"not a step of forming a team: {name}")
         setattr(team, name, value)
     session.add(team)

@@ -62,7 +62,9 @@ def personal_text(text: str, prefixes: LinkPrefixes) -> Any:
     channel's prefix and their code. Used with `links_joined`."""
     before, _, after = text.rpartition(LINK)  # the last one: staff's own text could hold the character
     default = literal(prefixes.default, String)
-    choices = [(col(Citizen.channel) == channel, literal(value, String)) for channel, value in prefixes.per_channel.items()]
+    choices = [
+        (col(Citizen.channel) == channel, literal(value, String)) for channel, value in prefixes.per_channel.items()
+    ]
     prefix = case(*choices, else_=default) if choices else default
     return literal(before, String) + prefix + col(ReachLink.code) + literal(after, String)
 
@@ -108,7 +110,12 @@ def _measured(session: Session, key: Any, mine: list[Any]) -> dict[Any, Measured
     """Per `key` (a column of ReachLink), over the links `mine` selects."""
     visits = dict(session.exec(select(key, func.sum(ReachLink.visits)).where(*mine).group_by(key)).all())
     started = dict(
-        session.exec(select(key, func.count()).join(ReachStart, col(ReachStart.link_id) == ReachLink.id).where(*mine).group_by(key)).all()
+        session.exec(
+            select(key, func.count())
+            .join(ReachStart, col(ReachStart.link_id) == ReachLink.id)
+            .where(*mine)
+            .group_by(key)
+        ).all()
     )
     submitted: dict[Any, int] = {}
     for table in (Problem, Idea, DesignOffer):
@@ -122,9 +129,7 @@ def _measured(session: Session, key: Any, mine: list[Any]) -> dict[Any, Measured
         ).all()
         for found_key, count in rows:
             submitted[found_key] = submitted.get(found_key, 0) + int(count)
-    return {
-        k: Measured(int(started.get(k, 0)), submitted.get(k, 0), int(v or 0)) for k, v in visits.items()
-    }
+    return {k: Measured(int(started.get(k, 0)), submitted.get(k, 0), int(v or 0)) for k, v in visits.items()}
 
 
 def export_of(session: Session, *, citizen_id: int) -> dict[str, Any]:

@@ -30,7 +30,11 @@ def register(app: typer.Typer) -> None:
 @ideas_app.callback()
 def list_ideas(
     context: typer.Context,
-    ready: bool = typer.Option(False, "--ready", help="Only ideas ready to form a design team (TEAM_SUPPORTERS supporters and 2 designers who may be contacted)."),
+    ready: bool = typer.Option(
+        False,
+        "--ready",
+        help="Only ideas ready to form a design team (TEAM_SUPPORTERS supporters and 2 designers who may be contacted).",
+    ),
 ) -> None:
     """Open ideas with their supporters and the design offers whose designers agreed to be
     contacted; "ready" once there are TEAM_SUPPORTERS supporters and two such offers."""
@@ -55,10 +59,20 @@ def list_ideas(
 @ideas_app.command("form")
 def form(
     ref: str = typer.Argument(..., metavar="REF", help="The idea: I-7."),
-    owner: str = typer.Option(..., "--owner", help="The staff member designers may turn to, CHANNEL:ID (e.g. telegram:12345)."),
-    slack: bool = typer.Option(False, "--slack", help="Create a Slack channel for the team, invite its Slack designers, pin the idea."),
-    telegram_invite_link: Optional[str] = typer.Option(None, "--telegram-invite-link", help="An invite link to the team's Telegram group (https://t.me/+...)."),
-    telegram_chat: Optional[str] = typer.Option(None, "--telegram-chat", help="The team's Telegram group (-100...): the bot, an admin there, makes the invite link."),
+    owner: str = typer.Option(
+        ..., "--owner", help="The staff member designers may turn to, CHANNEL:ID (e.g. telegram:12345)."
+    ),
+    slack: bool = typer.Option(
+        False, "--slack", help="Create a Slack channel for the team, invite its Slack designers, pin the idea."
+    ),
+    telegram_invite_link: Optional[str] = typer.Option(
+        None, "--telegram-invite-link", help="An invite link to the team's Telegram group (https://t.me/+...)."
+    ),
+    telegram_chat: Optional[str] = typer.Option(
+        None,
+        "--telegram-chat",
+        help="The team's Telegram group (-100...): the bot, an admin there, makes the invite link.",
+    ),
 ) -> None:
     """Form the design team of a ready idea: its space in Slack and/or Telegram, then a
     message to each designer in their language (where to meet, who else joined, the staff
@@ -75,7 +89,9 @@ def form(
     if telegram_invite_link and telegram_chat:
         fail("Give --telegram-invite-link or --telegram-chat, not both.")
     if telegram_invite_link and not TELEGRAM_LINK.match(telegram_invite_link):
-        fail(f"--telegram-invite-link {telegram_invite_link!r} is not a Telegram invite link such as https://t.me/+AbC123")
+        fail(
+            f"--telegram-invite-link {telegram_invite_link!r} is not a Telegram invite link such as https://t.me/+AbC123"
+        )
     if telegram_chat and not TELEGRAM_CHAT.match(telegram_chat):
         fail(f"--telegram-chat {telegram_chat!r} is not a group's chat id such as -1001234567890")
     with opened_app() as built:
@@ -103,7 +119,10 @@ def form(
     if formed.before:
         typer.echo(f"{formed.ref}'s design team was formed before; nobody was told again.")
         return
-    where = [f"Slack #{formed.slack_channel}" if formed.slack_channel else "", "Telegram" if formed.telegram_link else ""]
+    where = [
+        f"Slack #{formed.slack_channel}" if formed.slack_channel else "",
+        "Telegram" if formed.telegram_link else "",
+    ]
     place = " and ".join(w for w in where if w) or "no shared space (the owner puts them in touch)"
     told = "1 designer" if formed.told == 1 else f"{formed.told} designers"
     typer.echo(f"{formed.ref}: design team formed in {place}; {told} will be told. `cocreate run` delivers it.")

@@ -87,10 +87,10 @@ def form(database: Engine, request: Request, spaces: Spaces, *, notices: Notices
             text = _invitation(member, members, idea, owner, formed.slack_channel_name, formed.telegram_invite_link)
             notices.send(session, to=_concerned(member), text=text, now=now)
         design_teams.mark_formed(session, team=formed, now=now)
-        spaces_used = ", ".join(p for p in (formed.slack_channel_name and f"slack #{formed.slack_channel_name}",
-                                            formed.telegram_invite_link and "telegram") if p) or "none"  # fmt: skip
-        audit.record(session, actor=request.by, via=request.via, action="team_form", target=idea.ref,
-                     detail=f"{len(members)} designers; owner {request.owner}; spaces {spaces_used}", now=now)  # fmt: skip
+        spaces_used = [f"slack #{formed.slack_channel_name}"] if formed.slack_channel_name else []
+        spaces_used += ["telegram"] if formed.telegram_invite_link else []
+        detail = f"{len(members)} designers; owner {request.owner}; spaces {', '.join(spaces_used) or 'none'}"
+        audit.record(session, actor=request.by, via=request.via, action="team_form", target=idea.ref, detail=detail, now=now)
         return Formed(idea.ref, formed.slack_channel_name, formed.telegram_invite_link, len(members))
 
     return _write(database, tell)
@@ -102,7 +102,9 @@ def _write(database: Engine, work: Callable[[Session], R]) -> R:
         return work(session)
 
 
-def _checked(database: Engine, request: Request, *, staff: Sequence[str], min_supporters: int) -> tuple[IdeaText, list[Designer]]:
+def _checked(
+    database: Engine, request: Request, *, staff: Sequence[str], min_supporters: int
+) -> tuple[IdeaText, list[Designer]]:
     parsed = parse_ref(request.ref)
     if parsed is None or parsed[0] != "idea":
         raise TeamError(f"{request.ref!r} is not an idea's reference such as I-7")
@@ -125,18 +127,28 @@ def _checked(database: Engine, request: Request, *, staff: Sequence[str], min_su
     return idea, members
 
 
-def _slack(database: Engine, slack: SlackSpace, idea: IdeaText, members: list[Designer], owner: str, notices: Notices) -> None:
+def _slack(
+    database: Engine, slack: SlackSpace, idea: IdeaText, members: list[Designer], owner: str, notices: Notices
+) -> None:
     """Channel, invitations, the pinned post: each created once, its id or ts kept at once."""
     team = _team(database, idea.id)
     channel_id, ts = team.slack_channel_id, team.slack_pinned_ts
     if channel_id is None:
         channel = slack.create_channel(idea.ref, idea.title)
         channel_id = channel.id
-        _write(database, lambda s: design_teams.record(s, idea_id=idea.id, slack_channel_id=channel.id, slack_channel_name=channel.name))
+        _write(
+            database,
+            lambda s: design_teams.record(
+                s, idea_id=idea.id, slack_channel_id=channel.id, slack_channel_name=channel.name
+            ),
+        )
     slack.invite(channel_id, [m.user_id for m in members if m.channel == "slack"])
     if ts is None:
         language = notices.default_language
-        skills = {m.citizen_id: ", ".join(notices.catalogs.render(language, T(f"designer.skill.{s}")) for s in m.skills) for m in members}
+        skills = {
+            m.citizen_id: ", ".join(notices.catalogs.render(language, T(f"designer.skill.{s}")) for s in m.skills)
+            for m in members
+        }
         posted = slack.post(channel_id, notices.catalogs.render(language, _pinned(idea, members, skills, owner)))
         _write(database, lambda s: design_teams.record(s, idea_id=idea.id, slack_pinned_ts=posted))
         ts = posted
@@ -158,8 +170,15 @@ def _telegram(database: Engine, spaces: Spaces, idea: IdeaText) -> None:
         assert spaces.telegram_chat is not None
         if spaces.telegram_bot is None:
             raise SpaceError("--telegram-chat needs TELEGRAM_BOT_TOKEN (the bot makes the invite link)")
-        link = asyncio.run(telegram_invite_link(spaces.telegram_bot, chat_id=spaces.telegram_chat, name=f"{idea.ref} design team"))
-    _write(database, lambda s: design_teams.record(s, idea_id=idea.id, telegram_chat_id=spaces.telegram_chat, telegram_invite_link=link))
+        link = asyncio.run(
+            telegram_invite_link(spaces.telegram_bot, chat_id=spaces.telegram_chat, name=f"{idea.ref} design team")
+        )
+    _write(
+        database,
+        lambda s: design_teams.record(
+            s, idea_id=idea.id, telegram_chat_id=spaces.telegram_chat, telegram_invite_link=link
+        ),
+    )
 
 
 def _pinned(idea: IdeaText, members: list[Designer], skills: dict[int, str], owner: str) -> Text:
@@ -169,7 +188,15 @@ def _pinned(idea: IdeaText, members: list[Designer], skills: dict[int, str], own
         for m in members
     )  # fmt: skip
     problem = T("team.problem", problem=idea.problem) if idea.problem else T("team.no_problem")
-    return T("team.pinned", ref=idea.ref, title=idea.title, idea=idea.description, problem=problem, designers=lines, owner=owner)
+    return T(
+        "team.pinned",
+        ref=idea.ref,
+        title=idea.title,
+        idea=idea.description,
+        problem=problem,
+        designers=lines,
+        owner=owner,
+    )
 
 
 def _invitation(member: Designer, members: list[Designer], idea: IdeaText, owner: str,
@@ -185,4 +212,6 @@ def _invitation(member: Designer, members: list[Designer], idea: IdeaText, owner
 
 
 def _concerned(member: Designer) -> Concerned:
-    return citizens.Concerned(member.citizen_id, member.channel, member.chat_id, member.user_id, member.thread_id, member.language)
+    return citizens.Concerned(
+        member.citizen_id, member.channel, member.chat_id, member.user_id, member.thread_id, member.language
+    )

@@ -44,7 +44,9 @@ def settings_overrides() -> dict[str, object]:
 
 
 def person(session: Session, channel: str, user_id: str, name: str, language: str = "en") -> int:
-    citizen = citizens.citizen_for(session, address=Address(channel, f"D{user_id}" if channel == "slack" else user_id, user_id))
+    citizen = citizens.citizen_for(
+        session, address=Address(channel, f"D{user_id}" if channel == "slack" else user_id, user_id)
+    )
     citizen.display_name, citizen.language, citizen.consented_at = name, language, citizen.created_at
     session.add(citizen)
     session.flush()
@@ -58,15 +60,30 @@ def an_idea(app: App, *, supporters: int = 3) -> None:
     with Session(app.database) as session, session.begin():
         author = person(session, "telegram", "5000", "Ana")
         person(session, "telegram", "111111", "Alice Smith")  # the staff owner
-        problem = Problem(description="No shade at the 7 stop, people faint", title="No shade", category="transport", language="en", citizen_id=author)
+        problem = Problem(
+            description="No shade at the 7 stop, people faint",
+            title="No shade",
+            category="transport",
+            language="en",
+            citizen_id=author,
+        )
         session.add(problem)
         session.flush()
-        idea = Idea(description="A roof & a tree at the stop <!channel>", title="Shade for the bus stop", benefit="riders", language="en", problem_id=problem.id, citizen_id=author)
+        idea = Idea(
+            description="A roof & a tree at the stop <!channel>",
+            title="Shade for the bus stop",
+            benefit="riders",
+            language="en",
+            problem_id=problem.id,
+            citizen_id=author,
+        )
         session.add(idea)
         session.flush()
         assert idea.id is not None
         for n in range(supporters):
-            session.add(Support(citizen_id=person(session, "telegram", f"60{n}", f"Fan {n}"), kind="idea", target_id=idea.id))
+            session.add(
+                Support(citizen_id=person(session, "telegram", f"60{n}", f"Fan {n}"), kind="idea", target_id=idea.id)
+            )
         designers = [("slack", "U0BEA", "Bea Jones", "en", True), ("telegram", "7001", "Carlos Ruiz", "es", True),
                      ("telegram", "7002", "Dora", "en", False)]  # fmt: skip
         for channel, user_id, name, language, contact in designers:
@@ -105,7 +122,9 @@ def test_forming_a_team_makes_its_slack_channel_and_telegram_link_and_tells_each
     assert "• I-1 — Shade for the bus stop (3 supporters, 2 designers" in staff_inbox(app, "before")
     formed = cocreate("ideas", "form", "I-1", "--slack", "--telegram-chat", "-1001234567890", "--owner", OWNER, **env)
     assert formed.exit_code == 0, formed.output
-    assert "I-1: design team formed in Slack #team-i-1-shade-for-the-bus-stop and Telegram; 2 designers" in formed.output
+    assert (
+        "I-1: design team formed in Slack #team-i-1-shade-for-the-bus-stop and Telegram; 2 designers" in formed.output
+    )
     ((channel_id, channel),) = slack.channels.items()
     assert channel["name"] == "team-i-1-shade-for-the-bus-stop" and "U0BEA" in channel["members"]
     (pinned,) = slack.messages(channel_id)
@@ -116,7 +135,10 @@ def test_forming_a_team_makes_its_slack_channel_and_telegram_link_and_tells_each
     assert "2 to 4 hours" in pinned["text"] and "Staff owner: Alice (telegram)" in pinned["text"]
     assert telegram.invite_links == ["-1001234567890"]
     with Session(app.database) as session:
-        told = {row.chat_id: row.text for row in session.exec(select(OutboxMessage).where(OutboxMessage.kind == "notification"))}
+        told = {
+            row.chat_id: row.text
+            for row in session.exec(select(OutboxMessage).where(OutboxMessage.kind == "notification"))
+        }
     assert set(told) == {"DU0BEA", "7001"}  # not Dora: she did not agree to be contacted
     assert "#team-i-1-shade-for-the-bus-stop" in told["DU0BEA"] and "With you: Carlos." in told["DU0BEA"]
     assert "https://t.me/+fakeInvite1" in told["7001"] and "Contigo: Bea." in told["7001"]  # in his language
@@ -126,6 +148,8 @@ def test_forming_a_team_makes_its_slack_channel_and_telegram_link_and_tells_each
     assert len(slack.calls_of("conversations.create")) == 1
     assert "ready to form a team" not in cocreate("ideas", **env, COLUMNS="200").output
     assert "Ready to form a design team" not in staff_inbox(app, "after")
+    audit = cocreate("audit", "--json", **env).output
+    assert '"action": "team_form"' in audit and '"target": "I-1"' in audit
 
 
 def test_a_run_cut_off_half_way_goes_on_from_where_it_stopped(
@@ -166,7 +190,10 @@ def test_the_console_inbox_names_the_ideas_ready_to_form_a_team(app: App) -> Non
             return visible_text((await http.get("/")).text)
 
     shown = asyncio.run(inbox())
-    assert "Ready to form a design team I-1 — Shade for the bus stop: 3 supporters, 2 designers who may be contacted" in shown
+    assert (
+        "Ready to form a design team I-1 — Shade for the bus stop: 3 supporters, 2 designers who may be contacted"
+        in shown
+    )
 
 
 def test_an_idea_residents_may_not_see_is_not_ready_and_forms_no_team(app: App, cocreate: Cocreate) -> None:

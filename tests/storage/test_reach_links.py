@@ -18,7 +18,9 @@ from storage.reach_models import ReachLink, ReachStart
 from tests.storage.test_broadcasts import NOW, db, person  # noqa: F401 - db is a fixture
 
 pytestmark = pytest.mark.postgres
-PREFIXES = reach_links.LinkPrefixes(default="https://city.example/join/", per_channel={"telegram": "https://t.me/bot?start="})
+PREFIXES = reach_links.LinkPrefixes(
+    default="https://city.example/join/", per_channel={"telegram": "https://t.me/bot?start="}
+)
 
 
 def personal_message(broadcast_id: int, language: str, to_group: bool) -> Outbound:
@@ -57,7 +59,11 @@ def test_a_newcomer_counts_once_with_their_submissions_and_goes_if_they_never_ag
         assert not reach_links.attribute(session, code=code, citizen_id=ana, now=NOW)  # their own link
         assert not reach_links.attribute(session, code="not-a-link", citizen_id=stranger, now=NOW)
         assert not reach_links.attribute(session, code="bad code!", citizen_id=stranger, now=NOW)
-        session.add(Problem(description="A hole in the road", title="A hole", category="roads", language="en", citizen_id=newcomer))
+        session.add(
+            Problem(
+                description="A hole in the road", title="A hole", category="roads", language="en", citizen_id=newcomer
+            )
+        )
         assert reach_links.record_visit(session, code=code) and not reach_links.record_visit(session, code="nope")
     with Session(db) as session:
         assert reach_links.measured_by_broadcast(session) == {broadcast_id: reach_links.Measured(1, 1, 1)}
