@@ -19,7 +19,6 @@ from bot import app as application
 from bot.operations import broadcasting
 from bot.operations import sign_in, staff_membership, status_changes
 from bot.cli.common import cli_user, fail, opened_app
-from conversations.i18n import T
 from storage import audit, broadcasts, citizens, community_groups, outbox, reach_links, staff, submissions
 from storage.broadcasts import Audience
 from storage.models import STATUSES
@@ -127,7 +126,7 @@ def _broadcast(
         else:
             given = "their translation" if language in translations else f"the {flow_settings.default_language} text"
             console.print(f"  {language}: {_people(count)} {'gets' if count == 1 else 'get'} {given}")
-    preview = built.catalogs.render(flow_settings.default_language, T("broadcast.message", text=text))
+    preview = broadcasting.preview(built.catalogs, flow_settings.default_language, text, links=built.service.join_links)
     console.print(Text(preview), style="dim")
     if total == 0:
         fail("Nobody matches this audience; nothing was queued.")

@@ -37,12 +37,21 @@ def message_for(
             Choice(encode(BroadcastAction(broadcast_id, action)), catalogs.render(language, T(f"broadcast.{action}")))
             for action in BROADCAST_ACTIONS
         )
-        message = catalogs.render(language, T("broadcast.message", text=text_in_language))
-        if personal_link:
-            message += "\n" + catalogs.render(language, T("broadcast.join_link", link=reach_links.LINK))
+        message = _personal_text(catalogs, language, text_in_language, reach_links.LINK if personal_link else None)
         return Outbound(message, buttons, kind="broadcast")
 
     return render
+
+
+def _personal_text(catalogs: Catalogs, language: str, text: str, link: str | None) -> str:
+    """The news, its ready-to-forward copy and, when there is one, the person's link."""
+    message = catalogs.render(language, T("broadcast.message", text=text))
+    return message + "\n" + catalogs.render(language, T("broadcast.join_link", link=link)) if link else message
+
+
+def preview(catalogs: Catalogs, language: str, text: str, *, links: JoinLinks | None) -> str:
+    """The message as a person gets it, with a stand-in for their own link."""
+    return _personal_text(catalogs, language, text, links.page("…") if links else None)
 
 
 def queue(

@@ -18,7 +18,6 @@ from starlette.routing import Route
 from bot.app import CAPABILITIES
 from bot.operations import broadcasting
 from bot.web.console import Console, SignedIn, staff_only
-from conversations.i18n import T
 from storage import broadcasts, reach_links
 from storage.broadcasts import Audience, BroadcastReport
 
@@ -115,7 +114,7 @@ async def _confirm_page(request: Request, console: Console, form: dict[str, str]
         return await _compose_page(request, console, form, error=str(error))
     sizes = await console.read(broadcasts.audience_size, audience=_audience(form, console), default_language=settings.default_language)
     rendered = {
-        lang: console.app.catalogs.render(lang, T("broadcast.message", text=translations.get(lang, default_text)))
+        lang: broadcasting.preview(console.app.catalogs, lang, translations.get(lang, default_text), links=console.app.service.join_links)
         for lang in sizes
         if lang != "groups"
     }

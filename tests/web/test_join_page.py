@@ -23,6 +23,7 @@ def broadcast_to_eve(app: App) -> str:
     follow(app, "eve")
     texts = {"text_en": "Line 7 starts on Monday", "topic": "lighting"}
     (preview,) = staff_session(app, ("POST", "/broadcasts/preview", texts))
+    assert "Take part too: http://testserver/join/…" in visible_text(preview.text)  # each gets their own
     staff_session(app, ("POST", "/broadcasts/send", {**texts, "once": once_of(preview.text)}))
     printed = terminal(app, "eve")
     found = PAGE_LINK.search(printed)
