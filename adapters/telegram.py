@@ -8,7 +8,6 @@ that sends an outbox row and reports how it went.
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -35,9 +34,6 @@ MAX_CAPTION = 1024  # characters of a document's caption
 CALLBACK_PREFIX = "c:"
 GROUP_CHATS = {"group", "supergroup"}
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
-# A deep link (t.me/<bot>?start=<parameter>) arrives as "/start <parameter>"; Telegram allows
-# A-Za-z0-9_- up to 64 characters in it.
-_DEEP_LINK = re.compile(r"^/start(?:@\w+)?\s+([A-Za-z0-9_-]{1,64})\s*$")
 
 
 @dataclass(frozen=True)
@@ -99,7 +95,6 @@ def to_inbound(update: Mapping[str, Any], *, bot_username: str) -> Translated:
         return None
     photo = message.get("photo")
     location = message.get("location")
-    deep_link = _DEEP_LINK.match(message.get("text") or "")
     return Inbound(
         address=_address(chat, user),
         event_id=event_id,
@@ -109,7 +104,7 @@ def to_inbound(update: Mapping[str, Any], *, bot_username: str) -> Translated:
         photo=Photo(photo[-1]["file_id"], photo[-1].get("file_size")) if photo else None,
         locale_hint=user.get("language_code"),
         display_name=_display_name(user),
-        referral=deep_link.group(1) if deep_link else None,
+        referral=incoming.start_parameter(message.get("text")),
     )
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from bot.app import App
 from bot.web.join_page import preferred_languages
+from tests.conftest import Cocreate
 from tests.web.support import client, follow, once_of, terminal, visible_text
 from tests.web.test_console_pages import staff_session
 
@@ -62,3 +63,15 @@ def test_accept_language_is_read_by_weight_among_the_offered_languages() -> None
     assert preferred_languages("da, pt-BR;q=0.8, de;q=0.9, en;q=0", offered) == ["de", "pt"]
     assert preferred_languages(None, offered) == []
     assert preferred_languages("fr;q=oops, es", offered) == ["es"]
+
+
+def test_someone_who_starts_with_a_diffusers_code_in_the_terminal_is_counted_with_their_report(
+    app: App, cocreate: Cocreate
+) -> None:
+    code = broadcast_to_eve(app)
+    answers = "\n".join(("1", "1", "The streetlight on Elm Street is out since Monday", "2", "1", "2", "1")) + "\n"
+    started = cocreate("chat", "--as", "zoe", "--start", code, stdin=answers)
+    assert "Thank you! Your report is P-1." in started.output
+    assert cocreate("chat", "--as", "zed", "--start", "no spaces").exit_code == 2
+    (progress,) = staff_session(app, ("GET", "/api/broadcasts/1", None))
+    assert progress.json()["measured"] == {"started": 1, "submitted": 1, "visits": 0}
