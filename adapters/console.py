@@ -28,7 +28,9 @@ def to_inbound(line: str, *, address: Address, event_id: str) -> Inbound:
     """A typed line, without its line ending; the engine reads numbers and labels. Bytes
     that were not UTF-8 (read with surrogateescape) arrive as control characters, which the
     engine asks to type again."""
-    return Inbound(address, event_id, text=incoming.typed(line.rstrip("\r\n")), display_name=incoming.shown(address.user_id))
+    text = incoming.typed(line.rstrip("\r\n"))
+    referral = incoming.start_parameter(text)
+    return Inbound(address, event_id, text=text, display_name=incoming.shown(address.user_id), referral=referral)
 
 
 def to_press(value: str, *, address: Address, event_id: str) -> Inbound:

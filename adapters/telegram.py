@@ -104,6 +104,7 @@ def to_inbound(update: Mapping[str, Any], *, bot_username: str) -> Translated:
         photo=Photo(photo[-1]["file_id"], photo[-1].get("file_size")) if photo else None,
         locale_hint=user.get("language_code"),
         display_name=_display_name(user),
+        referral=incoming.start_parameter(message.get("text")),
     )
 
 

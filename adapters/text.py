@@ -26,3 +26,14 @@ def typed(text: str | None) -> str | None:
 def shown(text: str | None) -> str | None:
     """A name, or text shown back as it was typed: each undecodable code point as U+FFFD."""
     return _LONE_SURROGATE.sub(REPLACEMENT, text) if text else text
+
+
+# A deep link (Telegram's t.me/<bot>?start=<parameter>) arrives as "/start <parameter>";
+# Telegram allows A-Za-z0-9_- up to 64 characters in it. The terminal takes the same line.
+_START_PARAMETER = re.compile(r"^/start(?:@\w+)?\s+([A-Za-z0-9_-]{1,64})\s*$")
+
+
+def start_parameter(text: str | None) -> str | None:
+    """The parameter of "/start <parameter>", passed on as Inbound.referral; else None."""
+    found = _START_PARAMETER.match(text or "")
+    return found.group(1) if found else None

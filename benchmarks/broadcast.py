@@ -124,12 +124,16 @@ def cap_check_timings(prefill: int, database_url: str, name: str) -> None:
     app.close()
 
 
-def time_queueing(app: App, count: int) -> float:
-    add_diffusers(app, count)
+def time_queueing(app: App, count: int, *, links: bool = True) -> float:
+    """Queueing for `count` diffusers, with their personal links (as the CLI, the console
+    and /broadcast queue) or without."""
+    if links:
+        add_diffusers(app, count)
     started = time.perf_counter()
     with Session(app.database) as session, session.begin():
         broadcasting.queue(session, text="Queue timing", audience=Audience(), created_by="bench", now=app.clock(),
-                           catalogs=app.catalogs, settings=app.service.settings, via="cli")  # fmt: skip
+                           catalogs=app.catalogs, settings=app.service.settings, via="cli",
+                           links=app.service.join_links if links else None)  # fmt: skip
     return time.perf_counter() - started
 
 
@@ -196,12 +200,14 @@ async def deliver(recipients: int, prefill: int) -> None:
 def queue_timings(postgres: str | None) -> None:
     with tempfile.TemporaryDirectory() as folder:
         app = build_app(Settings(_env_file=None, database_url=f"sqlite:///{folder}/queue.db"))
-        print(f"  queue 100,000   SQLite {time_queueing(app, 100_000):.1f} s")
+        print(f"  queue 100,000   SQLite {time_queueing(app, 100_000):.1f} s with personal links, "
+              f"{time_queueing(app, 100_000, links=False):.1f} s without")  # fmt: skip
         app.close()
     if postgres:
         with scratch_database(postgres, prefix="cocreate_bench") as url:
             app = build_app(Settings(_env_file=None, database_url=url))
-            print(f"  queue 100,000   PostgreSQL {time_queueing(app, 100_000):.1f} s")
+            print(f"  queue 100,000   PostgreSQL {time_queueing(app, 100_000):.1f} s with personal links, "
+                  f"{time_queueing(app, 100_000, links=False):.1f} s without")  # fmt: skip
             app.close()
 
 

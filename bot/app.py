@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.inbound.detection import LanguageDetector
 from bot.inbound.flood import FloodGate, Verdict
 from bot.inbound.service import ConversationService, Handled
+from bot.operations.reach import JoinLinks
 from bot.outbound.delivery import DEFAULT_CONCURRENCY, DeliveryWorker
 from bot.outbound.notices import Notices
 from bot.outbound.quiet import QuietHours
@@ -178,6 +179,7 @@ def build_app(
         phone_region=settings.region,
         submissions_per_day=settings.submissions_per_day,
         retention_days=settings.retention_days,
+        team_supporters=settings.team_supporters,
     )
     service = ConversationService(
         database=database,
@@ -194,6 +196,7 @@ def build_app(
         web_url=settings.web_url,
         flood=FloodGate(settings.flood_limit) if settings.flood_limit else None,
         metrics=metrics,
+        join_links=JoinLinks(settings.web_url, settings.telegram_bot_username),
     )
     return App(settings, database, catalogs, service, clock, blocking, notices, scheduler, metrics, liveness, routing)
 

@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
     telegram_webhook_port: int = 8443
+    # The bot's @username, for the deep links in diffusers' copies of broadcasts (t.me/<it>
+    # ?start=<code>); unset, Telegram people get the public page's link like everyone else.
+    telegram_bot_username: str | None = None
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
@@ -138,6 +141,9 @@ class Settings(BaseSettings):
     flood_limit: int = 20
     submissions_per_day: int = 10
     phone_region: str | None = None
+    # Supporters an idea needs (with two design offers whose designers may be contacted)
+    # before staff see it as ready to form a design team.
+    team_supporters: int = 10
     # How long the texts of messages the bot sent, and event ids, are kept (the daily
     # retention job); people who never agreed are removed after a day.
     retention_days: int = 90
@@ -294,6 +300,24 @@ class Settings(BaseSettings):
     def _count(cls, value: int) -> int:
         if value < 0:
             raise ValueError(f"{value} is below zero")
+        return value
+
+    @field_validator("telegram_bot_username", mode="before")
+    @classmethod
+    def _bot_username(cls, value: object) -> object:
+        """Empty means unset; "@CityBot" and "CityBot" mean the same."""
+        if not isinstance(value, str):
+            return value
+        name = value.strip().removeprefix("@")
+        if name and not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", name):
+            raise ValueError(f"{value!r} is not a Telegram bot username like CityBot (letters, digits, _; 4-32)")
+        return name or None
+
+    @field_validator("team_supporters")
+    @classmethod
+    def _team_supporters(cls, value: int) -> int:
+        if not 1 <= value <= 100_000:
+            raise ValueError(f"{value} is not a number of supporters from 1 to 100000")
         return value
 
     @field_validator("phone_region", mode="before")

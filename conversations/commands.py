@@ -208,11 +208,13 @@ def my_texts(turn: Turn) -> tuple[Text, ...]:
     """/my: the person's submissions, then what they follow (if anything)."""
     items = turn.ctx.lookup.my_submissions()
     listed = T("my.list", items=tuple(_my_item(turn, s) for s in items)) if items else T("my.none")
+    reach = turn.ctx.lookup.my_reach()
+    measured = (T("my.reach", started=reach.started, submitted=reach.submitted),) if reach else ()
     followed = turn.ctx.lookup.following()
     if not followed.topics:
-        return (listed,)
+        return (listed, *measured)
     topics = ", ".join(topic_name(turn, t) for t in followed.topics)
-    return listed, T("my.following", topics=topics, area=followed.area or T("diffuser.everywhere"))
+    return listed, T("my.following", topics=topics, area=followed.area or T("diffuser.everywhere")), *measured
 
 
 def topic_name(turn: Turn, topic: str) -> str:

@@ -41,6 +41,7 @@ class FlowSettings:
     # SUBMISSIONS_PER_DAY: problems, ideas and offers a person may send a day (0: no limit).
     submissions_per_day: int = 10
     retention_days: int = 90  # RETENTION_DAYS, which the privacy notice tells
+    team_supporters: int = 10  # TEAM_SUPPORTERS: when an idea is ready to form a design team
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,26 @@ class Following:
 
 
 @dataclass(frozen=True)
+class ReadyIdea:
+    """An idea ready to form a design team (TEAM_SUPPORTERS supporters and two designers who
+    may be contacted), not formed yet."""
+
+    ref: str
+    title: str
+    supporters: int
+    offers: int
+
+
+@dataclass(frozen=True)
+class MyReach:
+    """What a diffuser's personal links brought: new people who started the bot through
+    them, and what those people submitted."""
+
+    started: int
+    submitted: int
+
+
+@dataclass(frozen=True)
 class OpenQuestion:
     """A question the city team asked the person about one of their submissions, still
     waiting for the answer (the next free text they write)."""
@@ -233,6 +254,14 @@ class Lookup(Protocol):
 
     def reach_reported(self, *, broadcast_id: int) -> int | None:
         """How many people the person said they passed this broadcast on to, if they said."""
+        ...
+
+    def ready_for_team(self) -> Sequence[ReadyIdea]:
+        """Ideas ready to form a design team, for staff."""
+        ...
+
+    def my_reach(self) -> MyReach | None:
+        """What the person's personal links in broadcasts brought; None when they had none."""
         ...
 
     def open_question(self) -> OpenQuestion | None:

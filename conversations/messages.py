@@ -47,6 +47,9 @@ class Inbound:
     photo: Photo | None = None
     locale_hint: str | None = None
     display_name: str | None = None
+    # The code of a diffuser's personal link the person came through (Telegram's
+    # `/start <code>`), passed on as the channel gave it; the service decides what it counts.
+    referral: str | None = None
 
 
 Request = Literal["location"]

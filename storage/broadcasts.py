@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from conversations.context import Following
 from conversations.messages import Outbound
+from storage import reach_links
 from storage.community_groups import groups
 from storage.models import Broadcast, Citizen, CommunityGroup, OutboxMessage, Reach, Subscription
 from storage.outbox import PRIORITIES
@@ -118,11 +119,14 @@ def queue_broadcast(
     default_language: str,
     message_for: Callable[[int, str, bool], Outbound],
     idempotency_key: str | None = None,
+    links: reach_links.LinkPrefixes | None = None,
 ) -> Broadcast:
     """Create the broadcast and one outbox row per recipient, in this transaction, with
     INSERT ... SELECT (100,000 recipients take seconds, not minutes). `message_for(id,
     language, to_group)` renders the message in a language, for a person or a group.
-    A second broadcast with the same `idempotency_key` violates its unique index."""
+    A second broadcast with the same `idempotency_key` violates its unique index. With
+    `links`, each person gets a personal link (storage/reach_links.py) where the rendered
+    message has `reach_links.LINK`."""
     broadcast = Broadcast(
         text=text, translations=dict(translations), audience=audience.to_json(), created_by=created_by, created_at=now,
         idempotency_key=idempotency_key,
@@ -131,15 +135,18 @@ def queue_broadcast(
     session.flush()
     assert broadcast.id is not None
     matching, language = _recipients(session, audience, default_language)
+    if links is not None:
+        reach_links.create_links(session, broadcast_id=broadcast.id, recipients=matching)
     for lang in languages:
         outbound = message_for(broadcast.id, lang, False)
+        personal = links is not None and reach_links.LINK in outbound.text
         columns = {
             "channel": Citizen.channel,
             "chat_id": Citizen.chat_id,
             "user_id": Citizen.channel_user_id,
             "thread_id": Citizen.thread_id,
             "citizen_id": Citizen.id,
-            "text": literal(outbound.text),
+            "text": reach_links.personal_text(outbound.text, links) if personal and links else literal(outbound.text),
             "choices": literal([c.to_json() for c in outbound.choices], OutboxMessage.__table__.c.choices.type),
             "kind": literal("broadcast"),
             "priority": literal(PRIORITIES["broadcast"]),
@@ -153,6 +160,8 @@ def queue_broadcast(
         # Someone whose language is no longer offered gets the default language's text.
         in_language = language == lang if lang != default_language else or_(language == lang, language.not_in(languages))
         chosen = select(*[value.label(name) for name, value in columns.items()]).where(matching, in_language)
+        if personal:  # each person's own link, made above for everyone `matching`
+            chosen = chosen.join_from(Citizen, *reach_links.links_joined(broadcast.id))
         session.connection().execute(insert(OutboxMessage.__table__).from_select(list(columns), chosen))
     for group in _groups(session, audience) if audience.language is None else []:
         outbound = message_for(broadcast.id, default_language, True)

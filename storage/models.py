@@ -308,3 +308,8 @@ import storage.estimate_models  # noqa: E402,F401
 
 # Webhooks and teams (storage/partner_models.py) register with the same metadata too.
 import storage.partner_models  # noqa: E402,F401
+
+# Measured reach (diffusers' personal links) registers with the same metadata.
+import storage.reach_models  # noqa: E402,F401
+# Design teams formed around ideas register with the same metadata.
+import storage.design_team_models  # noqa: E402,F401

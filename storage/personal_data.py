@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, or_, update
 from sqlmodel import Session, col, select
 
 from conversations.refs import make_ref
-from storage import audit, teams
+from storage import audit, reach_links, teams
 from storage.console_models import CachedPhoto, SignInLink, StaffPreference, StaffQuestion, WebSession
 from storage.models import (
     A_RESIDENT,
@@ -86,6 +86,7 @@ def export(session: Session, *, citizen_id: int) -> dict[str, Any]:
             {"broadcast": f"B-{r.broadcast_id}", "people": r.people}
             for r in session.exec(select(Reach).where(Reach.citizen_id == citizen_id))
         ],
+        "reach_measured": reach_links.export_of(session, citizen_id=citizen_id),
         "messages": [
             {"kind": m.kind, "status": m.status, "queued_at": _when(m.created_at), "sent_at": _when(m.sent_at), "text": m.text}
             for m in session.exec(

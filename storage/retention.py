@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
+from storage import reach_links
 from storage.models import FORGOTTEN_CHANNEL, Citizen, Conversation, OutboxMessage
 
 DELIVERED = ("sent", "failed", "blocked")
@@ -55,6 +56,7 @@ def remove_unconsented(session: Session, *, before: datetime) -> int:
     for _, channel, chat_id in people:
         chats_by_channel.setdefault(channel, []).append(chat_id)
     session.execute(delete(Conversation).where(col(Conversation.citizen_id).in_(ids)))
+    reach_links.forget_started(session, citizen_ids=ids)  # came through a link, never agreed
     session.execute(delete(OutboxMessage).where(col(OutboxMessage.citizen_id).in_(ids)))
     for channel, chats in chats_by_channel.items():  # rows queued to their address alone
         session.execute(

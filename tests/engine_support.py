@@ -7,7 +7,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Sequence
 
 from conversations.context import (
-    Candidate, Context, Details, Estimate, FlowSettings, Following, HistoryEntry, OpenQuestion, Page, Person, Report, Summary,
+    Candidate, Context, Details, Estimate, FlowSettings, Following, HistoryEntry, MyReach, OpenQuestion, Page, Person,
+    ReadyIdea, Report, Summary,
 )  # fmt: skip
 from conversations.engine import FlowEngine, Result
 from conversations.flows import all_steps
@@ -68,6 +69,15 @@ class MemoryLookup:
 
     def reach_reported(self, *, broadcast_id: int) -> int | None:
         return self.reported.get(broadcast_id)
+
+    measured: MyReach | None = None  # what the person's personal links brought
+    ready: list[ReadyIdea] = field(default_factory=list)  # ideas ready to form a design team
+
+    def ready_for_team(self) -> Sequence[ReadyIdea]:
+        return self.ready
+
+    def my_reach(self) -> MyReach | None:
+        return self.measured
     question: OpenQuestion | None = None  # the city team's question waiting for an answer
 
     def open_question(self) -> OpenQuestion | None:

@@ -107,6 +107,11 @@ class TelegramChannel:
             url = self.settings.telegram_api_base_url
             raise ChannelError(f"TELEGRAM_API_BASE_URL: cannot reach the Bot API at {url} ({error}).") from None
         self.username = self.bot.username
+        configured = self.settings.telegram_bot_username
+        if (configured or "").lower() != self.username.lower():
+            # Diffusers' deep links are made where no Bot API is at hand (`cocreate broadcast`).
+            log.warning("TELEGRAM_BOT_USERNAME is %s but the bot is @%s: set TELEGRAM_BOT_USERNAME=%s so diffusers' "
+                        "copies carry its deep link", configured or "unset", self.username, self.username)  # fmt: skip
         language = self.hooks.default_language
         commands = [BotCommand(name, self.hooks.render(language, T(f"command.{name}"))) for name in MENU_COMMANDS]
         await self.bot.set_my_commands(commands)

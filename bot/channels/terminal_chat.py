@@ -95,10 +95,12 @@ async def chat(
     stdout: TextIO,
     command: str = DEFAULT_COMMAND,
     export_dir: Path = Path("."),
+    greeting: str = "/start",
 ) -> None:
     """Talk to the bot in the terminal until end of input (Ctrl-D) or Ctrl-C at the prompt.
 
-    `command` is how the person started this chat; the goodbye tells them to run it again."""
+    `command` is how the person started this chat; the goodbye tells them to run it again.
+    `greeting` is what the chat opens with (`/start <code>`: as through a personal link)."""
 
     def write(text: str) -> None:
         stdout.write(text)
@@ -114,7 +116,7 @@ async def chat(
     # Replies committed but not printed before an earlier exit come first, then the
     # greeting: the welcome for someone new, or "welcome back" where they left off.
     await worker.drain(chat_id=session.address.chat_id)
-    await say(session.inbound("/start"))
+    await say(session.inbound(greeting))
     read = await line_reader(stdin, stdout, write)
     while (line := await read()) is not None:
         await say(session.inbound(line))

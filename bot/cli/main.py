@@ -28,7 +28,7 @@ from adapters import console
 from adapters import text as incoming
 from bot import app as application
 from bot.channels import terminal_chat
-from bot.cli import partner_commands, people_commands, safety_commands, staff_commands
+from bot.cli import idea_commands, partner_commands, people_commands, safety_commands, staff_commands
 from bot.cli.common import fail, friendly_errors, opened_app, settings
 from bot.runtime import outage
 from bot.runtime.logs import configure_logging
@@ -50,6 +50,7 @@ staff_commands.register(app)
 people_commands.register(app)
 safety_commands.register(app)
 partner_commands.register(app)
+idea_commands.register(app)
 
 
 class Kind(str, Enum):
@@ -68,11 +69,14 @@ class Format(str, Enum):
 def chat(
     ctx: typer.Context,
     as_: Optional[str] = typer.Option(None, "--as", help="Who you are in this chat (default: your login name)."),
+    start: Optional[str] = typer.Option(None, "--start", metavar="CODE", help="Begin as through a diffuser's personal link with this code (its /join/<code> or ?start=<code>)."),
 ) -> None:
     """Talk to the bot in this terminal (same engine, same database as the channels)."""
     name = as_ or getpass.getuser()
     if incoming.typed(name) != name:
         fail("--as: the name is not valid UTF-8; use letters the terminal can show")
+    if start is not None and incoming.start_parameter(f"/start {start}") is None:
+        fail(f"--start {start!r} is not a link's code (letters, digits, - and _, at most 64)")
     # Bytes that are not UTF-8 reach the adapter as lone surrogates, which it refuses
     # politely; with the default strict decoding they would end the chat instead.
     if isinstance(sys.stdin, io.TextIOWrapper):
@@ -84,7 +88,8 @@ def chat(
     try:
         with unusable_database():
             asyncio.run(terminal_chat.chat(
-                hooks, name=name, stdin=sys.stdin, stdout=sys.stdout, command=command, export_dir=built.settings.exports
+                hooks, name=name, stdin=sys.stdin, stdout=sys.stdout, command=command, export_dir=built.settings.exports,
+                greeting=f"/start {start}" if start else "/start",
             ))
     except KeyboardInterrupt:  # Ctrl-C while the bot was answering (at the prompt it ends the chat itself)
         print("\n" + asyncio.run(terminal_chat.goodbye(hooks, console.address_for(name), command)))

@@ -22,7 +22,7 @@ from bot.cli.common import cli_user, fail, opened_app
 from conversations.context import Estimate
 from conversations.i18n import T
 from conversations.time_estimates import MIN_FINISHED, whole_days
-from storage import audit, broadcasts, citizens, community_groups, estimates, outbox, staff, submissions
+from storage import audit, broadcasts, citizens, community_groups, estimates, outbox, reach_links, staff, submissions
 from storage.broadcasts import Audience
 from storage.models import STATUSES
 
@@ -129,7 +129,7 @@ def _broadcast(
         else:
             given = "their translation" if language in translations else f"the {flow_settings.default_language} text"
             console.print(f"  {language}: {_people(count)} {'gets' if count == 1 else 'get'} {given}")
-    preview = built.catalogs.render(flow_settings.default_language, T("broadcast.message", text=text))
+    preview = broadcasting.preview(built.catalogs, flow_settings.default_language, text, links=built.service.join_links)
     console.print(Text(preview), style="dim")
     if total == 0:
         fail("Nobody matches this audience; nothing was queued.")
@@ -139,7 +139,7 @@ def _broadcast(
         queued = broadcasting.queue(
             session, text=text, audience=audience, created_by=cli_user(), now=built.clock(), catalogs=built.catalogs,
             settings=flow_settings, send_after=built.notices.quiet.release(built.clock()), translations=translations,
-            via="cli",
+            via="cli", links=built.service.join_links,
         )  # fmt: skip
         broadcast_id, recipients = queued.id, queued.recipients
     queued_for = _people(recipients, "recipient", "recipients")
@@ -172,20 +172,27 @@ def _wait_for(built: application.App, broadcast_id: int, recipients: int, consol
 
 
 def list_broadcasts() -> None:
-    """Each broadcast with its sent / pending / failed / blocked counts, 429s and reported reach."""
+    """Each broadcast with its sent / pending / failed / blocked counts, 429s, the reach
+    diffusers reported, and the measured reach of their personal links: people who started
+    the bot through one, what those people submitted, and openings of the public page."""
     with opened_app() as built, Session(built.database) as session:
         found = broadcasts.reports(session)
+        measured = reach_links.measured_by_broadcast(session)
     if not found:
         Console().print("No broadcasts yet.")
         return
     table = Table()
-    for name in ("ref", "created", "text", "recipients", "sent", "pending", "failed", "blocked", "429s", "reach"):
+    columns = ("ref", "created", "text", "recipients", "sent", "pending", "failed", "blocked", "429s", "reach",
+               "started", "submitted", "visits")  # fmt: skip
+    for name in columns:
         table.add_column(name, overflow="fold")  # wrapped between words, never cut off with "…"
     for r in found:
         first_line = _first_words(r.text, 40)
+        link = measured.get(r.id)
+        started, submitted, visits = (link.started, link.submitted, link.visits) if link else ("—", "—", "—")
         table.add_row(*(Text(str(cell)) for cell in (
             f"B-{r.id}", r.created_at.strftime("%Y-%m-%d %H:%M"), first_line, r.recipients, r.sent, r.pending,
-            r.failed, r.blocked, r.throttled, r.reach)))  # fmt: skip
+            r.failed, r.blocked, r.throttled, r.reach, started, submitted, visits)))  # fmt: skip
     Console().print(table)
 
 

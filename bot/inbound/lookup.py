@@ -10,10 +10,12 @@ from typing import Sequence
 from sqlmodel import Session
 
 from bot.operations import broadcasting
-from conversations.context import Candidate, Details, Estimate, FlowSettings, Following, OpenQuestion, Page, Summary
+from conversations.context import (
+    Candidate, Details, Estimate, FlowSettings, Following, MyReach, OpenQuestion, Page, ReadyIdea, Summary,
+)  # fmt: skip
 from conversations.messages import Address
 from conversations.refs import make_ref
-from storage import broadcasts, estimates, safety, staff, staff_questions, submissions, teams
+from storage import broadcasts, design_teams, estimates, reach_links, safety, staff, staff_questions, submissions, teams
 from storage.broadcasts import Audience
 from storage.partner_models import Team
 
@@ -74,6 +76,14 @@ class SessionLookup:
 
     def submitted_since(self, *, since: datetime) -> int:
         return safety.submitted_since(self.session, citizen_id=self.citizen_id, since=since)
+
+    def ready_for_team(self) -> Sequence[ReadyIdea]:
+        ready = design_teams.ready_not_formed(self.session, min_supporters=self.settings.team_supporters)
+        return [ReadyIdea(i.ref, i.title, i.supporters, i.offers) for i in ready]
+
+    def my_reach(self) -> MyReach | None:
+        measured = reach_links.measured_for_diffuser(self.session, citizen_id=self.citizen_id)
+        return MyReach(measured.started, measured.submitted) if measured else None
 
     def open_question(self) -> OpenQuestion | None:
         found = staff_questions.open_question(self.session, citizen_id=self.citizen_id)

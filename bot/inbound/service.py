@@ -54,7 +54,8 @@ from bot.operations import moderation, status_changes
 from bot.inbound import saving
 from bot.inbound.flood import FloodGate, Verdict
 from bot.inbound.lookup import SessionLookup
-from bot.operations import data_rights, questions_to_submitters, sign_in
+from bot.operations import data_rights, questions_to_submitters, reach, sign_in
+from bot.operations.reach import JoinLinks
 from bot.operations.team_routing import Routing
 from bot.outbound.notices import Notices
 from bot.runtime.logs import handling_citizen, handling_event
@@ -126,6 +127,8 @@ class ConversationService:
     # Per-person flood control (FLOOD_LIMIT); None: none.
     flood: FloodGate | None = None
     metrics: Metrics = field(default_factory=Metrics.create)  # inbound events by channel (/metrics)
+    # Where diffusers' personal links point (measured reach); None: broadcasts carry none.
+    join_links: JoinLinks | None = None
 
     def admit(self, inbound: Inbound) -> Verdict:
         """Whether this event is within its sender's FLOOD_LIMIT. In memory, no database:
@@ -171,6 +174,9 @@ class ConversationService:
             handling_citizen(citizen.id)
             if not citizens.first_time_seen(session, channel=inbound.address.channel, event_id=inbound.event_id):
                 return Handled(duplicate=True)
+            reach.attribute_newcomer(
+                session, code=inbound.referral, citizen_id=citizen.id, new=conversation.version == 0, now=now
+            )
             state = State.from_json(conversation.state)
             event: Inbound | Receipts = inbound
             replies: list[Outbound] = []
@@ -411,6 +417,7 @@ class ConversationService:
             settings=self.settings,
             send_after=self.notices.quiet.release(now),
             via="chat",
+            links=self.join_links,
         )
         assert broadcast.id is not None
         return Receipt("broadcast", broadcast.id, f"B-{broadcast.id}", Outcome.QUEUED, people=broadcast.recipients)

@@ -17,14 +17,18 @@ from conversations.i18n import Catalogs, T
 from conversations.messages import Choice, Outbound
 from conversations.validation import MAX_BROADCAST_TEXT
 from bot.operations import webhook_events
-from storage import audit, broadcasts
+from bot.operations.reach import JoinLinks
+from storage import audit, broadcasts, reach_links
 from storage.broadcasts import Audience
 from storage.models import Broadcast
 
 
-def message_for(catalogs: Catalogs, text: str, translations: Mapping[str, str]) -> Callable[[int, str, bool], Outbound]:
+def message_for(
+    catalogs: Catalogs, text: str, translations: Mapping[str, str], *, personal_link: bool = False
+) -> Callable[[int, str, bool], Outbound]:
     """Renders the broadcast for one language: its translation where staff gave one, the
-    main text (in the default language) otherwise."""
+    main text (in the default language) otherwise. With `personal_link` a person's copy ends
+    with their own link (reach_links.LINK, which storage replaces)."""
 
     def render(broadcast_id: int, language: str, to_group: bool) -> Outbound:
         text_in_language = translations.get(language, text)
@@ -34,9 +38,21 @@ def message_for(catalogs: Catalogs, text: str, translations: Mapping[str, str]) 
             Choice(encode(BroadcastAction(broadcast_id, action)), catalogs.render(language, T(f"broadcast.{action}")))
             for action in BROADCAST_ACTIONS
         )
-        return Outbound(catalogs.render(language, T("broadcast.message", text=text_in_language)), buttons, kind="broadcast")
+        message = _personal_text(catalogs, language, text_in_language, reach_links.LINK if personal_link else None)
+        return Outbound(message, buttons, kind="broadcast")
 
     return render
+
+
+def _personal_text(catalogs: Catalogs, language: str, text: str, link: str | None) -> str:
+    """The news, its ready-to-forward copy and, when there is one, the person's link."""
+    message = catalogs.render(language, T("broadcast.message", text=text))
+    return message + "\n" + catalogs.render(language, T("broadcast.join_link", link=link)) if link else message
+
+
+def preview(catalogs: Catalogs, language: str, text: str, *, links: JoinLinks | None) -> str:
+    """The message as a person gets it, with a stand-in for their own link."""
+    return _personal_text(catalogs, language, text, links.page("…") if links else None)
 
 
 def queue(
@@ -52,11 +68,13 @@ def queue(
     send_after: datetime | None = None,
     translations: Mapping[str, str] | None = None,
     idempotency_key: str | None = None,
+    links: JoinLinks | None = None,
 ) -> Broadcast:
     """Queue a broadcast. `send_after` holds it until quiet hours end; `translations` are
     per-language texts (language -> text), `text` goes to everyone else. `created_by` queued
     it from `via` (cli, chat, console): both go into the audit log. A broadcast with an
-    `idempotency_key` is queued once (see `storage.broadcasts.queue_broadcast`)."""
+    `idempotency_key` is queued once (see `storage.broadcasts.queue_broadcast`). With `links`
+    each diffuser's copy ends with their personal link (measured reach)."""
     translations = dict(translations or {})
     queued = broadcasts.queue_broadcast(
         session,
@@ -68,8 +86,9 @@ def queue(
         now=now,
         languages=settings.languages,
         default_language=settings.default_language,
-        message_for=message_for(catalogs, text, translations),
+        message_for=message_for(catalogs, text, translations, personal_link=links is not None),
         idempotency_key=idempotency_key,
+        links=links.prefixes() if links else None,
     )
     audience_given = ", ".join(f"{key}={value}" for key, value in audience.to_json().items() if value) or "all"
     audit.record(

@@ -18,8 +18,7 @@ from starlette.routing import Route
 from bot.app import CAPABILITIES
 from bot.operations import broadcasting
 from bot.web.console import Console, SignedIn, staff_only
-from conversations.i18n import T
-from storage import broadcasts
+from storage import broadcasts, reach_links
 from storage.broadcasts import Audience, BroadcastReport
 
 # The confirm form's one-time key: a second POST of the same form (a double click, a
@@ -82,7 +81,8 @@ async def _compose_page(request: Request, console: Console, form: dict[str, str]
 @staff_only
 async def broadcast_list(request: Request, console: Console, _who: SignedIn) -> Response:
     found = await console.read(broadcasts.reports)
-    return console.page(request, "broadcasts.html", reports=list(reversed(found)))
+    measured = await console.read(reach_links.measured_by_broadcast)
+    return console.page(request, "broadcasts.html", reports=list(reversed(found)), measured=measured)
 
 
 @staff_only
@@ -114,7 +114,7 @@ async def _confirm_page(request: Request, console: Console, form: dict[str, str]
         return await _compose_page(request, console, form, error=str(error))
     sizes = await console.read(broadcasts.audience_size, audience=_audience(form, console), default_language=settings.default_language)
     rendered = {
-        lang: console.app.catalogs.render(lang, T("broadcast.message", text=translations.get(lang, default_text)))
+        lang: broadcasting.preview(console.app.catalogs, lang, translations.get(lang, default_text), links=console.app.service.join_links)
         for lang in sizes
         if lang != "groups"
     }
@@ -147,7 +147,7 @@ async def send(request: Request, console: Console, who: SignedIn) -> Response:
             session, text=default_text, audience=audience, created_by=who.identity, now=now, catalogs=app.catalogs,
             settings=app.service.settings, send_after=app.notices.quiet.release(now), translations=translations,
             via="console",
-            idempotency_key=once,
+            idempotency_key=once, links=app.service.join_links,
         )  # fmt: skip
         return queued.id
 
@@ -165,6 +165,11 @@ async def _report(console: Console, broadcast_id: int) -> BroadcastReport | None
     return found[0] if found else None
 
 
+async def _measured(console: Console, broadcast_id: int) -> reach_links.Measured | None:
+    """What the broadcast's personal links brought (None: it was sent without them)."""
+    return (await console.read(reach_links.measured_by_broadcast, broadcast_id=broadcast_id)).get(broadcast_id)
+
+
 def _not_found(request: Request, console: Console) -> Response:
     return console.page(request, "error.html", status_code=404, message=console.say(request, "web.error.no_broadcast"))
 
@@ -172,13 +177,17 @@ def _not_found(request: Request, console: Console) -> Response:
 @staff_only
 async def progress_page(request: Request, console: Console, _who: SignedIn) -> Response:
     report = await _report(console, request.path_params["id"])
-    return console.page(request, "broadcast.html", report=report) if report else _not_found(request, console)
+    if report is None:
+        return _not_found(request, console)
+    return console.page(request, "broadcast.html", report=report, measured=await _measured(console, report.id))
 
 
 @staff_only
 async def progress_fragment(request: Request, console: Console, _who: SignedIn) -> Response:
     report = await _report(console, request.path_params["id"])
-    return console.page(request, "_progress.html", report=report) if report else _not_found(request, console)
+    if report is None:
+        return _not_found(request, console)
+    return console.page(request, "_progress.html", report=report, measured=await _measured(console, report.id))
 
 
 @staff_only
@@ -186,5 +195,9 @@ async def progress_json(request: Request, console: Console, _who: SignedIn) -> R
     report = await _report(console, request.path_params["id"])
     if report is None:
         return JSONResponse({"error": "no such broadcast"}, status_code=404)
-    body: dict[str, Any] = {**asdict(report), "created_at": report.created_at.isoformat(), "done": report.pending == 0}
+    measured = await _measured(console, report.id)
+    body: dict[str, Any] = {
+        **asdict(report), "created_at": report.created_at.isoformat(), "done": report.pending == 0,
+        "measured": asdict(measured) if measured else None,
+    }  # fmt: skip
     return JSONResponse(body)

@@ -15,7 +15,7 @@ from bot.app import CAPABILITIES
 from bot.operations.team_routing import overdue_cutoff
 from bot.web.console import Console, SignedIn, staff_only
 from conversations.refs import STATUSES
-from storage import console_inbox, teams
+from storage import console_inbox, design_teams, teams
 from storage.console_inbox import InboxFilter
 from storage.submissions import TABLES
 
@@ -62,10 +62,12 @@ async def inbox(request: Request, console: Console, _who: SignedIn) -> Response:
         for status in ("", *STATUSES)
     }
     pages = max(1, -(-page.total // PAGE_SIZE))
+    ready = await console.read(design_teams.ready_not_formed, min_supporters=console.app.settings.team_supporters)
     return console.page(
         request,
         "inbox.html",
         page=page,
+        ready=ready,
         filters=filters,
         kept=kept,
         status_links=status_links,

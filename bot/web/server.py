@@ -22,7 +22,7 @@ from bot.app import App, build_app
 from bot.channels.protocol import ChannelError
 from bot.config import Settings
 from bot.runtime.schema_wait import wait_for_schema
-from bot.web import auth_pages, broadcast_pages, inbox_pages, insight_pages, operations_pages, people_pages
+from bot.web import auth_pages, broadcast_pages, inbox_pages, insight_pages, join_page, operations_pages, people_pages
 from bot.web import submission_pages
 from bot.web.console import Console, build_console
 from bot.web.security import ASGIApp, content_security_policy, with_security_headers
@@ -52,6 +52,7 @@ def routes() -> list[Route | Mount]:
         *people_pages.routes(),
         *insight_pages.routes(),
         *operations_pages.routes(),  # /healthz and /metrics: no session needed
+        *join_page.routes(),  # public: where a diffuser's personal link leads
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 

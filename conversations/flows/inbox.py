@@ -29,14 +29,26 @@ def _list_options(turn: Turn) -> Options:
     return Options(summary_options(page, show=show), page.has_more)
 
 
+def _empty(turn: Turn) -> Move:
+    return Move("home.role", say=(*_ready(turn), T("inbox.empty")))
+
+
 def _list_prompt(turn: Turn) -> tuple[Text, ...]:
     """A team member's inbox says whose work it shows (`cocreate teams add --member`)."""
     mine = turn.ctx.lookup.my_teams()
-    return (T("inbox.title_teams", teams=", ".join(mine)),) if mine else (T("inbox.title"),)
+    title = T("inbox.title_teams", teams=", ".join(mine)) if mine else T("inbox.title")
+    return (*_ready(turn), title)
 
 
-def _empty(_turn: Turn) -> Move:
-    return Move("home.role", say=(T("inbox.empty"),))
+def _ready(turn: Turn) -> tuple[Text, ...]:
+    """Ideas ready to form a design team, above the submissions waiting for review."""
+    ready = turn.ctx.lookup.ready_for_team()
+    if not ready:
+        return ()
+    items = tuple(
+        T("inbox.ready_item", ref=i.ref, title=for_staff(i.title), supporters=i.supporters, offers=i.offers) for i in ready
+    )
+    return (T("inbox.ready", ideas=items),)
 
 
 def _history_line(turn: Turn, entry: HistoryEntry) -> Text:

@@ -76,6 +76,12 @@ def test_the_deep_link_start_keeps_its_argument() -> None:
     assert translate("update_command_start_deeplink").text == "/start grp-42"
 
 
+def test_a_deep_links_parameter_is_passed_on_as_the_referral_and_nothing_else_is() -> None:
+    assert translate("update_command_start_deeplink").referral == "grp-42"
+    assert translate("update_command_start").referral is None
+    assert translate("update_text").referral is None
+
+
 def test_user_text_is_escaped_for_html_and_never_breaks_the_message() -> None:
     value = encode(StepAnswer("explorer.confirm", "confirm"))
     outbound = Outbound("Problem: <b>Elm & 4th</b> </pre>", (Choice(value, "Confirm <ok>"),))

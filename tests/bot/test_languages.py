@@ -133,11 +133,16 @@ def test_a_broadcast_with_spanish_and_english_texts_reaches_each_person_in_their
             await asyncio.to_thread(fake.wait_for_messages, 5)
 
     asyncio.run(deliver())
+    # Each copy ends with the person's own link, in their language (tests/bot/test_measured_reach.py).
     texts = {int(m["chat_id"]): m["text"] for m in fake.sent()}
+    links = {person: text.rsplit("\n", 1)[1] for person, text in texts.items()}
+    texts = {person: text.rsplit("\n", 1)[0] for person, text in texts.items()}
     for person in english:
         assert texts[person] == said(app, "en", "broadcast.message", text="Line 7 starts on Monday")
+        assert links[person].startswith("Take part too: http://127.0.0.1:8080/join/")
     for person in german:  # no German text: the default one, framed in German
         assert texts[person] == said(app, "de", "broadcast.message", text="Line 7 starts on Monday")
+        assert links[person].startswith("Machen Sie auch mit: ")
     for person in spanish:
         assert texts[person] == said(app, "es", "broadcast.message", text="La línea 7 empieza el lunes")
         buttons = [b["text"] for row in fake.sent(person)[0]["reply_markup"]["inline_keyboard"] for b in row]

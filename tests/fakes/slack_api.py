@@ -1,7 +1,9 @@
 """A fake Slack Web API on 127.0.0.1 for the real slack_sdk client (SLACK_API_BASE_URL).
 
 Serves auth.test, chat.postMessage, chat.update, chat.postEphemeral, conversations.open,
-users.info, and a file upload as slack_sdk's files_upload_v2 makes it
+users.info, conversations.create (a taken name is `name_taken`), conversations.invite
+(`already_in_channel` for a member) and pins.add (`already_pinned`), shaped as Slack's docs
+show them (`channels` keeps what was created, with members and pins), and a file upload as slack_sdk's files_upload_v2 makes it
 (files.getUploadURLExternal, the upload itself, files.completeUploadExternal: the files shared
 are kept in `files`, with the channel and comment they were shared with); answers can be scripted per method (429 with Retry-After, ok:false errors). It
 runs on its own thread and event loop.
@@ -51,6 +53,7 @@ class FakeSlack(Recording):
     uploads: dict[str, bytes] = field(default_factory=dict)  # file id -> bytes uploaded, not yet shared
     files: list[dict[str, Any]] = field(default_factory=list)  # shared: channel, filename, title, comment, content
     _upload_names: dict[str, str] = field(default_factory=dict)
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> name, members, pins
     _socket: web.WebSocketResponse | None = None
 
     def start(self) -> FakeSlack:
@@ -183,9 +186,35 @@ class FakeSlack(Recording):
             answer["user"]["id"] = params["user"]
             answer["user"]["locale"] = self.locales.get(params["user"], "en-US")  # the fixture's is es-ES
             return answer
+        if method in {"conversations.create", "conversations.invite", "pins.add"}:
+            with self._changed:
+                return self._channel_call(method, params)
         if method in {"chat.postMessage", "chat.update", "chat.postEphemeral"}:
             ts = params.get("ts") or f"{time.time():.6f}"
             return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": {"text": params.get("text")}}
+        return {"ok": True}
+
+
+    def _channel_call(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "conversations.create":
+            if any(c["name"] == params["name"] for c in self.channels.values()):
+                return {"ok": False, "error": "name_taken"}
+            channel_id = f"C{len(self.channels) + 1:010d}"
+            self.channels[channel_id] = {"name": params["name"], "members": ["UBOT"], "pins": []}
+            return {"ok": True, "channel": {"id": channel_id, "name": params["name"], "is_channel": True,
+                                            "is_private": False, "created": int(time.time()), "creator": "UBOT"}}  # fmt: skip
+        channel = self.channels.get(params.get("channel", ""))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        if method == "conversations.invite":
+            users = str(params["users"]).split(",")
+            if all(u in channel["members"] for u in users):
+                return {"ok": False, "error": "already_in_channel"}
+            channel["members"].extend(u for u in users if u not in channel["members"])
+            return {"ok": True, "channel": {"id": params["channel"], "name": channel["name"]}}
+        if params["timestamp"] in channel["pins"]:
+            return {"ok": False, "error": "already_pinned"}
+        channel["pins"].append(params["timestamp"])
         return {"ok": True}
 
 

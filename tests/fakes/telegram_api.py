@@ -4,7 +4,7 @@ It serves POST <base>/bot<token>/<method> with form-encoded (or JSON) bodies, li
 one: getMe, getUpdates (long polling with offset semantics: an offset confirms every update
 below it), sendMessage, sendDocument (multipart; the files it received are kept in
 `documents`), editMessageText, editMessageReplyMarkup, answerCallbackQuery,
-setMyCommands, deleteWebhook and setWebhook. Answers can be scripted per method (429 with
+setMyCommands, deleteWebhook, setWebhook and createChatInviteLink (a ChatInviteLink). Answers can be scripted per method (429 with
 retry_after, 403, 400, 409, 401, or a 200 whose body is an HTML page). It runs on its own thread and event loop, so tests can drive it
 from synchronous code, from another event loop, or while the bot runs in a subprocess.
 """
@@ -82,6 +82,7 @@ class FakeTelegram(Recording):
     port: int = 0
     files: dict[str, bytes] = field(default_factory=dict)  # file_id -> content, for getFile and downloads
     documents: list[dict[str, Any]] = field(default_factory=list)  # sendDocument: chat_id, caption, filename, content
+    invite_links: list[str] = field(default_factory=list)  # createChatInviteLink: the chats links were made for
     # Set (on the fake's loop) when updates are pushed: a waiting getUpdates answers at once.
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -287,6 +288,10 @@ class _Handler(tornado.web.RequestHandler):
             file_id = params["file_id"]
             size = len(self.fake.files[file_id])
             return {"file_id": file_id, "file_unique_id": f"u{file_id[-6:]}", "file_size": size, "file_path": f"photos/{file_id}"}
+        if method == "createChatInviteLink":
+            self.fake.invite_links.append(str(params["chat_id"]))
+            return {"invite_link": f"https://t.me/+fakeInvite{len(self.fake.invite_links)}", "creator": BOT,
+                    "creates_join_request": False, "is_primary": False, "is_revoked": False, "name": params.get("name")}  # fmt: skip
         if method == "setWebhook":
             self.fake.webhook_url = params.get("url", "")
         if method == "deleteWebhook":
