@@ -304,3 +304,6 @@ class AuditEntry(SQLModel, table=True):
 
 # The staff console's tables (and its inbox indexes) register with the same metadata.
 import storage.console_models  # noqa: E402,F401
+
+# The Open311 API's tables (partners' API keys and what they sent) register here too.
+import storage.api_key_models  # noqa: E402,F401

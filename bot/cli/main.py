@@ -29,7 +29,7 @@ from adapters import console
 from adapters import text as incoming
 from bot import app as application
 from bot.channels import terminal_chat
-from bot.cli import people_commands, safety_commands, staff_commands
+from bot.cli import apikey_commands, people_commands, safety_commands, staff_commands
 from bot.cli.common import fail, friendly_errors, opened_app, settings
 from bot.runtime import outage
 from conversations.context import Submitter
@@ -49,6 +49,7 @@ app.add_typer(db_app, name="db")
 staff_commands.register(app)
 people_commands.register(app)
 safety_commands.register(app)
+apikey_commands.register(app)
 
 
 class Kind(str, Enum):

@@ -21,7 +21,7 @@ from starlette.staticfiles import StaticFiles
 from bot.app import App, build_app
 from bot.channels.protocol import ChannelError
 from bot.config import Settings
-from bot.web import auth_pages, broadcast_pages, inbox_pages, insight_pages, people_pages, submission_pages
+from bot.web import auth_pages, broadcast_pages, inbox_pages, insight_pages, open311, people_pages, submission_pages
 from bot.web.console import Console, build_console
 from bot.web.security import ASGIApp, content_security_policy, with_security_headers
 
@@ -53,7 +53,8 @@ def routes() -> list[Route | Mount]:
 
 
 def console_asgi(console: Console) -> ASGIApp:
-    app = Starlette(routes=routes())
+    # The Open311 API: its own app with its own errors and no console session (bot/web/open311.py).
+    app = Starlette(routes=[*routes(), Mount(open311.PREFIX, app=open311.open311_asgi(console))])
     app.state.console = console
     tiles = console.app.settings.map_tiles_url
     tile_origin = "{0.scheme}://{0.netloc}".format(urlsplit(tiles)) if tiles else None
