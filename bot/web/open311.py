@@ -30,6 +30,7 @@ from starlette.routing import Route
 from bot.operations import partner_requests
 from bot.operations.partner_requests import Created, Refused
 from bot.web.console import Console
+from bot.web.security import ASGIApp, Receive, Scope, Send
 from conversations.i18n import T
 from conversations.refs import CLOSED_STATUSES, is_ref_shaped, parse_ref
 from storage import open311
@@ -285,12 +286,12 @@ async def http_error(request: Request, exc: Exception) -> Response:
 def open311_asgi(console: Console) -> Starlette:
     api = Starlette(
         routes=[
-            Route("/openapi.json", openapi),
-            Route("/discovery.{format}", discovery),
-            Route("/services.{format}", services),
-            Route("/requests.{format}", request_list, methods=["GET"]),
-            Route("/requests.{format}", post_request, methods=["POST"]),
-            Route("/requests/{ref}.{format}", one_request),
+            Route(PREFIX + "/openapi.json", openapi),
+            Route(PREFIX + "/discovery.{format}", discovery),
+            Route(PREFIX + "/services.{format}", services),
+            Route(PREFIX + "/requests.{format}", request_list, methods=["GET"]),
+            Route(PREFIX + "/requests.{format}", post_request, methods=["POST"]),
+            Route(PREFIX + "/requests/{ref}.{format}", one_request),
         ],
         exception_handlers={HTTPException: http_error},
         # Public reads for any web page; posting needs a key, which no browser should hold.
@@ -298,3 +299,14 @@ def open311_asgi(console: Console) -> Starlette:
     )
     api.state.console = console
     return api
+
+
+def beside(console_app: ASGIApp, api: ASGIApp) -> ASGIApp:
+    """Every path under /open311/v2/ goes to the API, whatever it holds (a Mount would leave
+    one with a newline in it to the console's plain-text 404); the rest to the console."""
+
+    async def dispatch(scope: Scope, receive: Receive, send: Send) -> None:
+        wanted = api if scope["type"] == "http" and scope["path"].startswith(PREFIX + "/") else console_app
+        await wanted(scope, receive, send)
+
+    return dispatch

@@ -53,12 +53,13 @@ def routes() -> list[Route | Mount]:
 
 
 def console_asgi(console: Console) -> ASGIApp:
-    # The Open311 API: its own app with its own errors and no console session (bot/web/open311.py).
-    app = Starlette(routes=[*routes(), Mount(open311.PREFIX, app=open311.open311_asgi(console))])
+    app = Starlette(routes=routes())
     app.state.console = console
+    # The Open311 API beside it: its own app, errors and no console session (bot/web/open311.py).
+    served = open311.beside(app, open311.open311_asgi(console))
     tiles = console.app.settings.map_tiles_url
     tile_origin = "{0.scheme}://{0.netloc}".format(urlsplit(tiles)) if tiles else None
-    return with_security_headers(app, csp=content_security_policy(tile_origin), https=console.secure_cookies)
+    return with_security_headers(served, csp=content_security_policy(tile_origin), https=console.secure_cookies)
 
 
 class _EmbeddedServer(uvicorn.Server):
