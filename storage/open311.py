@@ -8,14 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Sequence
 
-from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from conversations.refs import CLOSED_STATUSES, OPEN_STATUSES
 from storage.api_key_models import PartnerRequest
 from storage.models import Problem, StatusChange
 from storage.safety import shown_to_residents
-from storage.submissions import stage_moved
+from storage.submissions import last_change, stage_moved
 
 # Open311 knows two statuses; ours map onto them.
 OPEN311_STATUSES: dict[str, Sequence[str]] = {"open": OPEN_STATUSES, "closed": CLOSED_STATUSES}
@@ -44,21 +43,9 @@ class PublicRequest:
     latitude: float | None
     longitude: float | None
     requested_at: datetime
-    updated_at: datetime
+    updated_at: datetime  # when the stage last moved, or it came in (notes do not count)
     status_note: str | None  # the note of the latest stage move (sent to the people concerned)
     media_url: str | None  # the photo URL a partner gave (residents' photos stay with staff)
-
-
-def _updated() -> Any:
-    """When the stage last moved, or the problem came in: notes do not count (an internal
-    note's time is nobody else's business)."""
-    moved = or_(col(StatusChange.from_status).is_(None), stage_moved())
-    return (
-        select(func.max(StatusChange.created_at))
-        .where(StatusChange.kind == "problem", StatusChange.target_id == Problem.id, moved)
-        .correlate(Problem)
-        .scalar_subquery()
-    )
 
 
 def _status_note() -> Any:
@@ -79,7 +66,7 @@ def _public() -> Any:
     return (
         select(
             Problem.id, Problem.status, Problem.category, Problem.description, Problem.place,
-            Problem.latitude, Problem.longitude, Problem.created_at, _updated(), _status_note(),
+            Problem.latitude, Problem.longitude, Problem.created_at, last_change("problem", Problem), _status_note(),
             PartnerRequest.media_url,
         )
         .outerjoin(PartnerRequest, col(PartnerRequest.problem_id) == Problem.id)
