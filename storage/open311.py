@@ -77,7 +77,7 @@ def _public() -> Any:
 def _conditions(wanted: RequestFilter) -> list[Any]:
     if wanted.ids is not None:
         return [col(Problem.id).in_(wanted.ids)]
-    conditions = []
+    conditions: list[Any] = []
     if wanted.categories is not None:
         conditions.append(col(Problem.category).in_(wanted.categories))
     if wanted.status is not None:

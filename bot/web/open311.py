@@ -16,11 +16,11 @@ import functools
 import json
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any, AsyncGenerator, Awaitable, Callable, Mapping
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.formparsers import MultiPartException
+from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -46,6 +46,7 @@ MAX_PAGE = 100_000
 # Without dates or ids, the last 90 days, as the spec recommends.
 DEFAULT_WINDOW = timedelta(days=90)
 MAX_BODY = 64 * 1024  # a form of a description, a place and a URL is far smaller
+MAX_FIELDS = 50  # the spec's fields, and room for a client's own
 
 
 def error(status: int, description: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
@@ -221,26 +222,41 @@ async def one_request(request: Request, console: Console) -> Response:
     return JSONResponse([as_open311(console, found)])
 
 
+async def _capped(request: Request) -> AsyncGenerator[bytes, None]:
+    """The body as it arrives, refused once past MAX_BODY (a chunked one has no length to check first)."""
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise Refused(413, f"the request is larger than {MAX_BODY // 1024} KB")
+        yield chunk
+
+
 async def form_fields(request: Request) -> dict[str, str]:
-    """The POST's fields: a form, as the spec sends them, or a JSON object."""
+    """The POST's fields: a form, as the spec sends them (urlencoded or multipart, without
+    files), or a JSON object of strings and numbers."""
     if int(request.headers.get("content-length") or 0) > MAX_BODY:
         raise Refused(413, f"the request is larger than {MAX_BODY // 1024} KB")
-    if request.headers.get("content-type", "").split(";")[0].strip() == "application/json":
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/json":
         try:
-            body = json.loads(await request.body())
+            body = json.loads(b"".join([chunk async for chunk in _capped(request)]))
         except ValueError:
             raise Refused(400, "the body is not JSON") from None
         scalar = (str, int, float)
         if not isinstance(body, dict) or any(isinstance(v, bool) or not isinstance(v, scalar) for v in body.values()):
             raise Refused(400, "the body must be a JSON object of strings and numbers")
         return {str(name): str(value) for name, value in body.items()}
+    parser: FormParser | MultiPartParser
+    if content_type == "multipart/form-data":
+        parser = MultiPartParser(request.headers, _capped(request), max_files=0, max_fields=MAX_FIELDS, max_part_size=MAX_BODY)
+    else:  # the spec's application/x-www-form-urlencoded, also when a client forgets to say so
+        parser = FormParser(request.headers, _capped(request), max_fields=MAX_FIELDS, max_part_size=MAX_BODY)
     try:
-        async with request.form(max_files=0, max_fields=50) as form:
-            return {name: value for name, value in form.items() if isinstance(value, str)}
+        form = await parser.parse()
     except MultiPartException as problem:
         raise Refused(400, f"the form cannot be read: {problem.message}") from None
-    except HTTPException as problem:  # Starlette's own word for a form it cannot parse
-        raise Refused(400, f"the form cannot be read: {problem.detail}") from None
+    return {name: value for name, value in form.items() if isinstance(value, str)}
 
 
 def service_notice(created: Created, console: Console) -> str:

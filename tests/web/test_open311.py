@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, AsyncIterator
 
 import httpx
 import pytest
@@ -328,3 +328,28 @@ def test_the_api_keeps_the_console_s_headers_and_lets_any_site_read(app: App) ->
 def test_the_openapi_document_is_served(app: App) -> None:
     document = get(app, "/openapi.json").json()
     assert document["openapi"].startswith("3.") and "/requests.json" in document["paths"]
+
+
+def test_a_body_too_large_or_not_a_form_is_refused_without_a_server_error(app: App) -> None:
+    key = key_for(app)
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: refused as it arrives
+        yield f"api_key={key}&description=".encode()
+        for _ in range(100):
+            yield b"x" * 1024
+
+    async def send() -> list[httpx.Response]:
+        async with client(app) as http:
+            url = API + "/requests.json"
+            return [
+                await http.post(url, content=chunks(), headers={"content-type": "application/x-www-form-urlencoded"}),
+                await http.post(url, data={"api_key": key}, files={"photo": ("a.jpg", b"jpeg")}),
+                await http.post(url, content=b"--x\r\nnonsense", headers={"content-type": "multipart/form-data; boundary=x"}),
+                await http.post(url, content=b"{not json", headers={"content-type": "application/json"}),
+            ]
+
+    large, with_file, broken, not_json = asyncio.run(send())
+    assert large.status_code == 413 and "64 KB" in errors_of(large)[0]["description"]
+    assert with_file.status_code == 400 and "form cannot be read" in errors_of(with_file)[0]["description"]
+    assert broken.status_code == 400 and errors_of(broken)
+    assert not_json.status_code == 400 and errors_of(not_json)
