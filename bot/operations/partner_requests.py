@@ -27,6 +27,7 @@ MIN_DESCRIPTION = 10  # as the chat asks (conversations/validation.py)
 MAX_ADDRESS = 300  # a place typed in the chat
 MAX_MEDIA_URL = 1_900  # its history line ("Photo: <url>") fits a note's 2,000
 RATE_WINDOW = timedelta(hours=1)
+NO_KEY = "api_key is missing, unknown or revoked"
 
 
 class Refused(Exception):
@@ -128,7 +129,7 @@ def create(session: Session, *, api_key: str, problem: PartnerProblem, settings:
     """Save a partner's problem, once its key is found unrevoked and within its rate limit."""
     key = api_keys.active_key(session, key_hash=hashed(api_key), lock=True) if api_key else None
     if key is None or key.id is None:
-        raise Refused(403, "api_key is missing, unknown or revoked")
+        raise Refused(403, NO_KEY)
     recent = api_keys.sent_since(session, api_key_id=key.id, since=now - RATE_WINDOW)
     if len(recent) >= per_hour:
         wait = recent[len(recent) - per_hour] + RATE_WINDOW - now

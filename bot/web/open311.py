@@ -2,7 +2,7 @@
 server: public reads of the problems other residents may see (never who sent them), and
 `POST requests.json` for partners holding an API key (`cocreate apikeys add NAME`).
 
-Its own Starlette app, mounted by bot/web/server.py: no console session or CSRF token (the
+Its own Starlette app, beside the console's in bot/web/server.py: no console session or CSRF token (the
 key is the credential, checked in the transaction that saves), errors in the spec's shape
 (`[{"code": 400, "description": "..."}]`) with the matching HTTP status, reads open to
 browsers of any origin (CORS, GET only). JSON only: `.xml` gets a 400 that says so. The
@@ -273,6 +273,8 @@ def service_notice(created: Created, console: Console) -> str:
 @json_only
 async def post_request(request: Request, console: Console) -> Response:
     fields = await form_fields(request)
+    if not fields.get("api_key", "").strip():  # before anything else: what a valid request holds is for partners
+        raise Refused(403, partner_requests.NO_KEY)
     problem = partner_requests.parse(fields, categories=console.app.settings.categories)
     created = await console.write(
         partner_requests.create, api_key=fields.get("api_key", "").strip(), problem=problem,
@@ -299,6 +301,11 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return error(status, text, getattr(exc, "headers", None))
 
 
+async def server_error(request: Request, exc: Exception) -> Response:
+    """A failure of ours (a bug, the database down) in the API's shape too; Starlette logs it."""
+    return error(500, "the server could not answer; try again later")
+
+
 def open311_asgi(console: Console) -> Starlette:
     api = Starlette(
         routes=[
@@ -309,7 +316,7 @@ def open311_asgi(console: Console) -> Starlette:
             Route(PREFIX + "/requests.{format}", post_request, methods=["POST"]),
             Route(PREFIX + "/requests/{ref}.{format}", one_request),
         ],
-        exception_handlers={HTTPException: http_error},
+        exception_handlers={HTTPException: http_error, Exception: server_error},
         # Public reads for any web page; posting needs a key, which no browser should hold.
         middleware=[Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"])],
     )

@@ -11,10 +11,13 @@ from typing import Any, AsyncIterator
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from bot.app import App
 from bot.operations import moderation, partner_keys, status_changes
+from bot.web.console import build_console
+from bot.web.server import console_asgi
 from conversations.messages import Address
 from storage import citizens, submissions
 from storage.api_key_models import PartnerRequest
@@ -338,13 +341,15 @@ def test_a_body_too_large_or_not_a_form_is_refused_without_a_server_error(app: A
         for _ in range(100):
             yield b"x" * 1024
 
+    broken_form = f'--x\r\nContent-Disposition: form-data; name="api_key"\r\n\r\n{key}\r\n--x\r\nnonsense'.encode()
+
     async def send() -> list[httpx.Response]:
         async with client(app) as http:
             url = API + "/requests.json"
             return [
                 await http.post(url, content=chunks(), headers={"content-type": "application/x-www-form-urlencoded"}),
                 await http.post(url, data={"api_key": key}, files={"photo": ("a.jpg", b"jpeg")}),
-                await http.post(url, content=b"--x\r\nnonsense", headers={"content-type": "multipart/form-data; boundary=x"}),
+                await http.post(url, content=broken_form, headers={"content-type": "multipart/form-data; boundary=x"}),
                 await http.post(url, content=b"{not json", headers={"content-type": "application/json"}),
             ]
 
@@ -353,3 +358,17 @@ def test_a_body_too_large_or_not_a_form_is_refused_without_a_server_error(app: A
     assert with_file.status_code == 400 and "form cannot be read" in errors_of(with_file)[0]["description"]
     assert broken.status_code == 400 and errors_of(broken)
     assert not_json.status_code == 400 and errors_of(not_json)
+
+
+def test_a_failure_of_ours_is_a_500_in_the_spec_s_shape(app: App) -> None:
+    with app.database.begin() as connection:  # the database lost a table: every read fails
+        connection.execute(text("DROP TABLE partner_request"))
+
+    async def send() -> httpx.Response:
+        asgi = console_asgi(await app.blocking(build_console, app))
+        transport = httpx.ASGITransport(app=asgi, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            return await http.get(API + "/requests.json")
+
+    failed = asyncio.run(send())
+    assert failed.status_code == 500 and "try again later" in errors_of(failed)[0]["description"]
