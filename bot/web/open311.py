@@ -33,8 +33,8 @@ from bot.web.console import Console
 from bot.web.security import ASGIApp, Receive, Scope, Send
 from conversations.i18n import T
 from conversations.refs import CLOSED_STATUSES, is_ref_shaped, parse_ref
-from storage import open311
-from storage.open311 import PublicRequest, RequestFilter
+from storage import public_requests
+from storage.public_requests import PublicRequest, RequestFilter
 
 PREFIX = "/open311/v2"
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -208,7 +208,7 @@ def page_number(query: Mapping[str, str]) -> int:
 @json_only
 async def request_list(request: Request, console: Console) -> Response:
     wanted, page = request_filter(request.query_params, console), page_number(request.query_params)
-    found = await console.read(open311.public_requests, wanted=wanted, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    found = await console.read(public_requests.public_requests, wanted=wanted, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     return JSONResponse([as_open311(console, item) for item in found])
 
 
@@ -216,7 +216,7 @@ async def request_list(request: Request, console: Console) -> Response:
 async def one_request(request: Request, console: Console) -> Response:
     ref = request.path_params["ref"]
     id_ = problem_id(ref)
-    found = await console.read(open311.public_request, id_=id_) if id_ is not None else None
+    found = await console.read(public_requests.public_request, id_=id_) if id_ is not None else None
     if found is None:
         return error(404, f"there is no public service request {ref[:40]!r}")
     return JSONResponse([as_open311(console, found)])
