@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any, AsyncGenerator, Awaitable, Callable, Mapping
 
@@ -162,11 +162,14 @@ def problem_id(ref: str) -> int | None:
 
 
 def _date(raw: str, name: str, zone: tzinfo) -> datetime:
+    """An ISO 8601 moment, in UTC (one without an offset is in the city's time zone)."""
     try:
         moment = datetime.fromisoformat(raw.strip())
+        return (moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)).astimezone(timezone.utc)
     except ValueError:
         raise Refused(400, f"{name} is not a date and time like 2026-12-01T00:00:00Z") from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+    except OverflowError:  # 0001-01-01T00:00:00+05:00 is before the first moment there is
+        raise Refused(400, f"{name} is out of range") from None
 
 
 def _listed(raw: str | None) -> list[str]:

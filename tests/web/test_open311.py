@@ -187,6 +187,7 @@ def test_pages_hold_a_thousand_requests_each(app: App) -> None:
         ({"status": "pending"}, "status is open or closed"),
         ({"service_code": "potholes"}, "'potholes' is not a service"),
         ({"start_date": "yesterday"}, "start_date is not a date"),
+        ({"end_date": "0001-01-01T00:00:00+05:00"}, "end_date is out of range"),
         ({"start_date": "2026-12-01", "end_date": "2026-11-01"}, "start_date is after end_date"),
         ({"page": "0"}, "page is a whole number"),
         ({"service_request_id": "I-3"}, "not a service_request_id like P-12"),
