@@ -22,7 +22,9 @@ def register(app: typer.Typer) -> None:
 
 
 @apikeys_app.command("add")
-def add(name: str = typer.Argument(..., help="Who the key is for, e.g. city-call-centre (staff see it as the submitter).")) -> None:
+def add(
+    name: str = typer.Argument(..., metavar="NAME", help="Who the key is for, e.g. city-call-centre (staff see it as the submitter)."),
+) -> None:
     """Make a key and print it, once: only its hash is kept. The key alone goes to standard
     output (KEY=$(cocreate apikeys add NAME) keeps it), the note about it to standard error."""
     with opened_app() as built, Session(built.database) as session, session.begin():
@@ -54,7 +56,7 @@ def listing() -> None:
 
 
 @apikeys_app.command("revoke")
-def revoke(name: str = typer.Argument(..., help="The key's name (`cocreate apikeys list`).")) -> None:
+def revoke(name: str = typer.Argument(..., metavar="NAME", help="The key's name (`cocreate apikeys list`).")) -> None:
     """Refuse the key from its next request on. The problems it sent stay."""
     with opened_app() as built, Session(built.database) as session, session.begin():
         try:

@@ -58,3 +58,9 @@ def test_a_name_is_never_given_twice(cocreate: Cocreate) -> None:
 
 def test_no_keys_says_how_to_make_one(cocreate: Cocreate) -> None:
     assert "cocreate apikeys add NAME" in cocreate("apikeys", "list").stdout
+
+
+def test_a_rate_limit_that_is_no_number_of_requests_is_one_line_naming_it(cocreate: Cocreate) -> None:
+    result = cocreate("apikeys", "list", OPEN311_POSTS_PER_HOUR="0")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "OPEN311_POSTS_PER_HOUR: 0 is not a number of requests from 1 to 100000"
