@@ -243,6 +243,7 @@ def test_staff_see_a_partner_s_problem_in_the_console(app: App) -> None:
     text = visible_text(asyncio.run(page()).text)
     assert "call-centre" in text and "Partner (Open311 API)" in text and "Main St and 3rd" in text
     assert "Photo: https://partner.example/p.jpg" in text  # in its history
+    assert "it gets no messages and reads the status from the API" in text and "Cannot be reached" not in text
 
 
 @pytest.mark.parametrize(
