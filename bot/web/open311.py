@@ -31,6 +31,7 @@ from bot.operations import partner_requests
 from bot.operations.partner_requests import Created, Refused
 from bot.web.console import Console
 from bot.web.security import ASGIApp, Receive, Scope, Send
+from conversations.contact_details import without_contact_details
 from conversations.i18n import T
 from conversations.refs import CLOSED_STATUSES, is_ref_shaped, parse_ref
 from storage import public_requests
@@ -131,7 +132,9 @@ def as_open311(console: Console, item: PublicRequest) -> dict[str, Any]:
     return {
         "service_request_id": f"P-{item.id}",
         "status": "closed" if item.status in CLOSED_STATUSES else "open",
-        "status_notes": item.status_note,
+        # Written for the people concerned; the whole world reads it here, so contact details
+        # a staff member wrote into it anyway are left out ("[…]"), as residents' own are.
+        "status_notes": without_contact_details(item.status_note, region=console.app.settings.region) if item.status_note else None,
         "service_name": service_name(console, item.category),
         "service_code": item.category,
         "description": item.description,

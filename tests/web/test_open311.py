@@ -140,9 +140,9 @@ def test_closed_problems_show_the_note_of_their_last_move_but_never_an_internal_
         )  # fmt: skip
     (accepted,) = get(app, f"/requests/{ref}.json").json()
     assert accepted["status"] == "open" and accepted["status_notes"] == "Crews are booked for Tuesday"
-    change(app, ref, "done", "Filled on Tuesday")
+    change(app, ref, "done", "Filled on Tuesday; questions to roads@city.example")
     (done,) = get(app, f"/requests/{ref}.json").json()
-    assert done["status"] == "closed" and done["status_notes"] == "Filled on Tuesday"
+    assert done["status"] == "closed" and done["status_notes"] == "Filled on Tuesday; questions to […]"
     assert "Bob" not in json.dumps(done)
 
 
