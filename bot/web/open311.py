@@ -44,6 +44,7 @@ CHANGESET = "2026-12-06T00:00:00+00:00"
 OPENAPI = Path(__file__).parent / "open311_openapi.json"
 PAGE_SIZE = 1000  # the spec's most requests per answer
 MAX_PAGE = 100_000
+MAX_REF = 40  # P- and a number of up to ten digits, with room for spaces
 # Without dates or ids, the last 90 days, as the spec recommends.
 DEFAULT_WINDOW = timedelta(days=90)
 MAX_BODY = 64 * 1024  # a form of a description, a place and a URL is far smaller
@@ -155,6 +156,8 @@ def as_open311(console: Console, item: PublicRequest) -> dict[str, Any]:
 def problem_id(ref: str) -> int | None:
     """A problem's id from its reference (P-12, p12, or just 12); None for one written like a
     reference that no database can hold."""
+    if len(ref) > MAX_REF:  # nothing that long is a reference (and int() refuses 4,300 digits)
+        raise Refused(400, f"{ref[:40]!r}... is not a service_request_id like P-12")
     text = f"P-{ref.strip()}" if ref.strip().isdigit() else ref
     parsed = parse_ref(text)
     if parsed is None and is_ref_shaped(text) and text.strip()[0] in "Pp":
@@ -206,7 +209,7 @@ def request_filter(query: Mapping[str, str], console: Console) -> RequestFilter:
 
 def page_number(query: Mapping[str, str]) -> int:
     raw = query.get("page", "1").strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= len(str(MAX_PAGE))) or not 1 <= int(raw) <= MAX_PAGE:
         raise Refused(400, f"page is a whole number from 1 to {MAX_PAGE:,}")
     return int(raw)
 

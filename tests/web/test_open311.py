@@ -190,6 +190,9 @@ def test_pages_hold_a_thousand_requests_each(app: App) -> None:
         ({"end_date": "0001-01-01T00:00:00+05:00"}, "end_date is out of range"),
         ({"start_date": "2026-12-01", "end_date": "2026-11-01"}, "start_date is after end_date"),
         ({"page": "0"}, "page is a whole number"),
+        ({"page": "²"}, "page is a whole number"),
+        ({"page": "9" * 5000}, "page is a whole number"),
+        ({"service_request_id": "P-" + "9" * 5000}, "is not a service_request_id"),
         ({"service_request_id": "I-3"}, "not a service_request_id like P-12"),
     ],
 )
