@@ -15,10 +15,13 @@ from bot.app import CAPABILITIES
 from bot.web.console import Console, SignedIn, staff_only
 from conversations.refs import STATUSES
 from storage import console_inbox
+from storage.api_key_models import PARTNER_CHANNEL
 from storage.console_inbox import InboxFilter
 from storage.submissions import TABLES
 
 PAGE_SIZE = 50
+# Where submissions come from: the chat channels, and partners through the Open311 API.
+CHANNELS = (*CAPABILITIES, PARTNER_CHANNEL)
 _FILTERS = ("status", "kind", "category", "language", "channel", "area", "q", "overdue")
 
 
@@ -37,7 +40,7 @@ def filters_from(request: Request, console: Console) -> InboxFilter:
         kind=offered("kind", TABLES),
         category=offered("category", settings.categories),
         language=offered("language", settings.languages),
-        channel=offered("channel", CAPABILITIES),
+        channel=offered("channel", CHANNELS),
         area=query.get("area", "").strip()[:100] or None,
         search=query.get("q", "").strip()[:200] or None,
         overdue_before=overdue_cutoff(console.now(), promised_after, settings.zone) if query.get("overdue") == "1" else None,
@@ -84,7 +87,7 @@ async def inbox(request: Request, console: Console, _who: SignedIn) -> Response:
         kinds=tuple(TABLES),
         categories=console.app.settings.categories,
         languages=console.app.settings.languages,
-        channels=tuple(CAPABILITIES),
+        channels=CHANNELS,
         any_filter=replace(filters, status=None) != InboxFilter(),
     )
 

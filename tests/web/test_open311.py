@@ -238,12 +238,15 @@ def test_staff_see_a_partner_s_problem_in_the_console(app: App) -> None:
     post(app, api_key=key_for(app), service_code="roads", description=POTHOLE, address_string="Main St and 3rd",
          media_url="https://partner.example/p.jpg")  # fmt: skip
 
-    async def page() -> httpx.Response:
+    report(app, "Ana Lopez", LIGHT)
+
+    async def page() -> tuple[str, str]:
         async with client(app) as http:
             await signed_in(http, app)
-            return await http.get("/submissions/P-1")
+            return (await http.get("/submissions/P-1")).text, (await http.get("/", params={"channel": "partner"})).text
 
-    text = visible_text(asyncio.run(page()).text)
+    text, inbox = (visible_text(html) for html in asyncio.run(page()))
+    assert "P-1" in inbox and "P-2" not in inbox  # the inbox filtered by channel: partners
     assert "call-centre" in text and "Partner (Open311 API)" in text and "Main St and 3rd" in text
     assert "Photo: https://partner.example/p.jpg" in text  # in its history
     assert "it gets no messages and reads the status from the API" in text and "Cannot be reached" not in text
