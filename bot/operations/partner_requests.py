@@ -125,15 +125,21 @@ def parse(fields: Mapping[str, str], *, categories: tuple[str, ...]) -> PartnerP
     return PartnerProblem(code, description, latitude, longitude, address, _media_url(fields))
 
 
+def _within_limit(session: Session, *, api_key_id: int, per_hour: int, now: datetime) -> None:
+    """Refuse (429) a key that sent its hour's worth, saying when the oldest of them ages out."""
+    recent = api_keys.sent_since(session, api_key_id=api_key_id, since=now - RATE_WINDOW)
+    if len(recent) >= per_hour:
+        wait = recent[len(recent) - per_hour] + RATE_WINDOW - now
+        retry_after = max(1, math.ceil(wait.total_seconds()))
+        raise Refused(429, f"this key sent {per_hour:,} requests in the last hour; try again later", retry_after)
+
+
 def create(session: Session, *, api_key: str, problem: PartnerProblem, settings: FlowSettings, per_hour: int, now: datetime) -> Created:
     """Save a partner's problem, once its key is found unrevoked and within its rate limit."""
     key = api_keys.active_key(session, key_hash=hashed(api_key), lock=True) if api_key else None
     if key is None or key.id is None:
         raise Refused(403, NO_KEY)
-    recent = api_keys.sent_since(session, api_key_id=key.id, since=now - RATE_WINDOW)
-    if len(recent) >= per_hour:
-        wait = recent[len(recent) - per_hour] + RATE_WINDOW - now
-        raise Refused(429, f"this key sent {per_hour:,} requests in the last hour; try again later", max(1, math.ceil(wait.total_seconds())))
+    _within_limit(session, api_key_id=key.id, per_hour=per_hour, now=now)
     texts = [problem.description, *([problem.address] if problem.address else [])]
     private = any(has_contact_details(text, region=settings.phone_region) for text in texts)
     moderation = initial_moderation(texts, mode=settings.moderation, terms=settings.abusive_terms)
