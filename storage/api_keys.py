@@ -81,10 +81,11 @@ def active_key(session: Session, *, key_hash: str, lock: bool = False) -> ApiKey
 
 
 def sent_since(session: Session, *, api_key_id: int, since: datetime) -> list[datetime]:
-    """When this key's requests since then came in, oldest first (for the rate limit)."""
+    """When this key's requests after `since` came in, oldest first (for the rate limit: one
+    sent exactly an hour ago has aged out, as the Retry-After it was given says)."""
     statement = (
         select(PartnerRequest.created_at)
-        .where(PartnerRequest.api_key_id == api_key_id, PartnerRequest.created_at >= since)
+        .where(PartnerRequest.api_key_id == api_key_id, PartnerRequest.created_at > since)
         .order_by(col(PartnerRequest.created_at))
     )
     return list(session.exec(statement))
