@@ -22,7 +22,7 @@ import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
@@ -136,8 +136,12 @@ async def measure(app: App, requests: int) -> dict[str, list[float]]:
     return timings
 
 
-def run(url: str, label: str, submissions: int, requests: int) -> None:
-    app = build_app(Settings(_env_file=None, database_url=url, staff=STAFF), clock=lambda: NOW)
+Measure = Callable[[App, int], Awaitable[dict[str, list[float]]]]
+
+
+def run(url: str, label: str, submissions: int, requests: int, *, measure: Measure = measure, **settings: Any) -> None:
+    """Fill a database, then print each measurement's p50 and p95 (and whether p95 is under 100 ms)."""
+    app = build_app(Settings(_env_file=None, database_url=url, **({"staff": STAFF} | settings)), clock=lambda: NOW)
     try:
         started = time.perf_counter()
         fill(app, submissions)
@@ -151,19 +155,20 @@ def run(url: str, label: str, submissions: int, requests: int) -> None:
         app.close()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(doc: str = __doc__ or "", *, measure: Measure = measure, requests: int = 60, **settings: Any) -> None:
+    """The command line of this benchmark, and of others that measure the same filled database."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--submissions", type=int, default=100_000)
-    parser.add_argument("--requests", type=int, default=60)
+    parser.add_argument("--requests", type=int, default=requests)
     parser.add_argument("--postgres", help="a PostgreSQL server URL; a scratch database is created there")
     parser.add_argument("--no-sqlite", action="store_true", help="measure PostgreSQL only")
     options = parser.parse_args()
     if not options.no_sqlite:
         with tempfile.TemporaryDirectory() as folder:
-            run(f"sqlite:///{folder}/web.db", "SQLite", options.submissions, options.requests)
+            run(f"sqlite:///{folder}/bench.db", "SQLite", options.submissions, options.requests, measure=measure, **settings)
     if options.postgres:
         with scratch_database(options.postgres, prefix="cocreate_bench") as url:
-            run(url, "PostgreSQL", options.submissions, options.requests)
+            run(url, "PostgreSQL", options.submissions, options.requests, measure=measure, **settings)
 
 
 if __name__ == "__main__":

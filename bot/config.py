@@ -154,6 +154,8 @@ class Settings(BaseSettings):
     # collector); a bearer token /metrics asks for (unset: open, like /healthz).
     log_format: Literal["text", "json"] = "text"
     metrics_token: SecretStr | None = None
+    # The Open311 API (bot/web/open311.py): problems one partner's key may send an hour.
+    open311_posts_per_hour: int = 300
 
     _split_lists = field_validator("staff", "languages", "detect_also", "categories", mode="before")(_split)
 
@@ -358,6 +360,13 @@ class Settings(BaseSettings):
     def _retention(cls, value: int) -> int:
         if not 1 <= value <= 3650:
             raise ValueError(f"{value} is not a number of days from 1 to 3650")
+        return value
+
+    @field_validator("open311_posts_per_hour")
+    @classmethod
+    def _posts_per_hour(cls, value: int) -> int:
+        if not 1 <= value <= 100_000:
+            raise ValueError(f"{value} is not a number of requests from 1 to 100000")
         return value
 
     @field_validator("web_port")

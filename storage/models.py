@@ -313,3 +313,6 @@ import storage.partner_models  # noqa: E402,F401
 import storage.reach_models  # noqa: E402,F401
 # Design teams formed around ideas register with the same metadata.
 import storage.design_team_models  # noqa: E402,F401
+
+# The Open311 API's tables (partners' API keys and what they sent) register here too.
+import storage.api_key_models  # noqa: E402,F401

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from conversations.context import Facts, OfferTerms, Submitter
 from conversations.messages import Location
+from storage.api_key_models import PARTNER_CHANNEL
 from storage.models import A_RESIDENT, FORGOTTEN_CHANNEL, Citizen, DesignOffer, Idea, Problem
 
 
 def submitter_of(citizen: Citizen) -> Submitter:
     if citizen.channel == FORGOTTEN_CHANNEL:  # forgotten at their request: no identity left
         return Submitter(channel=FORGOTTEN_CHANNEL, user_id="", name=A_RESIDENT)
+    if citizen.channel == PARTNER_CHANNEL:  # sent through the Open311 API: "<key name> (partner)"
+        return Submitter(channel=PARTNER_CHANNEL, user_id="", name=citizen.display_name)
     return Submitter(channel=citizen.channel, user_id=citizen.channel_user_id, name=citizen.display_name or None)
 
 

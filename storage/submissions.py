@@ -167,7 +167,7 @@ def stage_moved() -> Any:
     return and_(col(StatusChange.from_status).is_not(None), StatusChange.from_status != StatusChange.to_status)
 
 
-def _last_change(kind: str, table: Any) -> Any:
+def last_change(kind: str, table: Any) -> Any:
     """When the stage last moved (or the submission came in); notes and checks do not count."""
     moved = or_(col(StatusChange.from_status).is_(None), stage_moved())
     return (
@@ -191,7 +191,7 @@ def submissions_of(session: Session, *, citizen_id: int) -> list[Summary]:
     """The person's submissions, newest first, with their last change and next follow-up."""
     found: list[tuple[datetime, Summary]] = []
     for kind, table in TABLES.items():
-        statement = _listed(kind, table, _last_change(kind, table), _next_follow_up(kind, table))
+        statement = _listed(kind, table, last_change(kind, table), _next_follow_up(kind, table))
         for id_, text, status, created_at, count, changed, next_at in session.exec(
             statement.where(table.citizen_id == citizen_id)
         ):

@@ -28,7 +28,7 @@ from adapters import console
 from adapters import text as incoming
 from bot import app as application
 from bot.channels import terminal_chat
-from bot.cli import idea_commands, partner_commands, people_commands, safety_commands, staff_commands
+from bot.cli import apikey_commands, idea_commands, partner_commands, people_commands, safety_commands, staff_commands
 from bot.cli.common import fail, friendly_errors, opened_app, settings
 from bot.runtime import outage
 from bot.runtime.logs import configure_logging
@@ -51,6 +51,7 @@ people_commands.register(app)
 safety_commands.register(app)
 partner_commands.register(app)
 idea_commands.register(app)
+apikey_commands.register(app)
 
 
 class Kind(str, Enum):

@@ -16,10 +16,13 @@ from bot.operations.team_routing import overdue_cutoff
 from bot.web.console import Console, SignedIn, staff_only
 from conversations.refs import STATUSES
 from storage import console_inbox, design_teams, teams
+from storage.api_key_models import PARTNER_CHANNEL
 from storage.console_inbox import InboxFilter
 from storage.submissions import TABLES
 
 PAGE_SIZE = 50
+# Where submissions come from: the chat channels, and partners through the Open311 API.
+CHANNELS = (*CAPABILITIES, PARTNER_CHANNEL)
 _FILTERS = ("status", "kind", "category", "language", "channel", "area", "q", "overdue", "team")
 
 
@@ -38,7 +41,7 @@ def filters_from(request: Request, console: Console) -> InboxFilter:
         kind=offered("kind", TABLES),
         category=offered("category", settings.categories),
         language=offered("language", settings.languages),
-        channel=offered("channel", CAPABILITIES),
+        channel=offered("channel", CHANNELS),
         area=query.get("area", "").strip()[:100] or None,
         search=query.get("q", "").strip()[:200] or None,
         overdue_before=overdue_cutoff(console.now(), promised_after, settings.zone) if query.get("overdue") == "1" else None,
@@ -79,7 +82,7 @@ async def inbox(request: Request, console: Console, _who: SignedIn) -> Response:
         kinds=tuple(TABLES),
         categories=console.app.settings.categories,
         languages=console.app.settings.languages,
-        channels=tuple(CAPABILITIES),
+        channels=CHANNELS,
         teams=await console.read(teams.team_choices),
         any_filter=replace(filters, status=None) != InboxFilter(),
     )

@@ -22,8 +22,8 @@ from bot.app import App, build_app
 from bot.channels.protocol import ChannelError
 from bot.config import Settings
 from bot.runtime.schema_wait import wait_for_schema
-from bot.web import auth_pages, broadcast_pages, inbox_pages, insight_pages, join_page, operations_pages, people_pages
-from bot.web import submission_pages
+from bot.web import auth_pages, broadcast_pages, inbox_pages, insight_pages, join_page, open311, operations_pages
+from bot.web import people_pages, submission_pages
 from bot.web.console import Console, build_console
 from bot.web.security import ASGIApp, content_security_policy, with_security_headers
 
@@ -60,9 +60,11 @@ def routes() -> list[Route | Mount]:
 def console_asgi(console: Console) -> ASGIApp:
     app = Starlette(routes=routes())
     app.state.console = console
+    # The Open311 API beside it: its own app, errors and no console session (bot/web/open311.py).
+    served = open311.beside(app, open311.open311_asgi(console))
     tiles = console.app.settings.map_tiles_url
     tile_origin = "{0.scheme}://{0.netloc}".format(urlsplit(tiles)) if tiles else None
-    return with_security_headers(app, csp=content_security_policy(tile_origin), https=console.secure_cookies)
+    return with_security_headers(served, csp=content_security_policy(tile_origin), https=console.secure_cookies)
 
 
 class _EmbeddedServer(uvicorn.Server):
