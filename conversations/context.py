@@ -161,6 +161,18 @@ class OpenQuestion:
 
 
 @dataclass(frozen=True)
+class PollView:
+    """A poll sent to the person, in their language: its options (and whether "Other" is
+    offered), until when answers are taken, and whether that time has passed."""
+
+    id: int
+    options: tuple[str, ...]
+    other: bool
+    closes_at: datetime
+    closed: bool
+
+
+@dataclass(frozen=True)
 class Page:
     items: tuple[Summary, ...]
     has_more: bool
@@ -214,6 +226,10 @@ class Lookup(Protocol):
 
     def reach_reported(self, *, broadcast_id: int) -> int | None:
         """How many people the person said they passed this broadcast on to, if they said."""
+        ...
+
+    def poll(self, *, poll_id: int, language: str) -> PollView | None:
+        """This poll in this language, if it was sent to the person (it may not exist at all)."""
         ...
 
     def open_question(self) -> OpenQuestion | None:

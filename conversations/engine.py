@@ -11,11 +11,12 @@ import re
 from dataclasses import dataclass, replace
 from typing import Mapping, Sequence
 
-from conversations.buttons import BroadcastAction, FollowUpAnswer, StepAnswer, decode, encode
+from conversations.buttons import BroadcastAction, FollowUpAnswer, PollAnswer, StepAnswer, decode, encode
 from conversations.choosing import match_typed, normalised
 from conversations.commands import broadcast_button, follow_up_button, handle_command, parse_command
 from conversations.context import Context
 from conversations.effects import Effect, GiveConsent, Receipts, SetLanguage, SetRole
+from conversations.flows.poll_answer import poll_button
 from conversations.i18n import T, Text
 from conversations.language import Noticed, notice
 from conversations.answers import answer_question
@@ -76,6 +77,8 @@ class FlowEngine:
             return broadcast_button(self, turn, pressed)
         if isinstance(pressed, FollowUpAnswer) and ctx.person.consented:
             return follow_up_button(self, turn, pressed)
+        if isinstance(pressed, PollAnswer) and ctx.person.consented:
+            return poll_button(self, turn, pressed)
         command = parse_command(event.text)
         if command is not None:
             return handle_command(self, turn, *command)

@@ -118,10 +118,12 @@ def queue_broadcast(
     default_language: str,
     message_for: Callable[[int, str, bool], Outbound],
     idempotency_key: str | None = None,
+    to_groups: bool = True,
 ) -> Broadcast:
     """Create the broadcast and one outbox row per recipient, in this transaction, with
     INSERT ... SELECT (100,000 recipients take seconds, not minutes). `message_for(id,
-    language, to_group)` renders the message in a language, for a person or a group.
+    language, to_group)` renders the message in a language, for a person or a group;
+    without `to_groups`, community groups get none (a poll is answered person by person).
     A second broadcast with the same `idempotency_key` violates its unique index."""
     broadcast = Broadcast(
         text=text, translations=dict(translations), audience=audience.to_json(), created_by=created_by, created_at=now,
@@ -154,7 +156,7 @@ def queue_broadcast(
         in_language = language == lang if lang != default_language else or_(language == lang, language.not_in(languages))
         chosen = select(*[value.label(name) for name, value in columns.items()]).where(matching, in_language)
         session.connection().execute(insert(OutboxMessage.__table__).from_select(list(columns), chosen))
-    for group in _groups(session, audience) if audience.language is None else []:
+    for group in _groups(session, audience) if audience.language is None and to_groups else []:
         outbound = message_for(broadcast.id, default_language, True)
         session.add(
             OutboxMessage(

@@ -304,3 +304,5 @@ class AuditEntry(SQLModel, table=True):
 
 # The staff console's tables (and its inbox indexes) register with the same metadata.
 import storage.console_models  # noqa: E402,F401
+# Polls (a question attached to a broadcast, and the answers) register with the same metadata.
+import storage.poll_models  # noqa: E402,F401

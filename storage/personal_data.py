@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, or_, update
 from sqlmodel import Session, col, select
 
 from conversations.refs import make_ref
-from storage import audit
+from storage import audit, polls
 from storage.console_models import CachedPhoto, SignInLink, StaffPreference, StaffQuestion, WebSession
 from storage.models import (
     A_RESIDENT,
@@ -155,6 +155,7 @@ def forget(session: Session, *, citizen_id: int, delete_submissions: bool) -> Fo
     for kind, ids in own.items():  # nobody is left to tell
         session.execute(delete(FollowUp).where(col(FollowUp.kind) == kind, col(FollowUp.target_id).in_(ids), col(FollowUp.status) == "pending"))
     session.execute(delete(Subscription).where(col(Subscription.citizen_id) == citizen_id))
+    polls.forget_responses(session, citizen_ids=(citizen_id,))
     session.execute(delete(Conversation).where(col(Conversation.citizen_id) == citizen_id))
     _forget_messages(session, citizen_id, person.channel, chat_id, person.channel_user_id)
     _forget_events(session, person.channel, chat_id, person.channel_user_id)

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Sequence
 
 from conversations.context import (
-    Candidate, Context, Details, FlowSettings, Following, HistoryEntry, OpenQuestion, Page, Person, Report, Summary,
+    Candidate, Context, Details, FlowSettings, Following, HistoryEntry, OpenQuestion, Page, Person, PollView, Report,
+    Summary,
 )  # fmt: skip
 from conversations.engine import FlowEngine, Result
 from conversations.flows import all_steps
@@ -72,6 +73,11 @@ class MemoryLookup:
 
     def open_question(self) -> OpenQuestion | None:
         return self.question
+
+    polls: dict[int, PollView] = field(default_factory=dict)  # polls sent to the person
+
+    def poll(self, *, poll_id: int, language: str) -> PollView | None:
+        return self.polls.get(poll_id)
 
     submitted_today: int = 0  # what the person sent in the last day
 

@@ -9,8 +9,8 @@ from typing import Sequence
 
 from sqlmodel import Session
 
-from bot.operations import broadcasting
-from conversations.context import Candidate, Details, FlowSettings, Following, OpenQuestion, Page, Summary
+from bot.operations import broadcasting, polling
+from conversations.context import Candidate, Details, FlowSettings, Following, OpenQuestion, Page, PollView, Summary
 from conversations.messages import Address
 from conversations.refs import make_ref
 from storage import broadcasts, safety, staff, staff_questions, submissions
@@ -26,6 +26,7 @@ class SessionLookup:
     settings: FlowSettings
     address: Address
     staff: tuple[str, ...]
+    now: datetime  # the event's time: whether a poll has closed
 
     def open_problems(self, *, offset: int, limit: int) -> Page:
         return submissions.open_problems(self.session, offset=offset, limit=limit)
@@ -62,6 +63,12 @@ class SessionLookup:
 
     def reach_reported(self, *, broadcast_id: int) -> int | None:
         return broadcasts.reach_reported(self.session, broadcast_id=broadcast_id, citizen_id=self.citizen_id)
+
+    def poll(self, *, poll_id: int, language: str) -> PollView | None:
+        return polling.view(
+            self.session, poll_id=poll_id, citizen_id=self.citizen_id, language=language,
+            default=self.settings.default_language, now=self.now,
+        )  # fmt: skip
 
     def submitted_since(self, *, since: datetime) -> int:
         return safety.submitted_since(self.session, citizen_id=self.citizen_id, since=since)

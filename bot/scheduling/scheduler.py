@@ -8,6 +8,8 @@ scheduler and adds them again, so nothing is stored or pickled. The state is in 
   rows (storage/followups.py) and queues their messages, like the delivery worker claims
   outbox rows. The rows are the only record of a follow-up, so one that fell due while the
   bot was down goes out at the start, once; even two claimers could not send one twice.
+- polls, on the same interval: claims the open polls whose closing time has passed, closes
+  them and queues their results (bot/operations/poll_results.py), once, even after a restart.
 - the weekly digest and the pruning of processed event ids, on cron triggers. The digest
   is marked once per ISO week, so at start it also runs when this week's time has passed:
   a digest due while the bot was down goes out when it comes back, once.
@@ -100,6 +102,7 @@ class Scheduler:
         daily = CronTrigger(hour=4, minute=0, timezone=zone)
         # The first claim right away: follow-ups that fell due while the bot was down go out now.
         scheduler.add_job(jobs.follow_ups, every, next_run_time=datetime.now(zone), id="follow-ups", args=[context])
+        scheduler.add_job(jobs.close_polls, every, next_run_time=datetime.now(zone), id="close-polls", args=[context])
         scheduler.add_job(jobs.weekly_digest, weekly, id="weekly-digest", args=[context])
         if due_this_week(self.clock(), day=self.settings.digest_day, at=at, zone=zone):
             # This week's time has passed, perhaps while the bot was down: the digest goes now

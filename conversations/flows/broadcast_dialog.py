@@ -44,17 +44,17 @@ def _recorded(_turn: Turn, receipts: Receipts) -> Move:
     return Move("resume", say=tuple(_reach_said(r) for r in reach))
 
 
-def _audience_options(turn: Turn) -> Options:
+def audience_options(turn: Turn) -> Options:
     return Options((Option(ALL_TOPICS, T("staff.all_diffusers")), *category_options(turn).items))
 
 
-def _topic(turn: Turn) -> str | None:
+def chosen_topic(turn: Turn) -> str | None:
     topic = turn.answers["audience"]
     return None if topic == ALL_TOPICS else topic
 
 
 def _confirm_prompt(turn: Turn) -> tuple[Text, ...]:
-    topic = _topic(turn)
+    topic = chosen_topic(turn)
     size = turn.ctx.lookup.audience_size(topic=topic)
     audience = T("staff.all_diffusers") if topic is None else category_label(turn, topic)
     return (T("staff.preview", text=turn.answers["text"], audience=audience, size=size),)
@@ -63,7 +63,7 @@ def _confirm_prompt(turn: Turn) -> tuple[Text, ...]:
 def _confirmed(turn: Turn) -> Move:
     if turn.answers["send"] != "send":
         return Move("home.role", say=(T("staff.not_sent"),))
-    return Move("staff.queued", effects=(QueueBroadcast(turn.answers["text"], _topic(turn)),))
+    return Move("staff.queued", effects=(QueueBroadcast(turn.answers["text"], chosen_topic(turn)),))
 
 
 def _queued(_turn: Turn, receipts: Receipts) -> Move:
@@ -84,8 +84,8 @@ def steps() -> dict[str, Step]:
         ),
         **staff_flow(
             "staff",
-            Ask("text", says(T("staff.ask_text")), field="text", next="staff.audience", validate=validation.broadcast_text),
-            Choose("audience", says(T("staff.ask_audience")), _audience_options, field="audience", next="staff.confirm"),
+            Ask("text", says(T("staff.ask_text"), T("staff.or_poll")), field="text", next="staff.audience", validate=validation.broadcast_text),
+            Choose("audience", says(T("staff.ask_audience")), audience_options, field="audience", next="staff.confirm"),
             Choose(
                 "confirm",
                 _confirm_prompt,
