@@ -120,13 +120,20 @@ def checked(texts: PollTexts, *, settings: FlowSettings) -> PollTexts:
             _check_text(label, f"the {language} option {label!r}", MAX_OPTION_LABEL)
         if len({label.casefold() for label in labels}) != len(labels):
             raise PollTextError(f"two {language} options read the same; people pick an option by its label")
-    for language, line in texts.outcome.items():
-        _check_text(line, f"the {language} line on what the city will do", MAX_OUTCOME)
+    checked_outcome(texts.outcome, settings=settings)
     return PollTexts(
         {k: v.strip() for k, v in texts.question.items()},
         {k: [label.strip() for label in v] for k, v in texts.options.items()},
         {k: v.strip() for k, v in texts.outcome.items()},
     )
+
+
+def checked_outcome(outcome: Mapping[str, str], *, settings: FlowSettings) -> None:
+    """The line on what the city will do, in offered languages, neither empty nor too long."""
+    for language, line in outcome.items():
+        if language not in settings.languages:
+            raise PollTextError(f"{language} is not in LANGUAGES ({', '.join(settings.languages)})")
+        _check_text(line, f"the {language} line on what the city will do", MAX_OUTCOME)
 
 
 def _check_text(text: str, what: str, maximum: int) -> None:
