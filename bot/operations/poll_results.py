@@ -156,5 +156,5 @@ def status_of(poll: Poll, now: datetime) -> str:
     if poll.results_sent_at is not None:
         return "closed, results sent"
     if poll.closed_at is not None or poll.closes_at <= now:
-        return "closed, results wait for the staff line (--then)" if not poll.outcome else "closing"
+        return "closed, results wait for the line (--then)" if not poll.outcome else "closing"
     return "open"

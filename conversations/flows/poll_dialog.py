@@ -4,6 +4,7 @@ result, the audience, then a preview to confirm. Nothing is queued before Send."
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from conversations import validation
@@ -21,8 +22,9 @@ _OPTIONS_ERROR = T("error.poll_options", maximum=MAX_POLL_OPTIONS, length=MAX_OP
 
 
 def option_lines(raw: str) -> str | Text:
-    """The options, one per line: 2 to MAX_POLL_OPTIONS different labels, each short."""
-    labels = [line.strip() for line in raw.replace("\r\n", "\n").split("\n") if line.strip()]
+    """The options, one per line or separated by ";" (a terminal's piped input is one line):
+    2 to MAX_POLL_OPTIONS different labels, each short."""
+    labels = [label.strip() for label in re.split(r"[\n;]", raw.replace("\r\n", "\n")) if label.strip()]
     distinct = {label.casefold() for label in labels}
     fits = all(len(label) <= MAX_OPTION_LABEL and validation.has_words(label) for label in labels)
     if not 2 <= len(labels) <= MAX_POLL_OPTIONS or len(distinct) != len(labels) or not fits:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
@@ -15,10 +16,9 @@ from bot.app import App, utc_now
 from bot.scheduling import jobs
 from conversations.buttons import PollAnswer, encode
 from conversations.messages import Address, Inbound
-from storage import polls
 from storage.models import AuditEntry, Citizen, OutboxMessage
 from storage.poll_models import Poll, PollResponse
-from tests.conftest import Clock, Cocreate
+from tests.conftest import AppFactory, Clock, Cocreate
 from tests.transcript import run_chat
 
 # agree, Diffuser, Street lighting, Done; then the area is typed, then Confirm
@@ -109,3 +109,88 @@ def test_a_poll_answered_changed_and_closed_sends_each_answerer_the_results(
     assert "this poll has closed" in closed.replies[0].text and late
     with Session(app.database) as session:
         assert session.exec(select(AuditEntry.action).where(AuditEntry.action == "poll")).all() == ["poll"]
+
+
+def test_staff_compose_a_poll_in_the_chat_and_it_goes_out_like_a_broadcast(app_factory: AppFactory) -> None:
+    app = app_factory(staff=("console:boss",))
+    follower(app, "ana", "Centro")
+    run_chat(app, "boss", ["1"])  # agrees
+    typed = ["/broadcast", "/poll", QUESTION, "Yes; No; yes", "Yes; No", "1", "2",
+             "We decide in May.", "1", "1"]  # fmt: skip
+    said = run_chat(app, "boss", typed)
+    assert "send /poll" in said and "What is the question?" in said
+    assert "Please send 2 to 10 different options" in said  # "Yes" twice
+    assert "This poll goes to All diffusers: 1 recipients, open until" in said and "• Other" in said
+    assert "Queued poll B-1 for 1 recipients." in said
+    with Session(app.database) as session:
+        poll = session.exec(select(Poll)).one()
+        assert (poll.options, poll.other, poll.outcome) == ([{"en": "Yes"}, {"en": "No"}], True, {"en": "We decide in May."})
+        assert poll.closes_at - app.clock() == timedelta(days=3)
+        audited = session.exec(select(AuditEntry.actor, AuditEntry.via).where(AuditEntry.action == "poll")).all()
+    assert audited == [("console:boss", "chat")]
+    assert "a) Yes" in run_chat(app, "ana", [])
+
+
+def test_a_press_counts_only_for_a_poll_sent_to_the_person(app: App, cocreate: Cocreate, clock: Clock) -> None:
+    clock.now = utc_now() - timedelta(minutes=5)
+    follower(app, "ana", "Centro")
+    run_chat(app, "bob", ["1"])  # agreed, follows nothing: not sent the poll
+    poll = send_poll(app, cocreate, clock)
+    forged = app.service.handle(Inbound(Address("console", "bob", "bob"), "forged-1",
+                                        choice=encode(PollAnswer(poll.broadcast_id, 0))))  # fmt: skip
+    assert forged.replies[0].text.startswith("Sorry, I can't find that poll")
+    missing = app.service.handle(Inbound(Address("console", "ana", "ana"), "missing-1",
+                                         choice=encode(PollAnswer(poll.broadcast_id + 1, 0))))  # fmt: skip
+    assert missing.replies[0].text.startswith("Sorry, I can't find that poll")
+    with Session(app.database) as session:
+        assert session.exec(select(PollResponse)).all() == []
+
+
+def test_poll_commands_say_what_is_wrong_in_one_line(app: App, cocreate: Cocreate, tmp_path: Path) -> None:
+    follower(app, "ana", "Centro")
+    cases = {
+        ("poll", "Q?", "--option", "Only one", "--yes"): "a poll needs 2 to 10 options in en; it has 1",
+        ("poll", "--option", "A", "--option", "B", "--yes"): "a question in the default language (en) is needed",
+        ("poll", "Q?", "--option", "A", "--option", "a", "--yes"): "two en options read the same",
+        ("poll", "Q?", "--option", "A", "--option", "B", "--option-text", "es=Sí", "--yes"): "es has 1 options",
+        ("poll", "Q?", "--option", "A", "--option", "B", "--text", "xx=Q", "--yes"): "xx is not in LANGUAGES",
+        ("poll", "Q?", "--option", "A", "--option", "B", "--closes", "soon", "--yes"): "--closes: 'soon' is not a duration",
+        ("poll", "Q?", "--option", "A", "--option", "B", "--closes", "400d", "--yes"): "between 1 minute and 365 days",
+        ("poll", "Q?", "--option", "A", "--option", "B", "--topic", "nope", "--yes"): "--topic 'nope' is unknown",
+        ("polls", "X-1"): "'X-1' is not a poll ID",
+        ("polls", "7"): "There is no poll B-7",
+        ("polls", "--close"): "need a poll ID",
+    }
+    for args, message in cases.items():
+        result = cocreate(*args)
+        assert result.exit_code == 2 and message in result.output and len(result.output.strip().splitlines()) == 1, (args, result.output)
+    texts = tmp_path / "poll.txt"
+    texts.write_text("[en]\nquestion: Q?\noption: A\nsurprise: B\n", encoding="utf-8")
+    from_file = cocreate("poll", "--texts", str(texts), "--yes")
+    assert from_file.exit_code == 2 and "line 4 is not question:, option: or then:" in from_file.output
+
+
+def test_a_texts_file_gives_every_language_and_the_line_can_come_later(
+    app: App, cocreate: Cocreate, clock: Clock, tmp_path: Path
+) -> None:
+    clock.now = utc_now() - timedelta(minutes=5)
+    for n in range(5):
+        follower(app, f"p{n}", "Centro")
+    texts = tmp_path / "poll.txt"
+    texts.write_text(
+        "[en]\nquestion: More benches in the park?\noption: Yes\noption: No\n"
+        "[fr]\nquestion: Plus de bancs au parc ?\noption: Oui\noption: Non\n", encoding="utf-8",
+    )  # fmt: skip
+    sent = cocreate("poll", "--texts", str(texts), "--closes", "1h", "--yes")
+    assert sent.exit_code == 0 and "Queued poll B-1 for 5 recipients" in sent.output, sent.output
+    clock.now = utc_now() + timedelta(seconds=1)
+    for n in range(5):
+        run_chat(app, f"p{n}", ["a"])
+    clock.now += timedelta(hours=2)
+    assert close_polls(app) == 0  # closed, but the results wait for the staff line
+    assert "closed, results wait for the line (--then)" in cocreate("polls", "1").output
+    late = cocreate("polls", "1", "--then", "Ten new benches in spring.", "--then-text", "fr=Dix bancs au printemps.")
+    assert late.exit_code == 0 and "results queued for 5 people" in late.output, late.output
+    assert "Yes: 100% (5)" in results_to(app, "p0")[0] and "Ten new benches in spring." in results_to(app, "p0")[0]
+    again = cocreate("polls", "1", "--then", "Something else.")
+    assert again.exit_code == 2 and "went out already" in again.output
