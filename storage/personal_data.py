@@ -86,6 +86,11 @@ def export(session: Session, *, citizen_id: int) -> dict[str, Any]:
             {"broadcast": f"B-{r.broadcast_id}", "people": r.people}
             for r in session.exec(select(Reach).where(Reach.citizen_id == citizen_id))
         ],
+        "poll_answers": [
+            {"poll": f"B-{r.poll_id}", "option": r.option, "other": r.other_text, "language": r.language, "area": r.area,
+             "answered_at": _when(r.answered_at)}
+            for r in polls.responses_of(session, citizen_id=citizen_id)
+        ],
         "messages": [
             {"kind": m.kind, "status": m.status, "queued_at": _when(m.created_at), "sent_at": _when(m.sent_at), "text": m.text}
             for m in session.exec(

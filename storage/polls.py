@@ -161,6 +161,11 @@ def set_outcome(session: Session, *, poll: Poll, outcome: dict[str, str]) -> Non
     session.flush()
 
 
+def responses_of(session: Session, *, citizen_id: int) -> list[PollResponse]:
+    """Every answer this person gave (for their /mydata), oldest first."""
+    return list(session.exec(select(PollResponse).where(PollResponse.citizen_id == citizen_id).order_by(col(PollResponse.id))))
+
+
 def forget_responses(session: Session, *, citizen_ids: Sequence[int]) -> None:
     """A forgotten person's answers go (their area and what they wrote are about them)."""
     session.execute(delete(PollResponse).where(col(PollResponse.citizen_id).in_(citizen_ids)))

@@ -194,3 +194,18 @@ def test_a_texts_file_gives_every_language_and_the_line_can_come_later(
     assert "Yes: 100% (5)" in results_to(app, "p0")[0] and "Ten new benches in spring." in results_to(app, "p0")[0]
     again = cocreate("polls", "1", "--then", "Something else.")
     assert again.exit_code == 2 and "went out already" in again.output
+
+
+def test_a_persons_answers_are_in_their_data_and_go_when_they_are_forgotten(
+    app: App, cocreate: Cocreate, clock: Clock
+) -> None:
+    clock.now = utc_now() - timedelta(minutes=5)
+    follower(app, "ana", "Centro")
+    poll = send_poll(app, cocreate, clock)
+    run_chat(app, "ana", ["c", "On Sunday mornings only"])
+    exported = cocreate("people", "export", "console:ana")
+    assert exported.exit_code == 0 and f'"poll": "B-{poll.broadcast_id}"' in exported.output
+    assert '"other": "On Sunday mornings only"' in exported.output and '"area": "Centro"' in exported.output
+    assert cocreate("people", "forget", "console:ana", "--yes").exit_code == 0
+    with Session(app.database) as session:
+        assert session.exec(select(PollResponse)).all() == []
