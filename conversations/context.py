@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Mapping, Protocol, Sequence
 
 from conversations.i18n import Catalogs
-from conversations.messages import Location
+from conversations.messages import Choice, Location
 
 
 @dataclass(frozen=True)
@@ -230,6 +230,10 @@ class Lookup(Protocol):
 
     def poll(self, *, poll_id: int, language: str) -> PollView | None:
         """This poll in this language, if it was sent to the person (it may not exist at all)."""
+        ...
+
+    def latest_notice_buttons(self) -> Sequence[Choice]:
+        """The buttons of the latest message the bot started itself that reached the person."""
         ...
 
     def open_question(self) -> OpenQuestion | None:

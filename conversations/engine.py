@@ -16,7 +16,7 @@ from conversations.choosing import match_typed, normalised
 from conversations.commands import broadcast_button, follow_up_button, handle_command, parse_command
 from conversations.context import Context
 from conversations.effects import Effect, GiveConsent, Receipts, SetLanguage, SetRole
-from conversations.flows.poll_answer import poll_button
+from conversations.flows.poll_answer import poll_button, typed_poll_answer
 from conversations.i18n import T, Text
 from conversations.language import Noticed, notice
 from conversations.answers import answer_question
@@ -85,6 +85,9 @@ class FlowEngine:
         question = ctx.lookup.open_question() if event.text is not None and ctx.person.consented else None
         if question is not None and event.text is not None:
             return answer_question(self, turn, question, event.text)
+        typed = typed_poll_answer(turn, event.text) if event.text is not None and ctx.person.consented else None
+        if typed is not None and event.text is not None and not self._answers_current(turn, event.text):
+            return poll_button(self, turn, typed)
         noticed = notice(ctx, event.text)
         switched = noticed.ctx.person.language != ctx.person.language
         return _with_notice(self._answer_turn(Turn(state, noticed.ctx, event), switched=switched), noticed)
@@ -261,6 +264,14 @@ class FlowEngine:
         if found is None:
             return OptionsAgain(T("choice.no_match" if turn.ctx.person.consented else "choice.no_match.welcome"))
         return list(found)
+
+    def _answers_current(self, turn: Turn, text: str) -> bool:
+        """Whether the text is the whole label of an option the current question shows (which
+        it answers before anything else)."""
+        current = self.steps.get(turn.state.step or "")
+        if current is None or isinstance(current, AwaitReceipts):
+            return False
+        return any(normalised(c.label) == normalised(text) for c in self._shown_choices(turn))
 
     def _shown_choices(self, turn: Turn) -> tuple[Choice, ...]:
         step = self.steps[turn.state.step or ""]

@@ -166,6 +166,22 @@ def responses_of(session: Session, *, citizen_id: int) -> list[PollResponse]:
     return list(session.exec(select(PollResponse).where(PollResponse.citizen_id == citizen_id).order_by(col(PollResponse.id))))
 
 
+def latest_notice_buttons(session: Session, *, citizen_id: int) -> list[dict[str, str]]:
+    """The buttons of the latest message the bot started itself that reached this person (a
+    broadcast or a notification): typing one of their labels answers it, as in the terminal."""
+    statement = (
+        select(OutboxMessage.choices)
+        .where(
+            OutboxMessage.citizen_id == citizen_id,
+            col(OutboxMessage.kind).in_(("broadcast", "notification")),
+            OutboxMessage.status == "sent",
+        )
+        .order_by(col(OutboxMessage.sent_at).desc(), col(OutboxMessage.id).desc())
+        .limit(1)
+    )
+    return list(session.exec(statement).first() or [])
+
+
 def forget_responses(session: Session, *, citizen_ids: Sequence[int]) -> None:
     """A forgotten person's answers go (their area and what they wrote are about them)."""
     session.execute(delete(PollResponse).where(col(PollResponse.citizen_id).in_(citizen_ids)))

@@ -13,7 +13,7 @@ from conversations.context import (
 from conversations.engine import FlowEngine, Result
 from conversations.flows import all_steps
 from conversations.i18n import load_catalogs
-from conversations.messages import Address, Inbound
+from conversations.messages import Address, Choice, Inbound
 from conversations.state import State
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
@@ -78,6 +78,11 @@ class MemoryLookup:
 
     def poll(self, *, poll_id: int, language: str) -> PollView | None:
         return self.polls.get(poll_id)
+
+    notice_buttons: tuple[Choice, ...] = ()  # of the latest message the bot started itself
+
+    def latest_notice_buttons(self) -> Sequence[Choice]:
+        return self.notice_buttons
 
     submitted_today: int = 0  # what the person sent in the last day
 

@@ -11,9 +11,9 @@ from sqlmodel import Session
 
 from bot.operations import broadcasting, polling
 from conversations.context import Candidate, Details, FlowSettings, Following, OpenQuestion, Page, PollView, Summary
-from conversations.messages import Address
+from conversations.messages import Address, Choice
 from conversations.refs import make_ref
-from storage import broadcasts, safety, staff, staff_questions, submissions
+from storage import broadcasts, polls, safety, staff, staff_questions, submissions
 from storage.broadcasts import Audience
 
 
@@ -69,6 +69,9 @@ class SessionLookup:
             self.session, poll_id=poll_id, citizen_id=self.citizen_id, language=language,
             default=self.settings.default_language, now=self.now,
         )  # fmt: skip
+
+    def latest_notice_buttons(self) -> Sequence[Choice]:
+        return [Choice.from_json(c) for c in polls.latest_notice_buttons(self.session, citizen_id=self.citizen_id)]
 
     def submitted_since(self, *, since: datetime) -> int:
         return safety.submitted_since(self.session, citizen_id=self.citizen_id, since=since)

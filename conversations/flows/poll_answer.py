@@ -11,7 +11,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Sequence
 
 from conversations import validation
-from conversations.buttons import OTHER, PollAnswer, encode
+from conversations.buttons import OTHER, PollAnswer, decode, encode
+from conversations.choosing import normalised
 from conversations.effects import AnswerPoll
 from conversations.i18n import T
 from conversations.messages import Choice
@@ -20,6 +21,7 @@ from conversations.steps import Ask, Move, Step, Turn, flow, says
 if TYPE_CHECKING:
     from conversations.engine import FlowEngine, Result
 
+MAX_LABEL_TYPED = 80  # longer than any option label (60): no need to look
 OTHER_TEXT = validation.short_text  # "Other" is a short answer, checked like other free text
 
 
@@ -50,6 +52,22 @@ def poll_button(engine: FlowEngine, turn: Turn, pressed: PollAnswer) -> Result:
         return engine.ask_again(turn, T("error.stale_choice"))
     result = engine.ask_again(turn)
     return replace(result, replies=(), effects=(*result.effects, AnswerPoll(pressed.poll_id, pressed.option)))
+
+
+def typed_poll_answer(turn: Turn, text: str) -> PollAnswer | None:
+    """The poll button whose label the person typed (case and accents aside), when the latest
+    message the bot started itself was a poll still open, or its confirmation: as the terminal
+    reads a typed label of the latest notice's buttons. Short texts only: a label is a button's."""
+    if len(text) > MAX_LABEL_TYPED or not text.strip():
+        return None
+    typed = normalised(text)
+    for choice in turn.ctx.lookup.latest_notice_buttons():
+        pressed = decode(choice.value)
+        if isinstance(pressed, PollAnswer) and normalised(choice.label) == typed:
+            view = turn.ctx.lookup.poll(poll_id=pressed.poll_id, language=turn.language)
+            # A poll that closed no longer takes typed answers: the text goes to the dialog.
+            return pressed if view is not None and not view.closed else None
+    return None
 
 
 def _other_given(turn: Turn) -> Move:
