@@ -180,14 +180,13 @@ def _act(built: application.App, poll_id: int, *, close: bool, then: str | None,
     except polling.PollTextError as error:
         fail(f"Cannot use these texts: {error}")
     with Session(built.database) as session, session.begin():
-        found = polls.lock(session, poll_id=poll_id)
-        if found is None:
-            fail(f"There is no poll B-{poll_id} (see `cocreate polls`).")
-        if outcome and found.results_sent_at is not None:
-            fail(f"The results of B-{poll_id} went out already; its line can no longer change.")
-        queued = poll_results.set_outcome(session, poll=found, outcome=outcome, now=now, notices=built.notices) if outcome else 0
-        if close:
-            queued += poll_results.close(session, poll=found, now=now, notices=built.notices)
+        try:
+            queued = poll_results.staff_action(
+                session, poll_id=poll_id, outcome=outcome, close=close, actor=cli_user(), via="cli", now=now,
+                notices=built.notices,
+            )  # fmt: skip
+        except poll_results.PollActionError as error:
+            fail(str(error))
     if queued:
         typer.echo(f"B-{poll_id}: results queued for {_people(queued)}. `cocreate run` delivers them.")
     elif close:

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from bot.operations.polling import in_language, labels_in
 from bot.outbound.notices import Notices
 from conversations.i18n import T, Text
-from storage import polls
+from storage import audit, polls
 from storage.broadcasts import area_words
 from storage.poll_models import Poll
 from storage.polls import Tally
@@ -117,7 +117,7 @@ def send_results(session: Session, *, poll: Poll, now: datetime, notices: Notice
     return told
 
 
-def close(session: Session, *, poll: Poll, now: datetime, notices: Notices) -> int:
+def close_poll(session: Session, *, poll: Poll, now: datetime, notices: Notices) -> int:
     """Close a poll; with the staff line given, its results go out now (otherwise when staff
     give it: `cocreate polls ID --then`). Returns how many results were queued."""
     if poll.closed_at is None:
@@ -136,7 +136,7 @@ def close_due(session: Session, *, now: datetime, notices: Notices, limit: int =
     for poll in polls.claim_due(session, now=now, limit=limit):
         try:
             with session.begin_nested():
-                queued += close(session, poll=poll, now=now, notices=notices)
+                queued += close_poll(session, poll=poll, now=now, notices=notices)
         except Exception:
             log.exception("poll B-%s could not be closed", poll.broadcast_id)
     return queued
@@ -149,6 +149,30 @@ def set_outcome(session: Session, *, poll: Poll, outcome: Mapping[str, str], now
     if poll.closed_at is not None and poll.results_sent_at is None:
         return send_results(session, poll=poll, now=now, notices=notices)
     return 0
+
+
+class PollActionError(ValueError):
+    """A staff action on a poll that cannot be done; the message says why."""
+
+
+def staff_action(
+    session: Session, *, poll_id: int, outcome: Mapping[str, str], close: bool, actor: str, via: str, now: datetime,
+    notices: Notices,
+) -> int:  # fmt: skip
+    """What staff do to a poll from the CLI or the console: give the line on what the city will
+    do (until the results went out) and/or close it now; audited. Returns how many results
+    were queued."""
+    poll = polls.lock(session, poll_id=poll_id)
+    if poll is None:
+        raise PollActionError(f"There is no poll B-{poll_id} (see `cocreate polls`).")
+    if outcome and poll.results_sent_at is not None:
+        raise PollActionError(f"The results of B-{poll_id} went out already; its line can no longer change.")
+    queued = set_outcome(session, poll=poll, outcome=outcome, now=now, notices=notices) if outcome else 0
+    if close:
+        queued += close_poll(session, poll=poll, now=now, notices=notices)
+    done = ", ".join(what for what, did in (("line given", bool(outcome)), ("closed", close)) if did)
+    audit.record(session, actor=actor, via=via, action="poll", target=f"B-{poll_id}", detail=f"{done}; results to {queued}", now=now)
+    return queued
 
 
 def status_of(poll: Poll, now: datetime) -> str:

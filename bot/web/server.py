@@ -21,7 +21,7 @@ from starlette.staticfiles import StaticFiles
 from bot.app import App, build_app
 from bot.channels.protocol import ChannelError
 from bot.config import Settings
-from bot.web import auth_pages, broadcast_pages, inbox_pages, insight_pages, people_pages, submission_pages
+from bot.web import auth_pages, broadcast_pages, inbox_pages, insight_pages, people_pages, poll_pages, submission_pages
 from bot.web.console import Console, build_console
 from bot.web.security import ASGIApp, content_security_policy, with_security_headers
 
@@ -46,6 +46,7 @@ def routes() -> list[Route | Mount]:
         Route("/submissions/{ref}/question", submission_pages.ask, methods=["POST"]),
         Route("/submissions/{ref}/photo", submission_pages.photo),
         *broadcast_pages.routes(),
+        *poll_pages.routes(),
         *people_pages.routes(),
         *insight_pages.routes(),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
