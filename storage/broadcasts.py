@@ -37,6 +37,10 @@ class Audience:
     def to_json(self) -> dict[str, Any]:
         return {"topic": self.topic, "area": self.area, "language": self.language, "channel": self.channel}
 
+    def described(self) -> str:
+        """As the audit log gives it: "topic=roads, area=Centro", or "all"."""
+        return ", ".join(f"{key}={value}" for key, value in self.to_json().items() if value) or "all"
+
 
 def area_words(text: str) -> tuple[str, ...]:
     """An area as comparable words: without accents, case-folded, split at anything that is

@@ -70,10 +70,9 @@ def queue(
         message_for=message_for(catalogs, text, translations),
         idempotency_key=idempotency_key,
     )
-    audience_given = ", ".join(f"{key}={value}" for key, value in audience.to_json().items() if value) or "all"
     audit.record(
         session, actor=created_by, via=via, action="broadcast", target=f"B-{queued.id}",
-        detail=f"{queued.recipients} recipients; audience {audience_given}", now=now,
+        detail=f"{queued.recipients} recipients; audience {audience.described()}", now=now,
     )  # fmt: skip
     return queued
 

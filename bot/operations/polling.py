@@ -196,10 +196,9 @@ def queue(
     created = PollCreate(question=dict(texts.question), options=options, other=other, closes_at=closes_at,
                          outcome=dict(texts.outcome))  # fmt: skip
     poll = polls.create(session, broadcast_id=queued.id, poll=created, now=now)
-    audience_given = ", ".join(f"{key}={value}" for key, value in audience.to_json().items() if value) or "all"
     audit.record(
         session, actor=created_by, via=via, action="poll", target=f"B-{queued.id}",
-        detail=f"{queued.recipients} recipients; audience {audience_given}; closes {closes_at:%Y-%m-%d %H:%M}", now=now,
+        detail=f"{queued.recipients} recipients; audience {audience.described()}; closes {closes_at:%Y-%m-%d %H:%M}", now=now,
     )  # fmt: skip
     return poll
 

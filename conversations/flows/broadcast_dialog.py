@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from conversations import validation
 from conversations.effects import Outcome, QueueBroadcast, Receipt, Receipts, RecordReach
 from conversations.flows.common import category_label, category_options
@@ -66,13 +68,19 @@ def _confirmed(turn: Turn) -> Move:
     return Move("staff.queued", effects=(QueueBroadcast(turn.answers["text"], chosen_topic(turn)),))
 
 
-def _queued(_turn: Turn, receipts: Receipts) -> Move:
-    said = tuple(
-        T("staff.queued", ref=r.ref, count=r.people) if r.outcome == Outcome.QUEUED else T("staff.no_longer")
-        for r in receipts.items
-        if r.kind == "broadcast"
-    )
-    return Move("home.role", say=said)
+def announce_queued(kind: str, key: str) -> Callable[[Turn, Receipts], Move]:
+    """After Send: the reference and how many it goes to (the `key` text), or, for someone no
+    longer staff when it was queued, that nothing was sent; then back to the role guide."""
+
+    def queued(_turn: Turn, receipts: Receipts) -> Move:
+        said = tuple(
+            T(key, ref=r.ref, count=r.people) if r.outcome == Outcome.QUEUED else T("staff.no_longer")
+            for r in receipts.items
+            if r.kind == kind
+        )
+        return Move("home.role", say=said)
+
+    return queued
 
 
 def steps() -> dict[str, Step]:
@@ -93,6 +101,6 @@ def steps() -> dict[str, Step]:
                 field="send",
                 next=_confirmed,
             ),
-            AwaitReceipts("queued", _queued),
+            AwaitReceipts("queued", announce_queued("broadcast", "staff.queued")),
         ),
     }

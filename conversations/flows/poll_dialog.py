@@ -9,8 +9,8 @@ from datetime import timedelta
 
 from conversations import validation
 from conversations.buttons import MAX_POLL_OPTIONS
-from conversations.effects import Outcome, QueuePoll, Receipts
-from conversations.flows.broadcast_dialog import audience_options, chosen_topic
+from conversations.effects import QueuePoll
+from conversations.flows.broadcast_dialog import announce_queued, audience_options, chosen_topic
 from conversations.flows.common import category_label
 from conversations.i18n import T, Text
 from conversations.steps import Ask, AwaitReceipts, Choose, Move, Option, Step, Turn, fixed, says, staff_flow
@@ -59,15 +59,6 @@ def _confirmed(turn: Turn) -> Move:
     return Move("staffpoll.queued", effects=(effect,))
 
 
-def _queued(_turn: Turn, receipts: Receipts) -> Move:
-    said = tuple(
-        T("staffpoll.queued", ref=r.ref, count=r.people) if r.outcome == Outcome.QUEUED else T("staff.no_longer")
-        for r in receipts.items
-        if r.kind == "poll"
-    )
-    return Move("home.role", say=said)
-
-
 def steps() -> dict[str, Step]:
     return staff_flow(
         "staffpoll",
@@ -85,5 +76,5 @@ def steps() -> dict[str, Step]:
         Choose("audience", says(T("staff.ask_audience")), audience_options, field="audience", next="staffpoll.confirm"),
         Choose("confirm", _preview, fixed(Option("send", T("staff.send")), Option("cancel", T("summary.cancel"))),
                field="send", next=_confirmed),  # fmt: skip
-        AwaitReceipts("queued", _queued),
+        AwaitReceipts("queued", announce_queued("poll", "staffpoll.queued")),
     )
