@@ -181,14 +181,16 @@ def queue(
     zone: tzinfo,
     via: str,
     send_after: datetime | None = None,
+    idempotency_key: str | None = None,
 ) -> Poll:
     """Queue a poll as a broadcast to people only (a group chat cannot answer one by one),
-    within the broadcasts' limits, caps and quiet hours; `created_by` via `via` is audited."""
+    within the broadcasts' limits, caps and quiet hours; `created_by` via `via` is audited.
+    With an `idempotency_key` (a console form's) it is queued once, as a broadcast is."""
     default = settings.default_language
     queued = broadcasts.queue_broadcast(
         session, text=texts.question[default], translations={k: v for k, v in texts.question.items() if k != default},
         send_after=send_after or now, audience=audience, created_by=created_by, now=now, languages=settings.languages,
-        default_language=default, to_groups=False,
+        default_language=default, to_groups=False, idempotency_key=idempotency_key,
         message_for=message_for(catalogs, texts, other=other, closes_at=closes_at, default=default, zone=zone),
     )  # fmt: skip
     assert queued.id is not None

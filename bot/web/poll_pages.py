@@ -1,27 +1,38 @@
-"""Polls in the console: each poll with how many answered, and a poll's live results
+"""Polls in the console: sending one (in the default language, to an audience as a
+broadcast's), each poll with how many answered, and a poll's live results
 (counts and percentages overall, by language and by area, never a group of fewer than 5
 people), the "Other" texts, and the line on what the city will do with it (which sends the
 results of a closed poll waiting for it), as `cocreate polls` shows and does."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bot.operations import poll_results, polling
+from sqlalchemy.exc import IntegrityError
+
+from bot.app import CAPABILITIES
+from bot.operations import broadcasting, poll_results, polling
 from bot.operations.poll_results import MIN_GROUP, Results
+from bot.web.broadcast_pages import _audience, _form, _once
 from bot.web.console import Console, SignedIn, staff_only
-from storage import polls
+from storage import broadcasts, polls
 from storage.poll_models import Poll
+
+
+OPEN_FOR_DAYS = (3, 7, 14, 30)
 
 
 def routes() -> list[Route]:
     return [
         Route("/polls", poll_list),
+        Route("/polls/new", compose, methods=["GET", "POST"]),
         Route("/polls/{id:int}", poll_page),
         Route("/polls/{id:int}/outcome", give_outcome, methods=["POST"]),
         Route("/polls/{id:int}/close", close_now, methods=["POST"]),
@@ -85,6 +96,55 @@ async def _poll_page(request: Request, console: Console, *, status_code: int = 2
         state=_state(found.poll, console), question=polling.in_language(found.poll.question, default, default),
         outcome=polling.in_language(found.poll.outcome, default, default), done=request.query_params.get("done"),
     )  # fmt: skip
+
+
+async def _compose_page(request: Request, console: Console, form: dict[str, str], *, error: str | None = None) -> Response:
+    settings = console.app.settings
+    return console.page(
+        request, "poll_compose.html", status_code=400 if error else 200, form=form, error=error, once=secrets.token_urlsafe(24),
+        languages=settings.languages, default_language=settings.default_language, categories=settings.categories,
+        channels=tuple(CAPABILITIES), open_for=OPEN_FOR_DAYS,
+    )  # fmt: skip
+
+
+@staff_only
+async def compose(request: Request, console: Console, who: SignedIn) -> Response:
+    """The form, and sending it: queued once per form (its one-time key is the broadcast's)."""
+    form, once = await _form(request), await _once(request)
+    if request.method != "POST":
+        return await _compose_page(request, console, form)
+    app, settings = console.app, console.app.service.settings
+    default, now = settings.default_language, console.now()
+    labels = [line.strip() for line in form.get("options", "").splitlines() if line.strip()]
+    texts = polling.PollTexts({default: form.get("question", "")}, {default: labels},
+                              {default: form["outcome"]} if form.get("outcome", "").strip() else {})  # fmt: skip
+    days = int(form["days"]) if form.get("days", "").isdigit() and int(form["days"]) in OPEN_FOR_DAYS else 7
+    try:
+        texts = polling.checked(texts, settings=settings)
+    except polling.PollTextError as error:
+        return await _compose_page(request, console, form, error=str(error))
+    audience = _audience(form, console)
+
+    def queue(session: Session) -> int | None:
+        sent_before = broadcasts.broadcast_with_key(session, idempotency_key=once) if once else None
+        if sent_before is not None:
+            return sent_before
+        if broadcasting.audience_total(session, audience=audience, settings=settings) == 0:
+            return None
+        queued = polling.queue(
+            session, texts=texts, other=form.get("other") == "yes", closes_at=now + timedelta(days=days),
+            audience=audience, created_by=who.identity, now=now, catalogs=app.catalogs, settings=settings,
+            zone=app.settings.zone, via="console", send_after=app.notices.quiet.release(now), idempotency_key=once,
+        )  # fmt: skip
+        return queued.broadcast_id
+
+    try:
+        poll_id = await console.write(queue)
+    except IntegrityError:  # the same form, sent at the same moment, won the race
+        poll_id = await console.read(broadcasts.broadcast_with_key, idempotency_key=once or "")
+    if poll_id is None:
+        return await _compose_page(request, console, form, error=console.say(request, "web.broadcast.nobody"))
+    return RedirectResponse(f"/polls/{poll_id}", status_code=303)
 
 
 @staff_only

@@ -17,7 +17,7 @@ from storage.broadcasts import Audience
 from storage.models import AuditEntry, OutboxMessage
 from storage.poll_models import Poll
 from tests.conftest import Clock
-from tests.web.support import visible_text
+from tests.web.support import once_of, visible_text
 from tests.web.test_console_pages import staff_session
 
 pytestmark = pytest.mark.postgres
@@ -81,3 +81,24 @@ def test_staff_see_live_results_and_give_the_line_that_sends_them(app: App, cloc
 def test_an_unknown_poll_is_a_polite_404(app: App) -> None:
     missing, = staff_session(app, ("GET", "/polls/99", None))
     assert missing.status_code == 404 and "There is no such poll." in visible_text(missing.text)
+
+
+def test_staff_send_a_poll_from_the_console_once_per_form(app: App) -> None:
+    poll_with_answers(app)  # six followers of roads
+    (form,) = staff_session(app, ("GET", "/polls/new", None))
+    once = once_of(form.text)
+    fields = {"question": "A new bus stop on Elm Road?", "options": "Yes\nNo\n", "other": "yes", "days": "14",
+              "outcome": "The transport office decides in March.", "topic": "roads", "once": once}  # fmt: skip
+    one_option, sent, again = staff_session(
+        app, ("POST", "/polls/new", {**fields, "options": "Yes", "once": "x" * 24}), ("POST", "/polls/new", fields),
+        ("POST", "/polls/new", fields),
+    )  # fmt: skip
+    assert one_option.status_code == 400 and "a poll needs 2 to 10 options in en; it has 1" in visible_text(one_option.text)
+    assert sent.status_code == again.status_code == 303 and sent.headers["location"] == again.headers["location"] == "/polls/2"
+    with Session(app.database) as session:
+        created = session.get(Poll, 2)
+        assert created is not None and (created.options, created.other) == ([{"en": "Yes"}, {"en": "No"}], True)
+        assert created.closes_at - app.clock() == timedelta(days=14)
+        assert session.exec(select(Poll)).all()[-1].broadcast_id == 2  # the second POST queued nothing more
+        queued = session.exec(select(OutboxMessage).where(OutboxMessage.broadcast_id == 2)).all()
+    assert len(queued) == 6 and "A new bus stop on Elm Road?" in queued[0].text
