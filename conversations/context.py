@@ -211,9 +211,9 @@ class Lookup(Protocol):
         """Whether the person may use staff commands (asked only when they try one)."""
         ...
 
-    def audience_size(self, *, topic: str | None) -> int:
-        """How many people following this topic (any topic when None), and community groups,
-        a broadcast would reach."""
+    def audience_size(self, *, topic: str | None, groups: bool = True) -> int:
+        """How many people following this topic (any topic when None), and community groups
+        (unless not `groups`: a poll goes to people only), a broadcast would reach."""
         ...
 
     def following(self) -> Following:

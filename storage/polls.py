@@ -133,7 +133,9 @@ def claim_due(session: Session, *, now: datetime, limit: int) -> list[Poll]:
 
 def lock(session: Session, *, poll_id: int) -> Poll | None:
     """The poll, locked until the transaction ends (closing it, sending its results)."""
-    return session.exec(select(Poll).where(Poll.broadcast_id == poll_id).with_for_update()).first()
+    statement = select(Poll).where(Poll.broadcast_id == poll_id).with_for_update()
+    # Read afresh: the row may be in this session already, as it was before the lock was had.
+    return session.exec(statement.execution_options(populate_existing=True)).first()
 
 
 def mark_closed(session: Session, *, poll: Poll, now: datetime) -> None:

@@ -53,7 +53,7 @@ class MemoryLookup:
     def is_staff(self) -> bool:
         return self.staff
 
-    def audience_size(self, *, topic: str | None) -> int:
+    def audience_size(self, *, topic: str | None, groups: bool = True) -> int:
         return self.audience
 
     # Broadcasts sent to the person, the reach they told per broadcast, what they follow.

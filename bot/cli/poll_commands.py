@@ -189,7 +189,9 @@ def _act(built: application.App, poll_id: int, *, close: bool, then: str | None,
             fail(str(error))
     if queued:
         typer.echo(f"B-{poll_id}: results queued for {_people(queued)}. `cocreate run` delivers them.")
-    elif close:
+    elif not close:
+        typer.echo(f"B-{poll_id}: the line is kept; it goes out with the results when the poll closes.")
+    else:
         typer.echo(f"B-{poll_id} is closed; its results go out once you give the line: `cocreate polls {poll_id} --then \"...\"`.")
 
 

@@ -52,8 +52,8 @@ class SessionLookup:
     def is_staff(self) -> bool:
         return staff.is_staff(self.session, address=self.address, configured=self.staff)
 
-    def audience_size(self, *, topic: str | None) -> int:
-        return broadcasting.audience_total(self.session, audience=Audience(topic=topic), settings=self.settings)
+    def audience_size(self, *, topic: str | None, groups: bool = True) -> int:
+        return broadcasting.audience_total(self.session, audience=Audience(topic=topic), settings=self.settings, groups=groups)
 
     def following(self) -> Following:
         return broadcasts.following(self.session, citizen_id=self.citizen_id)

@@ -135,8 +135,10 @@ def checked_texts(texts: Mapping[str, str], *, settings: FlowSettings) -> tuple[
     return default, {k: v.strip() for k, v in texts.items() if k != settings.default_language}
 
 
-def audience_total(session: Session, *, audience: Audience, settings: FlowSettings) -> int:
-    return sum(broadcasts.audience_size(session, audience=audience, default_language=settings.default_language).values())
+def audience_total(session: Session, *, audience: Audience, settings: FlowSettings, groups: bool = True) -> int:
+    """How many a broadcast reaches; without `groups`, people only (as a poll does)."""
+    sizes = broadcasts.audience_size(session, audience=audience, default_language=settings.default_language)
+    return sum(count for key, count in sizes.items() if groups or key != "groups")
 
 
 

@@ -243,6 +243,9 @@ def record_answer(
     """Keep the person's answer (replacing an earlier one) if the poll was sent to them and
     is open, and confirm it with the poll's buttons, to change it; otherwise say it closed."""
     assert citizen.id is not None
+    # Locked first: an answer and staff closing the poll early wait for each other, so no
+    # answer is counted after its results were tallied.
+    polls.lock(session, poll_id=answer.poll_id)
     shown = view(session, poll_id=answer.poll_id, citizen_id=citizen.id, language=language, default=default, now=now)
     valid = shown is not None and (answer.option is None or 0 <= answer.option < len(shown.options))
     if shown is None or shown.closed or not valid or (answer.option is None and not answer.other_text):

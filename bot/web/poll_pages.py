@@ -129,7 +129,7 @@ async def compose(request: Request, console: Console, who: SignedIn) -> Response
         sent_before = broadcasts.broadcast_with_key(session, idempotency_key=once) if once else None
         if sent_before is not None:
             return sent_before
-        if broadcasting.audience_total(session, audience=audience, settings=settings) == 0:
+        if broadcasting.audience_total(session, audience=audience, settings=settings, groups=False) == 0:
             return None
         queued = polling.queue(
             session, texts=texts, other=form.get("other") == "yes", closes_at=now + timedelta(days=days),

@@ -38,7 +38,7 @@ def _options(turn: Turn) -> tuple[str, ...]:
 
 def _preview(turn: Turn) -> tuple[Text, ...]:
     topic = chosen_topic(turn)
-    size = turn.ctx.lookup.audience_size(topic=topic)
+    size = turn.ctx.lookup.audience_size(topic=topic, groups=False)
     audience = T("staff.all_diffusers") if topic is None else category_label(turn, topic)
     closes = turn.ctx.now + timedelta(days=int(turn.answers["days"]))
     listed = "\n".join(f"• {label}" for label in _options(turn))
