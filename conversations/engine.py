@@ -85,9 +85,6 @@ class FlowEngine:
         question = ctx.lookup.open_question() if event.text is not None and ctx.person.consented else None
         if question is not None and event.text is not None:
             return answer_question(self, turn, question, event.text)
-        typed = typed_poll_answer(turn, event.text) if event.text is not None and ctx.person.consented else None
-        if typed is not None and event.text is not None and not self._answers_current(turn, event.text):
-            return poll_button(self, turn, typed)
         noticed = notice(ctx, event.text)
         switched = noticed.ctx.person.language != ctx.person.language
         return _with_notice(self._answer_turn(Turn(state, noticed.ctx, event), switched=switched), noticed)
@@ -109,6 +106,9 @@ class FlowEngine:
         if current.staff_only and not ctx.lookup.is_staff():
             return self.go(turn, _no_longer_staff())
         outcome = self._answer(turn, current, event)
+        typed = typed_poll_answer(turn, event.text) if not isinstance(outcome, Move) and event.text else None
+        if typed is not None:  # no answer to the question, but the label of the latest poll's button
+            return poll_button(self, turn, typed)
         if isinstance(outcome, OptionsAgain):
             return self.ask_again(turn) if switched else self._ask(turn, (outcome.say,), (), prompt=False)
         if isinstance(outcome, Text):
@@ -264,14 +264,6 @@ class FlowEngine:
         if found is None:
             return OptionsAgain(T("choice.no_match" if turn.ctx.person.consented else "choice.no_match.welcome"))
         return list(found)
-
-    def _answers_current(self, turn: Turn, text: str) -> bool:
-        """Whether the text is the whole label of an option the current question shows (which
-        it answers before anything else)."""
-        current = self.steps.get(turn.state.step or "")
-        if current is None or isinstance(current, AwaitReceipts):
-            return False
-        return any(normalised(c.label) == normalised(text) for c in self._shown_choices(turn))
 
     def _shown_choices(self, turn: Turn) -> tuple[Choice, ...]:
         step = self.steps[turn.state.step or ""]

@@ -56,9 +56,10 @@ def poll_button(engine: FlowEngine, turn: Turn, pressed: PollAnswer) -> Result:
 
 def typed_poll_answer(turn: Turn, text: str) -> PollAnswer | None:
     """The poll button whose label the person typed (case and accents aside), when the latest
-    message the bot started itself was a poll still open, or its confirmation: as the terminal
-    reads a typed label of the latest notice's buttons. Short texts only: a label is a button's."""
-    if len(text) > MAX_LABEL_TYPED or not text.strip():
+    message the bot started itself was a poll still open, or its confirmation, and the text
+    answers nothing the current question asks (the engine asks only then). Short texts only:
+    a label is a button's."""
+    if not turn.ctx.person.consented or len(text) > MAX_LABEL_TYPED or not text.strip():
         return None
     typed = normalised(text)
     for choice in turn.ctx.lookup.latest_notice_buttons():

@@ -74,7 +74,8 @@ def test_buttons_change_other_and_results_through_telegram(app: App, fake: FakeT
             assert changed["text"].startswith("Changed — your answer is now: No.")
             for chat in NORTH[1:3]:
                 await reply_to(fake, press(last(fake, chat), "Yes", chat), chat)
-            typed = await reply_to(fake, text_update("yes", NORTH[3]), NORTH[3])  # the label, typed
+            await reply_to(fake, text_update("/start", NORTH[3]), NORTH[3])  # "What would you like to do?"
+            typed = await reply_to(fake, text_update("yes", NORTH[3]), NORTH[3])  # no role: the poll's label
             assert typed["text"].startswith("Thank you! Your answer: Yes.")
             ask_other = await reply_to(fake, press(last(fake, NORTH[4]), "Other", NORTH[4]), NORTH[4])
             assert ask_other["text"].startswith("What would you answer?")

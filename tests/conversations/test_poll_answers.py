@@ -1,6 +1,6 @@
 """Answering a poll in the engine: a press of a poll sent to the person and still open counts
 (as an AnswerPoll effect), "Other" asks for a few words and comes back, typing an option's
-label answers the latest poll unless the current question has that label, and anything
+label answers the latest poll when it answers nothing the current question asks, and anything
 else gets a polite answer."""
 
 from __future__ import annotations
@@ -56,14 +56,16 @@ def test_presses_that_cannot_count_get_a_polite_answer_and_change_nothing() -> N
         assert conversation.said(result).startswith(said) and result.effects == (), value
 
 
-def test_typing_a_label_answers_the_latest_poll_unless_the_question_shows_it() -> None:
-    parks = PollView(7, ("Parks and green spaces", "Roads"), False, NOW + timedelta(days=3), False)
+def test_typing_a_label_answers_the_latest_poll_when_it_answers_no_question() -> None:
+    parks = PollView(7, ("Parks and green spaces", "Not this year"), False, NOW + timedelta(days=3), False)
     conversation = agreed(polls={7: parks}, notice_buttons=poll_choices(7, parks.options, other=None))
     conversation.send("Explorer — report a problem you've noticed")
     conversation.send("The fountain in the park is broken")  # asks the category
-    assert conversation.send("  roads ").effects == (AnswerPoll(7, 1),)  # no category is called just that
+    assert conversation.send("  not THIS year ").effects == (AnswerPoll(7, 1),)  # no category is called that
     answered = conversation.send("parks and green spaces")  # the question's own option comes first
     assert answered.effects == () and answered.state.step != "explorer.category"
+    free = conversation.send("Not this year")  # a free answer (the place) is the dialog's
+    assert free.effects == () and free.state.step != "explorer.place"
     assert Conversation(lookup=MemoryLookup(notice_buttons=poll_choices(7, parks.options, other=None))).send(
-        "Roads"
+        "Not this year"
     ).effects == ()  # before agreeing, nothing is answered
