@@ -27,6 +27,8 @@ from storage.broadcasts import Audience
 _POLL_ID = re.compile(r"^(?:[Bb]-)?([1-9][0-9]{0,9})$")
 FEWER = f"fewer than {MIN_GROUP}"
 LONGEST_OPEN = timedelta(days=365)
+STAGES = {"open": "open", "closing": "closing", "waiting": "closed, results wait for the line (--then)",
+          "sent": "closed, results sent"}  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:
@@ -211,7 +213,7 @@ def _overview(built: application.App) -> None:
         question = for_staff(polling.in_language(p.question, default, default))
         closes = p.closes_at.astimezone(built.settings.zone).strftime("%Y-%m-%d %H:%M")
         table.add_row(*(Text(str(cell)) for cell in (f"B-{p.broadcast_id}", closes, question, recipients, answered,
-                                                     poll_results.status_of(p, now))))  # fmt: skip
+                                                     STAGES[poll_results.stage(p, now)])))  # fmt: skip
     Console().print(table)
 
 
@@ -225,7 +227,7 @@ def _details(built: application.App, poll_id: int) -> None:
         others = polls.other_texts(session, poll_id=poll_id)
     labels = [*polling.labels_in(found, default, default), *(["Other"] if found.other else [])]
     console.print(Text(f"B-{poll_id}: {for_staff(polling.in_language(found.question, default, default))}"))
-    console.print(f"Status: {poll_results.status_of(found, built.clock())}; {_people(results.overall.people)} answered.")
+    console.print(f"Status: {STAGES[poll_results.stage(found, built.clock())]}; {_people(results.overall.people)} answered.")
     if found.outcome:
         console.print(Text(f"What the city will do: {for_staff(polling.in_language(found.outcome, default, default))}"))
     console.print(_overall_table(labels, results.overall))

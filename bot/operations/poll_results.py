@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Mapping
+from typing import Iterable, Literal, Mapping
 
 from sqlmodel import Session
 
@@ -175,10 +175,14 @@ def staff_action(
     return queued
 
 
-def status_of(poll: Poll, now: datetime) -> str:
-    """How a poll stands, as staff read it."""
+Stage = Literal["open", "closing", "waiting", "sent"]
+
+
+def stage(poll: Poll, now: datetime) -> Stage:
+    """How a poll stands: open; closing (its time passed, the scheduler closes it next);
+    waiting (closed, its results wait for the staff line); sent (results went out)."""
     if poll.results_sent_at is not None:
-        return "closed, results sent"
+        return "sent"
     if poll.closed_at is not None or poll.closes_at <= now:
-        return "closed, results wait for the line (--then)" if not poll.outcome else "closing"
+        return "closing" if poll.outcome else "waiting"
     return "open"

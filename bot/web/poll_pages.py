@@ -69,13 +69,13 @@ def _results(session: Session, *, poll_id: int, default: str) -> PollResults | N
     return PollResults(found, poll_results.results(session, poll=found), polls.other_texts(session, poll_id=poll_id), labels)
 
 
+_STAGES = {"open": "web.polls.state.open", "closing": "web.polls.state.closing", "waiting": "web.polls.state.waiting",
+           "sent": "web.polls.state.sent"}  # fmt: skip
+
+
 def _state(poll: Poll, console: Console) -> str:
     """How a poll stands, as a key of the console's texts."""
-    if poll.results_sent_at is not None:
-        return "web.polls.state.sent"
-    if poll.closed_at is not None or poll.closes_at <= console.now():
-        return "web.polls.state.waiting" if not poll.outcome else "web.polls.state.closing"
-    return "web.polls.state.open"
+    return _STAGES[poll_results.stage(poll, console.now())]
 
 
 @staff_only
