@@ -209,3 +209,17 @@ def test_a_persons_answers_are_in_their_data_and_go_when_they_are_forgotten(
     assert cocreate("people", "forget", "console:ana", "--yes").exit_code == 0
     with Session(app.database) as session:
         assert session.exec(select(PollResponse)).all() == []
+
+
+def test_a_poll_message_still_waiting_when_the_poll_closes_is_not_sent(app: App, cocreate: Cocreate, clock: Clock) -> None:
+    clock.now = utc_now() - timedelta(minutes=5)
+    follower(app, "ana", "Centro")
+    poll = send_poll(app, cocreate, clock, "--then", "We decide in May.")
+    clock.now = poll.closes_at + timedelta(minutes=1)  # ana never opened the chat: the poll is still queued for her
+    assert close_polls(app) == 0  # nobody answered
+    with Session(app.database) as session:
+        row = session.exec(select(OutboxMessage).where(OutboxMessage.broadcast_id == poll.broadcast_id)).one()
+        closed = session.get(Poll, poll.broadcast_id)
+    assert (row.status, row.last_error) == ("blocked", "the poll closed before it was sent")
+    assert closed is not None and closed.closed_at is not None and closed.results_sent_at is not None
+    assert QUESTION not in run_chat(app, "ana", [])
