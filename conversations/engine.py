@@ -192,6 +192,8 @@ class FlowEngine:
             value = None
         elif picked == SHARE_LOCATION:
             return T("error.use_location_button")
+        elif (elsewhere := next((i for i in step.instead if i.value == picked), None)) is not None:
+            return Move(elsewhere.to)
         elif event.choice is not None:
             return T("error.stale_choice")
         elif event.text is None:
@@ -318,6 +320,7 @@ def _ask_options(step: Ask, ctx: Context) -> tuple[Option, ...]:
         options.append(Option(SHARE_LOCATION, T("option.share_location")))
     if step.skippable:
         options.append(Option(SKIP, T("option.skip")))
+    options.extend(Option(elsewhere.value, elsewhere.label) for elsewhere in step.instead)
     return tuple(options)
 
 

@@ -8,7 +8,9 @@ from conversations import validation
 from conversations.effects import Outcome, QueueBroadcast, Receipt, Receipts, RecordReach
 from conversations.flows.common import category_label, category_options
 from conversations.i18n import T, Text
-from conversations.steps import Ask, AwaitReceipts, Choose, Move, Option, Options, Step, Turn, fixed, flow, says, staff_flow
+from conversations.steps import (
+    Ask, AwaitReceipts, Choose, Instead, Move, Option, Options, Step, Turn, fixed, flow, says, staff_flow,
+)  # fmt: skip
 
 # A diffuser passes a broadcast on to their groups and contacts; more than this is no
 # plausible answer (and would swamp the reach staff see).
@@ -92,7 +94,8 @@ def steps() -> dict[str, Step]:
         ),
         **staff_flow(
             "staff",
-            Ask("text", says(T("staff.ask_text"), T("staff.or_poll")), field="text", next="staff.audience", validate=validation.broadcast_text),
+            Ask("text", says(T("staff.ask_text")), field="text", next="staff.audience", validate=validation.broadcast_text,
+                instead=(Instead("poll", T("staff.poll_instead"), "staffpoll.question"),)),  # fmt: skip
             Choose("audience", says(T("staff.ask_audience")), audience_options, field="audience", next="staff.confirm"),
             Choose(
                 "confirm",

@@ -115,10 +115,10 @@ def test_staff_compose_a_poll_in_the_chat_and_it_goes_out_like_a_broadcast(app_f
     app = app_factory(staff=("console:boss",))
     follower(app, "ana", "Centro")
     run_chat(app, "boss", ["1"])  # agrees
-    typed = ["/broadcast", "/poll", QUESTION, "Yes; No; yes", "Yes; No", "1", "2",
+    typed = ["/broadcast", "Ask a question instead", QUESTION, "Yes; No; yes", "Yes; No", "1", "2",
              "We decide in May.", "1", "1"]  # fmt: skip
     said = run_chat(app, "boss", typed)
-    assert "send /poll" in said and "What is the question?" in said
+    assert "1) Ask a question instead" in said and "What is the question?" in said
     assert "Please send 2 to 10 different options" in said  # "Yes" twice
     assert "This poll goes to All diffusers: 1 recipients, open until" in said and "• Other" in said
     assert "Queued poll B-1 for 1 recipients." in said
@@ -129,6 +129,7 @@ def test_staff_compose_a_poll_in_the_chat_and_it_goes_out_like_a_broadcast(app_f
         audited = session.exec(select(AuditEntry.actor, AuditEntry.via).where(AuditEntry.action == "poll")).all()
     assert audited == [("console:boss", "chat")]
     assert "a) Yes" in run_chat(app, "ana", [])
+    assert "What is the question?" in run_chat(app, "boss", ["/poll"])  # straight to it
 
 
 def test_a_press_counts_only_for_a_poll_sent_to_the_person(app: App, cocreate: Cocreate, clock: Clock) -> None:
