@@ -98,7 +98,8 @@ class Answerer:
 def answerers(session: Session, *, poll_id: int) -> list[Answerer]:
     """Who answered and can still be told: agreed, reachable, not blocked, not forgotten."""
     statement = (
-        select(Citizen, PollResponse.area)
+        select(Citizen.id, Citizen.channel, Citizen.chat_id, Citizen.channel_user_id, Citizen.thread_id, Citizen.language,
+               PollResponse.area)  # columns, not objects: a poll may have many thousands of answerers
         .join(PollResponse, col(PollResponse.citizen_id) == Citizen.id)
         .where(
             PollResponse.poll_id == poll_id,
@@ -108,14 +109,8 @@ def answerers(session: Session, *, poll_id: int) -> list[Answerer]:
             Citizen.channel != FORGOTTEN_CHANNEL,
         )
         .order_by(col(PollResponse.id))
-    )
-    found = []
-    for citizen, area in session.exec(statement):
-        assert citizen.id is not None
-        person = Concerned(citizen.id, citizen.channel, citizen.chat_id, citizen.channel_user_id, citizen.thread_id,
-                           citizen.language)  # fmt: skip
-        found.append(Answerer(person, area))
-    return found
+    )  # fmt: skip
+    return [Answerer(Concerned(*person), area) for *person, area in session.exec(statement)]
 
 
 def claim_due(session: Session, *, now: datetime, limit: int) -> list[Poll]:

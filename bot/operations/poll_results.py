@@ -14,7 +14,8 @@ from sqlmodel import Session
 from bot.operations.polling import in_language, labels_in
 from bot.outbound.notices import Notices
 from conversations.i18n import T, Text
-from storage import audit, polls
+from conversations.messages import Address, Outbound
+from storage import audit, outbox, polls
 from storage.broadcasts import area_words
 from storage.poll_models import Poll
 from storage.polls import Tally
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 # A group of fewer people is never broken down: a handful of answers could say who answered what.
 MIN_GROUP = 5
 CLAIM_BATCH = 20
+RESULTS_BATCH = 1000  # rows an INSERT takes at once when results go out
 
 
 @dataclass(frozen=True)
@@ -107,14 +109,22 @@ def send_results(session: Session, *, poll: Poll, now: datetime, notices: Notice
     sent, in this transaction; returns how many were queued."""
     found = results(session, poll=poll)
     default = notices.default_language
-    told = 0
+    # One text per language and area (everyone in them reads the same), queued in batches.
+    texts: dict[tuple[str, str], Outbound] = {}
+    messages = []
     for answerer in polls.answerers(session, poll_id=poll.broadcast_id):
-        language = notices.language_of(answerer.person)
-        text = result_text(poll, found, language=language, area=answerer.area, default=default)
-        notices.send(session, to=answerer.person, text=text, now=now)
-        told += 1
+        language, person = notices.language_of(answerer.person), answerer.person
+        key = (language, area_key(answerer.area))
+        if key not in texts:
+            text = result_text(poll, found, language=language, area=answerer.area, default=default)
+            texts[key] = Outbound(notices.catalogs.render(language, text), kind="notification")
+        address = Address(person.channel, person.chat_id, person.user_id, person.thread_id)
+        messages.append((address, texts[key], person.citizen_id))
+    for start in range(0, len(messages), RESULTS_BATCH):
+        outbox.enqueue_each(session, messages=messages[start : start + RESULTS_BATCH], now=now,
+                            not_before=notices.quiet.release(now))  # fmt: skip
     polls.mark_results_sent(session, poll=poll, now=now)
-    return told
+    return len(messages)
 
 
 def close_poll(session: Session, *, poll: Poll, now: datetime, notices: Notices) -> int:
