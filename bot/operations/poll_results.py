@@ -177,6 +177,8 @@ def staff_action(
         raise PollActionError(f"There is no poll B-{poll_id} (see `cocreate polls`).")
     if outcome and poll.results_sent_at is not None:
         raise PollActionError(f"The results of B-{poll_id} went out already; its line can no longer change.")
+    if outcome and notices.default_language not in {**poll.outcome, **outcome}:
+        raise PollActionError(f"The line needs the default language ({notices.default_language}) too: add --then \"...\".")
     queued = set_outcome(session, poll=poll, outcome=outcome, now=now, notices=notices) if outcome else 0
     if close:
         queued += close_poll(session, poll=poll, now=now, notices=notices)

@@ -121,6 +121,8 @@ def checked(texts: PollTexts, *, settings: FlowSettings) -> PollTexts:
         if len({label.casefold() for label in labels}) != len(labels):
             raise PollTextError(f"two {language} options read the same; people pick an option by its label")
     checked_outcome(texts.outcome, settings=settings)
+    if texts.outcome and not texts.outcome.get(default, "").strip():
+        raise PollTextError(f"the line on what the city will do needs the default language ({default}) too (--then)")
     return PollTexts(
         {k: v.strip() for k, v in texts.question.items()},
         {k: [label.strip() for label in v] for k, v in texts.options.items()},

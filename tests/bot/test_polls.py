@@ -161,6 +161,7 @@ def test_poll_commands_say_what_is_wrong_in_one_line(app: App, cocreate: Cocreat
         ("polls", "X-1"): "'X-1' is not a poll ID",
         ("polls", "7"): "There is no poll B-7",
         ("polls", "--close"): "need a poll ID",
+        ("poll", "Q?", "--option", "A", "--option", "B", "--then-text", "es=Sí", "--yes"): "needs the default language (en)",
     }
     for args, message in cases.items():
         result = cocreate(*args)
@@ -190,10 +191,13 @@ def test_a_texts_file_gives_every_language_and_the_line_can_come_later(
     clock.now += timedelta(hours=2)
     assert close_polls(app) == 0  # closed, but the results wait for the staff line
     assert "closed, results wait for the line (--then)" in cocreate("polls", "1").output
+    only_french = cocreate("polls", "1", "--then-text", "fr=Dix bancs au printemps.")
+    assert only_french.exit_code == 2 and "needs the default language (en)" in only_french.output
     late = cocreate("polls", "1", "--then", "Ten new benches in spring.", "--then-text", "fr=Dix bancs au printemps.")
     assert late.exit_code == 0 and "results queued for 5 people" in late.output, late.output
     assert "Yes: 100% (5)" in results_to(app, "p0")[0] and "Ten new benches in spring." in results_to(app, "p0")[0]
     again = cocreate("polls", "1", "--then", "Something else.")
+    assert cocreate("polls", "1", "--then-text", "fr=Autre chose.").exit_code == 2
     assert again.exit_code == 2 and "went out already" in again.output
 
 
