@@ -9,6 +9,7 @@ keep working:
     "explorer.category|parks"   StepAnswer: the question's step id and the chosen option
     "bc:12|shared"              BroadcastAction under a broadcast ("shared" or "stop")
     "fu:P-12|still"             FollowUpAnswer under a follow-up ("still", "solved", "worse")
+    "pl:12|3", "pl:12|other"    PollAnswer under a poll (broadcast 12): option 3 (from 0), or "Other"
     "_open_dm"                  OpenDirectMessage: Slack's "talk in private" under a mention
 
 Option values that stand for a submission ("p:12", "i:7", "d:3") are Picked values; they
@@ -35,11 +36,15 @@ MAX_ID = 2**31 - 1
 MAX_STEP_BYTES = 30
 MAX_VALUE_BYTES = 30
 
-_BROADCAST, _FOLLOW_UP, _OPEN_DM = "bc:", "fu:", "_open_dm"
+_BROADCAST, _FOLLOW_UP, _POLL, _OPEN_DM = "bc:", "fu:", "pl:", "_open_dm"
+# A poll offers at most this many options (buttons are one per option, plus "Other").
+MAX_POLL_OPTIONS = 10
+OTHER = "other"
 _ID = r"([1-9][0-9]{0,9})"  # ASCII digits only: str.isdigit() also accepts "²", which int() refuses
 _STEP_ID = re.compile(r"[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*")
 _BROADCAST_VALUE = re.compile(rf"bc:{_ID}\|([a-z]+)")
 _FOLLOW_UP_VALUE = re.compile(rf"fu:([A-Z])-{_ID}\|([a-z]+)")
+_POLL_VALUE = re.compile(rf"pl:{_ID}\|([0-9]|other)")
 _PICK = re.compile(rf"([a-z]):{_ID}")
 _KIND_OF_LETTER = {prefix.lower(): kind for kind, prefix in PREFIXES.items()}
 _Word = TypeVar("_Word", bound=str)
@@ -71,11 +76,20 @@ class FollowUpAnswer:
 
 
 @dataclass(frozen=True)
+class PollAnswer:
+    """One option of a poll (`option`, counted from 0) or its "Other" (OTHER), under the poll
+    sent as broadcast `poll_id`."""
+
+    poll_id: int
+    option: int | Literal["other"]
+
+
+@dataclass(frozen=True)
 class OpenDirectMessage:
     """Slack's button under a channel mention that moves the talk to a direct message."""
 
 
-ButtonValue = StepAnswer | BroadcastAction | FollowUpAnswer | OpenDirectMessage
+ButtonValue = StepAnswer | BroadcastAction | FollowUpAnswer | PollAnswer | OpenDirectMessage
 
 
 @dataclass(frozen=True)
@@ -104,6 +118,12 @@ def encode(button: ButtonValue) -> str:
         if button.kind not in PREFIXES or button.answer not in CHECK_ANSWERS:
             raise ValueError(f"not a follow-up answer: {button!r}")
         return f"{_FOLLOW_UP}{PREFIXES[button.kind]}-{_checked_id(button.id)}|{button.answer}"
+    if isinstance(button, PollAnswer):
+        if button.option != OTHER and not (
+            isinstance(button.option, int) and not isinstance(button.option, bool) and 0 <= button.option < MAX_POLL_OPTIONS
+        ):
+            raise ValueError(f"not a poll option: {button.option!r}")
+        return f"{_POLL}{_checked_id(button.poll_id)}|{button.option}"
     return _OPEN_DM
 
 
@@ -117,6 +137,8 @@ def decode(raw: str | None) -> ButtonValue | None:
         return _broadcast_action(raw)
     if raw.startswith(_FOLLOW_UP):
         return _follow_up_answer(raw)
+    if raw.startswith(_POLL):
+        return _poll_answer(raw)
     step, separator, value = raw.partition("|")
     if not separator or len(step) > MAX_STEP_BYTES or not _STEP_ID.fullmatch(step):
         return None
@@ -152,6 +174,14 @@ def _follow_up_answer(raw: str) -> FollowUpAnswer | None:
         return None
     answer = _one_of(match.group(3), CHECK_ANSWERS)
     return FollowUpAnswer(kind, int(match.group(2)), answer) if answer else None
+
+
+def _poll_answer(raw: str) -> PollAnswer | None:
+    match = _POLL_VALUE.fullmatch(raw)
+    if match is None or int(match.group(1)) > MAX_ID:
+        return None
+    option = match.group(2)
+    return PollAnswer(int(match.group(1)), OTHER if option == OTHER else int(option))
 
 
 def _one_of(word: str, known: tuple[_Word, ...]) -> _Word | None:

@@ -1,5 +1,5 @@
 """Commands that work from any step: /start /help /menu /role /my /language /privacy /mydata
-/forget /cancel /back /stop, plus the staff ones (/broadcast, /inbox, /web), and the buttons under messages the bot sent first."""
+/forget /cancel /back /stop, plus the staff ones (/broadcast, /poll, /inbox, /web), and the buttons under messages the bot sent first."""
 
 from __future__ import annotations
 
@@ -131,6 +131,12 @@ def _broadcast(engine: FlowEngine, turn: Turn, _argument: str) -> Result:
     return engine.go(turn, Move("staff.text"))
 
 
+def _poll(engine: FlowEngine, turn: Turn, _argument: str) -> Result:
+    if not turn.ctx.lookup.is_staff():
+        return engine.ask_again(turn, T("staff.refused"))
+    return engine.go(turn, Move("staffpoll.question"))
+
+
 def _stop(engine: FlowEngine, turn: Turn, _argument: str) -> Result:
     return _stop_updates(engine, turn)
 
@@ -257,6 +263,7 @@ _HANDLERS = {
     "stop": _stop,
     "language": _language,
     "broadcast": _broadcast,
+    "poll": _poll,
     "inbox": _inbox,
     "web": _web,
 }

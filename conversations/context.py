@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Mapping, Protocol, Sequence
 
 from conversations.i18n import Catalogs
-from conversations.messages import Location
+from conversations.messages import Choice, Location
 
 
 @dataclass(frozen=True)
@@ -197,6 +197,18 @@ class Estimate:
 
 
 @dataclass(frozen=True)
+class PollView:
+    """A poll sent to the person, in their language: its options (and whether "Other" is
+    offered), until when answers are taken, and whether that time has passed."""
+
+    id: int
+    options: tuple[str, ...]
+    other: bool
+    closes_at: datetime
+    closed: bool
+
+
+@dataclass(frozen=True)
 class Page:
     items: tuple[Summary, ...]
     has_more: bool
@@ -239,9 +251,9 @@ class Lookup(Protocol):
         """Whether the person may use staff commands (asked only when they try one)."""
         ...
 
-    def audience_size(self, *, topic: str | None) -> int:
-        """How many people following this topic (any topic when None), and community groups,
-        a broadcast would reach."""
+    def audience_size(self, *, topic: str | None, groups: bool = True) -> int:
+        """How many people following this topic (any topic when None), and community groups
+        (unless not `groups`: a poll goes to people only), a broadcast would reach."""
         ...
 
     def following(self) -> Following:
@@ -262,6 +274,14 @@ class Lookup(Protocol):
 
     def my_reach(self) -> MyReach | None:
         """What the person's personal links in broadcasts brought; None when they had none."""
+        ...
+
+    def poll(self, *, poll_id: int, language: str) -> PollView | None:
+        """This poll in this language, if it was sent to the person (it may not exist at all)."""
+        ...
+
+    def latest_notice_buttons(self) -> Sequence[Choice]:
+        """The buttons of the latest message the bot started itself that reached the person."""
         ...
 
     def open_question(self) -> OpenQuestion | None:

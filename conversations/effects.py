@@ -7,7 +7,7 @@ to the engine so it can tell the person their reference (P-12) in the same turn.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from conversations.buttons import CheckAnswer
@@ -111,6 +111,17 @@ class RecordReach:
 
 
 @dataclass(frozen=True)
+class AnswerPoll:
+    """A person answers a poll sent to them: an option (from 0), or "Other" (`option` None)
+    with a short text. A later answer replaces theirs until the poll closes; the service
+    checks again that it was sent to them and is open, and confirms with the poll's buttons."""
+
+    poll_id: int
+    option: int | None
+    other_text: str | None = None
+
+
+@dataclass(frozen=True)
 class StopUpdates:
     """Unsubscribe from every topic ("Stop these updates", /stop): no more broadcasts."""
 
@@ -120,6 +131,19 @@ class QueueBroadcast:
     """Staff send a broadcast to diffusers (of one topic, or all)."""
 
     text: str
+    topic: str | None
+
+
+@dataclass(frozen=True)
+class QueuePoll:
+    """Staff send a poll (a question with options) to diffusers (of one topic, or all), open
+    for `open_for`; `outcome` is what the city will do with the result (None: given later)."""
+
+    question: str
+    options: tuple[str, ...]
+    other: bool
+    open_for: timedelta
+    outcome: str | None
     topic: str | None
 
 
@@ -190,7 +214,7 @@ class ForgetMe:
 
 Effect = (
     GiveConsent | SetRole | SetLanguage | SaveProblem | SaveIdea | SaveDesignOffer
-    | AddSupport | Subscribe | RecordReach | StopUpdates | QueueBroadcast
+    | AddSupport | Subscribe | RecordReach | AnswerPoll | StopUpdates | QueueBroadcast | QueuePoll
     | ScheduleFollowUp | ChangeStatus | Moderate | RecordCheck
     | AnswerQuestion | SendSignInLink | SendMyData | ForgetMe
 )

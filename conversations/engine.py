@@ -11,11 +11,12 @@ import re
 from dataclasses import dataclass, replace
 from typing import Mapping, Sequence
 
-from conversations.buttons import BroadcastAction, FollowUpAnswer, StepAnswer, decode, encode
+from conversations.buttons import BroadcastAction, FollowUpAnswer, PollAnswer, StepAnswer, decode, encode
 from conversations.choosing import match_typed, normalised
 from conversations.commands import broadcast_button, follow_up_button, handle_command, parse_command
 from conversations.context import Context
 from conversations.effects import Effect, GiveConsent, Receipts, SetLanguage, SetRole
+from conversations.flows.poll_answer import poll_button, typed_poll_answer
 from conversations.i18n import T, Text
 from conversations.language import Noticed, notice
 from conversations.answers import answer_question
@@ -76,6 +77,8 @@ class FlowEngine:
             return broadcast_button(self, turn, pressed)
         if isinstance(pressed, FollowUpAnswer) and ctx.person.consented:
             return follow_up_button(self, turn, pressed)
+        if isinstance(pressed, PollAnswer) and ctx.person.consented:
+            return poll_button(self, turn, pressed)
         command = parse_command(event.text)
         if command is not None:
             return handle_command(self, turn, *command)
@@ -103,6 +106,9 @@ class FlowEngine:
         if current.staff_only and not ctx.lookup.is_staff():
             return self.go(turn, _no_longer_staff())
         outcome = self._answer(turn, current, event)
+        typed = typed_poll_answer(turn, event.text) if not isinstance(outcome, Move) and event.text else None
+        if typed is not None:  # no answer to the question, but the label of the latest poll's button
+            return poll_button(self, turn, typed)
         if isinstance(outcome, OptionsAgain):
             return self.ask_again(turn) if switched else self._ask(turn, (outcome.say,), (), prompt=False)
         if isinstance(outcome, Text):
@@ -186,6 +192,8 @@ class FlowEngine:
             value = None
         elif picked == SHARE_LOCATION:
             return T("error.use_location_button")
+        elif (elsewhere := next((i for i in step.instead if i.value == picked), None)) is not None:
+            return Move(elsewhere.to)
         elif event.choice is not None:
             return T("error.stale_choice")
         elif event.text is None:
@@ -312,6 +320,7 @@ def _ask_options(step: Ask, ctx: Context) -> tuple[Option, ...]:
         options.append(Option(SHARE_LOCATION, T("option.share_location")))
     if step.skippable:
         options.append(Option(SKIP, T("option.skip")))
+    options.extend(Option(elsewhere.value, elsewhere.label) for elsewhere in step.instead)
     return tuple(options)
 
 

@@ -63,6 +63,16 @@ Validator = Callable[[str], "str | Text"]  # the cleaned value, or why it is not
 
 
 @dataclass(frozen=True)
+class Instead:
+    """A button under a free question that goes to another step instead of answering it
+    ("Ask a question instead" under the broadcast's text)."""
+
+    value: str
+    label: Label
+    to: str
+
+
+@dataclass(frozen=True)
 class Ask:
     """A free answer: text, and where allowed a location or a photo; optionally skippable."""
 
@@ -77,6 +87,7 @@ class Ask:
     # Passed over (answer None) where it cannot apply, e.g. a photo in the terminal.
     applies: Callable[[Context], bool] | None = None
     staff_only: bool = False  # see staff_flow
+    instead: tuple[Instead, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,10 @@ class Audience:
     def to_json(self) -> dict[str, Any]:
         return {"topic": self.topic, "area": self.area, "language": self.language, "channel": self.channel}
 
+    def described(self) -> str:
+        """As the audit log gives it: "topic=roads, area=Centro", or "all"."""
+        return ", ".join(f"{key}={value}" for key, value in self.to_json().items() if value) or "all"
+
 
 def area_words(text: str) -> tuple[str, ...]:
     """An area as comparable words: without accents, case-folded, split at anything that is
@@ -120,10 +124,12 @@ def queue_broadcast(
     message_for: Callable[[int, str, bool], Outbound],
     idempotency_key: str | None = None,
     links: reach_links.LinkPrefixes | None = None,
+    to_groups: bool = True,
 ) -> Broadcast:
     """Create the broadcast and one outbox row per recipient, in this transaction, with
     INSERT ... SELECT (100,000 recipients take seconds, not minutes). `message_for(id,
-    language, to_group)` renders the message in a language, for a person or a group.
+    language, to_group)` renders the message in a language, for a person or a group;
+    without `to_groups`, community groups get none (a poll is answered person by person).
     A second broadcast with the same `idempotency_key` violates its unique index. With
     `links`, each person gets a personal link (storage/reach_links.py) where the rendered
     message has `reach_links.LINK`."""
@@ -163,7 +169,7 @@ def queue_broadcast(
         if personal:  # each person's own link, made above for everyone `matching`
             chosen = chosen.join_from(Citizen, *reach_links.links_joined(broadcast.id))
         session.connection().execute(insert(OutboxMessage.__table__).from_select(list(columns), chosen))
-    for group in _groups(session, audience) if audience.language is None else []:
+    for group in _groups(session, audience) if audience.language is None and to_groups else []:
         outbound = message_for(broadcast.id, default_language, True)
         session.add(
             OutboxMessage(

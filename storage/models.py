@@ -316,3 +316,6 @@ import storage.design_team_models  # noqa: E402,F401
 
 # The Open311 API's tables (partners' API keys and what they sent) register here too.
 import storage.api_key_models  # noqa: E402,F401
+
+# Polls (a question attached to a broadcast, and the answers) register with the same metadata.
+import storage.poll_models  # noqa: E402,F401

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from typing import Sequence
+from typing import Any, Sequence
 
 from sqlalchemy import ColumnElement, Select, delete, exists, func, insert, or_, update
 from sqlalchemy.orm import aliased
@@ -44,9 +44,28 @@ def enqueue(
     """Queue replies for one address, in order; one too long for a single message is queued
     as its parts, a row each. A Core INSERT: this runs for every message. `not_before` holds
     a message the bot starts itself until quiet hours end."""
-    if not replies:
-        return
-    rows = [
+    if replies:
+        session.connection().execute(_ENQUEUE, _rows(address, replies, citizen_id, now, not_before))
+
+
+def enqueue_each(
+    session: Session,
+    *,
+    messages: Sequence[tuple[Address, Outbound, int | None]],
+    now: datetime,
+    not_before: datetime | None = None,
+) -> None:
+    """Queue one message to each of many people (address, message, citizen id) in one
+    executemany, as `enqueue` would one by one (a poll's results to everyone who answered)."""
+    rows = [row for address, outbound, citizen_id in messages for row in _rows(address, [outbound], citizen_id, now, not_before)]
+    if rows:
+        session.connection().execute(_ENQUEUE, rows)
+
+
+def _rows(
+    address: Address, replies: Sequence[Outbound], citizen_id: int | None, now: datetime, not_before: datetime | None
+) -> list[dict[str, Any]]:
+    return [
         {
             "channel": address.channel,
             "chat_id": address.chat_id,
@@ -67,7 +86,6 @@ def enqueue(
         for reply in replies
         for outbound in in_parts(reply)
     ]
-    session.connection().execute(_ENQUEUE, rows)
 
 
 def claim(

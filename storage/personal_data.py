@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, or_, update
 from sqlmodel import Session, col, select
 
 from conversations.refs import make_ref
-from storage import audit, reach_links, teams
+from storage import audit, polls, reach_links, teams
 from storage.console_models import CachedPhoto, SignInLink, StaffPreference, StaffQuestion, WebSession
 from storage.models import (
     A_RESIDENT,
@@ -87,6 +87,11 @@ def export(session: Session, *, citizen_id: int) -> dict[str, Any]:
             for r in session.exec(select(Reach).where(Reach.citizen_id == citizen_id))
         ],
         "reach_measured": reach_links.export_of(session, citizen_id=citizen_id),
+        "poll_answers": [
+            {"poll": f"B-{r.poll_id}", "option": r.option, "other": r.other_text, "language": r.language, "area": r.area,
+             "answered_at": _when(r.answered_at)}
+            for r in polls.responses_of(session, citizen_id=citizen_id)
+        ],
         "messages": [
             {"kind": m.kind, "status": m.status, "queued_at": _when(m.created_at), "sent_at": _when(m.sent_at), "text": m.text}
             for m in session.exec(
@@ -156,6 +161,7 @@ def forget(session: Session, *, citizen_id: int, delete_submissions: bool) -> Fo
     for kind, ids in own.items():  # nobody is left to tell
         session.execute(delete(FollowUp).where(col(FollowUp.kind) == kind, col(FollowUp.target_id).in_(ids), col(FollowUp.status) == "pending"))
     session.execute(delete(Subscription).where(col(Subscription.citizen_id) == citizen_id))
+    polls.forget_responses(session, citizen_ids=(citizen_id,))
     session.execute(delete(Conversation).where(col(Conversation.citizen_id) == citizen_id))
     _forget_messages(session, citizen_id, person.channel, chat_id, person.channel_user_id)
     _forget_events(session, person.channel, chat_id, person.channel_user_id)

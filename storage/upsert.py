@@ -23,3 +23,20 @@ def insert_or_ignore(session: Session, table: type[SQLModel], values: dict[str, 
     statement = _statement(table.__table__, session.get_bind().dialect.name)  # type: ignore[attr-defined]
     # RETURNING tells reliably on both databases whether a row was inserted (rowcount does not).
     return session.connection().execute(statement, values).first() is not None
+
+
+@cache
+def _upsert_statement(table: Table, dialect: str, keys: tuple[str, ...], changed: tuple[str, ...]) -> Insert:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=list(keys), set_={name: statement.excluded[name] for name in changed}
+    )
+
+
+def insert_or_update(session: Session, table: type[SQLModel], values: dict[str, Any], *, keys: tuple[str, ...]) -> None:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE every other given column: one row per key, the
+    latest values win, in one statement (no read-then-write race between two transactions)."""
+    changed = tuple(name for name in values if name not in keys)
+    statement = _upsert_statement(table.__table__, session.get_bind().dialect.name, keys, changed)  # type: ignore[attr-defined]
+    session.connection().execute(statement, values)

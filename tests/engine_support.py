@@ -8,12 +8,12 @@ from typing import Sequence
 
 from conversations.context import (
     Candidate, Context, Details, Estimate, FlowSettings, Following, HistoryEntry, MyReach, OpenQuestion, Page, Person,
-    ReadyIdea, Report, Summary,
+    PollView, ReadyIdea, Report, Summary,
 )  # fmt: skip
 from conversations.engine import FlowEngine, Result
 from conversations.flows import all_steps
 from conversations.i18n import load_catalogs
-from conversations.messages import Address, Inbound
+from conversations.messages import Address, Choice, Inbound
 from conversations.state import State
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
@@ -53,7 +53,7 @@ class MemoryLookup:
     def is_staff(self) -> bool:
         return self.staff
 
-    def audience_size(self, *, topic: str | None) -> int:
+    def audience_size(self, *, topic: str | None, groups: bool = True) -> int:
         return self.audience
 
     # Broadcasts sent to the person, the reach they told per broadcast, what they follow.
@@ -82,6 +82,16 @@ class MemoryLookup:
 
     def open_question(self) -> OpenQuestion | None:
         return self.question
+
+    polls: dict[int, PollView] = field(default_factory=dict)  # polls sent to the person
+
+    def poll(self, *, poll_id: int, language: str) -> PollView | None:
+        return self.polls.get(poll_id)
+
+    notice_buttons: tuple[Choice, ...] = ()  # of the latest message the bot started itself
+
+    def latest_notice_buttons(self) -> Sequence[Choice]:
+        return self.notice_buttons
 
     submitted_today: int = 0  # what the person sent in the last day
     teams: tuple[str, ...] = ()  # the teams the person is a member of

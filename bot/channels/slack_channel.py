@@ -34,7 +34,7 @@ PROFILE_TTL = 3600.0  # seconds a users.info answer is reused
 # `/cocreate WORD` in Slack (which keeps other slash commands to itself) -> our chat command.
 SLASH_TEXT = {"": "/start", "report": "/start report", "idea": "/start idea", "design": "/start design",
               "follow": "/start follow", "my": "/my", "help": "/help", "language": "/language",
-              "inbox": "/inbox", "broadcast": "/broadcast", "web": "/web",
+              "inbox": "/inbox", "broadcast": "/broadcast", "poll": "/poll", "web": "/web",
               "privacy": "/privacy", "mydata": "/mydata", "forget": "/forget"}  # fmt: skip
 
 

@@ -28,7 +28,7 @@ from adapters import console
 from adapters import text as incoming
 from bot import app as application
 from bot.channels import terminal_chat
-from bot.cli import apikey_commands, idea_commands, partner_commands, people_commands, safety_commands, staff_commands
+from bot.cli import apikey_commands, idea_commands, partner_commands, people_commands, poll_commands, safety_commands, staff_commands
 from bot.cli.common import fail, friendly_errors, opened_app, settings
 from bot.runtime import outage
 from bot.runtime.logs import configure_logging
@@ -47,6 +47,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(db_app, name="db")
 staff_commands.register(app)
+poll_commands.register(app)
 people_commands.register(app)
 safety_commands.register(app)
 partner_commands.register(app)

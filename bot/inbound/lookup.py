@@ -9,13 +9,13 @@ from typing import Sequence
 
 from sqlmodel import Session
 
-from bot.operations import broadcasting
+from bot.operations import broadcasting, polling
 from conversations.context import (
-    Candidate, Details, Estimate, FlowSettings, Following, MyReach, OpenQuestion, Page, ReadyIdea, Summary,
+    Candidate, Details, Estimate, FlowSettings, Following, MyReach, OpenQuestion, Page, PollView, ReadyIdea, Summary,
 )  # fmt: skip
-from conversations.messages import Address
+from conversations.messages import Address, Choice
 from conversations.refs import make_ref
-from storage import broadcasts, design_teams, estimates, reach_links, safety, staff, staff_questions, submissions, teams
+from storage import broadcasts, design_teams, estimates, polls, reach_links, safety, staff, staff_questions, submissions, teams
 from storage.broadcasts import Audience
 from storage.partner_models import Team
 
@@ -29,6 +29,7 @@ class SessionLookup:
     settings: FlowSettings
     address: Address
     staff: tuple[str, ...]
+    now: datetime  # the event's time: whether a poll has closed
 
     def open_problems(self, *, offset: int, limit: int) -> Page:
         return submissions.open_problems(self.session, offset=offset, limit=limit)
@@ -62,8 +63,8 @@ class SessionLookup:
     def is_staff(self) -> bool:
         return staff.is_staff(self.session, address=self.address, configured=self.staff)
 
-    def audience_size(self, *, topic: str | None) -> int:
-        return broadcasting.audience_total(self.session, audience=Audience(topic=topic), settings=self.settings)
+    def audience_size(self, *, topic: str | None, groups: bool = True) -> int:
+        return broadcasting.audience_total(self.session, audience=Audience(topic=topic), settings=self.settings, groups=groups)
 
     def following(self) -> Following:
         return broadcasts.following(self.session, citizen_id=self.citizen_id)
@@ -73,6 +74,15 @@ class SessionLookup:
 
     def reach_reported(self, *, broadcast_id: int) -> int | None:
         return broadcasts.reach_reported(self.session, broadcast_id=broadcast_id, citizen_id=self.citizen_id)
+
+    def poll(self, *, poll_id: int, language: str) -> PollView | None:
+        return polling.view(
+            self.session, poll_id=poll_id, citizen_id=self.citizen_id, language=language,
+            default=self.settings.default_language, now=self.now,
+        )  # fmt: skip
+
+    def latest_notice_buttons(self) -> Sequence[Choice]:
+        return [Choice.from_json(c) for c in polls.latest_notice_buttons(self.session, citizen_id=self.citizen_id)]
 
     def submitted_since(self, *, since: datetime) -> int:
         return safety.submitted_since(self.session, citizen_id=self.citizen_id, since=since)

@@ -19,6 +19,7 @@ from sqlmodel import Session
 from conversations.context import Context, FlowSettings, Person
 from conversations.effects import (
     AddSupport,
+    AnswerPoll,
     AnswerQuestion,
     ChangeStatus,
     Effect,
@@ -27,6 +28,7 @@ from conversations.effects import (
     Moderate,
     Outcome,
     QueueBroadcast,
+    QueuePoll,
     Receipt,
     Receipts,
     RecordCheck,
@@ -48,7 +50,7 @@ from conversations.language import worth_detecting
 from conversations.messages import Address, Inbound, Outbound
 from conversations.refs import make_ref
 from conversations.state import State
-from bot.operations import broadcasting
+from bot.operations import broadcasting, polling
 from bot.operations import follow_up_messages
 from bot.operations import moderation, status_changes
 from bot.inbound import saving
@@ -278,7 +280,7 @@ class ConversationService:
             person=person,
             settings=self.settings,
             catalogs=self.catalogs,
-            lookup=SessionLookup(session, citizen.id, self.settings, inbound.address, self.staff),
+            lookup=SessionLookup(session, citizen.id, self.settings, inbound.address, self.staff, now),
             capabilities=self.capabilities.get(inbound.address.channel, frozenset()),
             language_candidates=candidates,
         )
@@ -323,10 +325,17 @@ class ConversationService:
             return broadcasting.record_reach(
                 session, broadcast_id=effect.broadcast_id, citizen_id=citizen.id, people=effect.people, now=now
             )
+        elif isinstance(effect, AnswerPoll):
+            polling.record_answer(
+                session, answer=effect, citizen=citizen, address=work.address, language=work.language, now=now,
+                catalogs=self.catalogs, default=self.settings.default_language, zone=self.zone,
+            )  # fmt: skip
         elif isinstance(effect, StopUpdates):
             broadcasts.unsubscribe_all(session, citizen_id=citizen.id)
         elif isinstance(effect, QueueBroadcast):
             return self._queue_broadcast(work, effect)
+        elif isinstance(effect, QueuePoll):
+            return self._queue_poll(work, effect)
         elif isinstance(effect, AnswerQuestion):
             questions_to_submitters.record_answer(
                 work.session, question_id=effect.question_id, citizen_id=citizen.id, text=effect.text, now=now
@@ -421,3 +430,12 @@ class ConversationService:
         )
         assert broadcast.id is not None
         return Receipt("broadcast", broadcast.id, f"B-{broadcast.id}", Outcome.QUEUED, people=broadcast.recipients)
+
+    def _queue_poll(self, work: _Work, effect: QueuePoll) -> Receipt:
+        if not staff.is_staff(work.session, address=work.address, configured=self.staff):
+            return Receipt("poll", 0, "", Outcome.FAILED, reason="staff only")  # checked now, as for broadcasts
+        return polling.queue_from_chat(
+            work.session, effect=effect, created_by=f"{work.citizen.channel}:{work.citizen.channel_user_id}",
+            now=work.now, catalogs=self.catalogs, settings=self.settings, zone=self.zone,
+            send_after=self.notices.quiet.release(work.now),
+        )  # fmt: skip

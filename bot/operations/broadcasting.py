@@ -90,10 +90,9 @@ def queue(
         idempotency_key=idempotency_key,
         links=links.prefixes() if links else None,
     )
-    audience_given = ", ".join(f"{key}={value}" for key, value in audience.to_json().items() if value) or "all"
     audit.record(
         session, actor=created_by, via=via, action="broadcast", target=f"B-{queued.id}",
-        detail=f"{queued.recipients} recipients; audience {audience_given}", now=now,
+        detail=f"{queued.recipients} recipients; audience {audience.described()}", now=now,
     )  # fmt: skip
     assert queued.id is not None
     webhook_events.broadcast_queued(
@@ -160,8 +159,10 @@ def checked_texts(texts: Mapping[str, str], *, settings: FlowSettings) -> tuple[
     return default, {k: v.strip() for k, v in texts.items() if k != settings.default_language}
 
 
-def audience_total(session: Session, *, audience: Audience, settings: FlowSettings) -> int:
-    return sum(broadcasts.audience_size(session, audience=audience, default_language=settings.default_language).values())
+def audience_total(session: Session, *, audience: Audience, settings: FlowSettings, groups: bool = True) -> int:
+    """How many a broadcast reaches; without `groups`, people only (as a poll does)."""
+    sizes = broadcasts.audience_size(session, audience=audience, default_language=settings.default_language)
+    return sum(count for key, count in sizes.items() if groups or key != "groups")
 
 
 

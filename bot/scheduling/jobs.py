@@ -19,6 +19,7 @@ from sqlmodel import Session
 from bot.operations.digest import send_digests
 from bot.operations.follow_up_messages import send_due_follow_ups
 from bot.operations.team_routing import Routing, overdue_cutoff
+from bot.operations.poll_results import close_due
 from bot.outbound.notices import Notices
 from bot.runtime.outage import Outage, is_database_outage
 from storage import citizens, estimates, retention
@@ -80,6 +81,22 @@ async def follow_ups(ctx: JobContext) -> int:
     if queued:
         ctx.count_follow_ups(queued)
         log.info("queued %s follow-ups", queued)
+        ctx.wake_delivery()
+    return queued
+
+
+async def close_polls(ctx: JobContext) -> int:
+    """Close the polls whose time has come and queue their results to the people who
+    answered (claimed like follow-ups: once, and one due while the bot was down at the next
+    run). Returns how many results it queued."""
+
+    def run() -> int:
+        with Session(ctx.database) as session, session.begin():
+            return close_due(session, now=ctx.clock(), notices=ctx.notices)
+
+    queued = await _with_database(ctx, run) or 0
+    if queued:
+        log.info("queued the results of closed polls to %s people", queued)
         ctx.wake_delivery()
     return queued
 

@@ -10,6 +10,8 @@ scheduler and adds them again, so nothing is stored or pickled. The state is in 
   bot was down goes out at the start, once; even two claimers could not send one twice.
 - the per-category time estimates, a minute after start and then hourly, computed in a child
   process (jobs.refresh_estimates) so this process never imports lifelines.
+- polls, on the same interval: claims the open polls whose closing time has passed, closes
+  them and queues their results (bot/operations/poll_results.py), once, even after a restart.
 - the weekly digest, teams' daily overdue cards (at DIGEST_TIME) and the pruning of
   processed event ids, on cron triggers. The digest
   is marked once per ISO week, so at start it also runs when this week's time has passed:
@@ -114,6 +116,7 @@ class Scheduler:
         daily = CronTrigger(hour=4, minute=0, timezone=zone)
         # The first claim right away: follow-ups that fell due while the bot was down go out now.
         scheduler.add_job(jobs.follow_ups, every, next_run_time=datetime.now(zone), id="follow-ups", args=[context])
+        scheduler.add_job(jobs.close_polls, every, next_run_time=datetime.now(zone), id="close-polls", args=[context])
         scheduler.add_job(jobs.weekly_digest, weekly, id="weekly-digest", args=[context])
         if due_this_week(self.clock(), day=self.settings.digest_day, at=at, zone=zone):
             # This week's time has passed, perhaps while the bot was down: the digest goes now

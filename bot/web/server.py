@@ -23,7 +23,7 @@ from bot.channels.protocol import ChannelError
 from bot.config import Settings
 from bot.runtime.schema_wait import wait_for_schema
 from bot.web import auth_pages, broadcast_pages, inbox_pages, insight_pages, join_page, open311, operations_pages
-from bot.web import people_pages, submission_pages
+from bot.web import people_pages, poll_pages, submission_pages
 from bot.web.console import Console, build_console
 from bot.web.security import ASGIApp, content_security_policy, with_security_headers
 
@@ -49,6 +49,7 @@ def routes() -> list[Route | Mount]:
         Route("/submissions/{ref}/team", submission_pages.reassign, methods=["POST"]),
         Route("/submissions/{ref}/photo", submission_pages.photo),
         *broadcast_pages.routes(),
+        *poll_pages.routes(),
         *people_pages.routes(),
         *insight_pages.routes(),
         *operations_pages.routes(),  # /healthz and /metrics: no session needed

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from conversations import validation
 from conversations.effects import Outcome, QueueBroadcast, Receipt, Receipts, RecordReach
 from conversations.flows.common import category_label, category_options
 from conversations.i18n import T, Text
-from conversations.steps import Ask, AwaitReceipts, Choose, Move, Option, Options, Step, Turn, fixed, flow, says, staff_flow
+from conversations.steps import (
+    Ask, AwaitReceipts, Choose, Instead, Move, Option, Options, Step, Turn, fixed, flow, says, staff_flow,
+)  # fmt: skip
 
 # A diffuser passes a broadcast on to their groups and contacts; more than this is no
 # plausible answer (and would swamp the reach staff see).
@@ -44,17 +48,17 @@ def _recorded(_turn: Turn, receipts: Receipts) -> Move:
     return Move("resume", say=tuple(_reach_said(r) for r in reach))
 
 
-def _audience_options(turn: Turn) -> Options:
+def audience_options(turn: Turn) -> Options:
     return Options((Option(ALL_TOPICS, T("staff.all_diffusers")), *category_options(turn).items))
 
 
-def _topic(turn: Turn) -> str | None:
+def chosen_topic(turn: Turn) -> str | None:
     topic = turn.answers["audience"]
     return None if topic == ALL_TOPICS else topic
 
 
 def _confirm_prompt(turn: Turn) -> tuple[Text, ...]:
-    topic = _topic(turn)
+    topic = chosen_topic(turn)
     size = turn.ctx.lookup.audience_size(topic=topic)
     audience = T("staff.all_diffusers") if topic is None else category_label(turn, topic)
     return (T("staff.preview", text=turn.answers["text"], audience=audience, size=size),)
@@ -63,16 +67,22 @@ def _confirm_prompt(turn: Turn) -> tuple[Text, ...]:
 def _confirmed(turn: Turn) -> Move:
     if turn.answers["send"] != "send":
         return Move("home.role", say=(T("staff.not_sent"),))
-    return Move("staff.queued", effects=(QueueBroadcast(turn.answers["text"], _topic(turn)),))
+    return Move("staff.queued", effects=(QueueBroadcast(turn.answers["text"], chosen_topic(turn)),))
 
 
-def _queued(_turn: Turn, receipts: Receipts) -> Move:
-    said = tuple(
-        T("staff.queued", ref=r.ref, count=r.people) if r.outcome == Outcome.QUEUED else T("staff.no_longer")
-        for r in receipts.items
-        if r.kind == "broadcast"
-    )
-    return Move("home.role", say=said)
+def announce_queued(kind: str, key: str) -> Callable[[Turn, Receipts], Move]:
+    """After Send: the reference and how many it goes to (the `key` text), or, for someone no
+    longer staff when it was queued, that nothing was sent; then back to the role guide."""
+
+    def queued(_turn: Turn, receipts: Receipts) -> Move:
+        said = tuple(
+            T(key, ref=r.ref, count=r.people) if r.outcome == Outcome.QUEUED else T("staff.no_longer")
+            for r in receipts.items
+            if r.kind == kind
+        )
+        return Move("home.role", say=said)
+
+    return queued
 
 
 def steps() -> dict[str, Step]:
@@ -84,8 +94,9 @@ def steps() -> dict[str, Step]:
         ),
         **staff_flow(
             "staff",
-            Ask("text", says(T("staff.ask_text")), field="text", next="staff.audience", validate=validation.broadcast_text),
-            Choose("audience", says(T("staff.ask_audience")), _audience_options, field="audience", next="staff.confirm"),
+            Ask("text", says(T("staff.ask_text")), field="text", next="staff.audience", validate=validation.broadcast_text,
+                instead=(Instead("poll", T("staff.poll_instead"), "staffpoll.question"),)),  # fmt: skip
+            Choose("audience", says(T("staff.ask_audience")), audience_options, field="audience", next="staff.confirm"),
             Choose(
                 "confirm",
                 _confirm_prompt,
@@ -93,6 +104,6 @@ def steps() -> dict[str, Step]:
                 field="send",
                 next=_confirmed,
             ),
-            AwaitReceipts("queued", _queued),
+            AwaitReceipts("queued", announce_queued("broadcast", "staff.queued")),
         ),
     }

@@ -56,7 +56,7 @@ def test_coming_back_to_a_staff_question_after_i_shared_it_asks_again() -> None:
 
 def test_every_step_of_the_staff_dialogs_is_marked() -> None:
     for key, step in all_steps().items():
-        assert step.staff_only == key.startswith(("staff.", "inbox.")), key
+        assert step.staff_only == key.startswith(("staff.", "staffpoll.", "inbox.")), key
 
 
 def test_a_number_the_service_finds_implausible_is_asked_again() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,9 @@ import pytest
 from sqlmodel import Session
 
 from bot.app import App
-from bot.operations import sign_in
-from storage import submissions
+from bot.operations import polling, sign_in
+from storage import polls, submissions
+from storage.broadcasts import Audience
 from storage.models import ProblemCreate
 from tests.web.conftest import Browser, LiveConsole, axe_violations
 from tests.web.support import BOSS, follow, report, terminal
@@ -185,12 +187,13 @@ def test_a_used_link_shows_how_to_get_a_new_one(browser: Browser, live: LiveCons
 PAGES = {
     "inbox": "/", "submission": "/submissions/P-1", "submission-map": "/submissions/P-2", "broadcasts": "/broadcasts",
     "compose": "/broadcasts/new", "broadcast": "/broadcasts/1", "people": "/people", "insights": "/insights",
-    "not-found": "/submissions/P-99",
+    "not-found": "/submissions/P-99", "polls": "/polls", "poll-compose": "/polls/new", "poll": "/polls/1",
 }  # fmt: skip
 
 
 def every_kind_of_page(app: App) -> None:
-    """A submission without a place and one with a map, a diffuser to broadcast to."""
+    """A submission without a place and one with a map, a diffuser to broadcast to, a poll
+    they answered."""
     report(app, "ana", LIGHT)
     follow(app, "eve")
     with Session(app.database) as session, session.begin():
@@ -198,6 +201,12 @@ def every_kind_of_page(app: App) -> None:
                                title="Pothole at the corner of Oak and 5th", category="roads", language="en",
                                place="Oak Avenue and 5th Street", latitude=40.4168, longitude=-3.7038)  # fmt: skip
         submissions.create_problem(session, citizen_id=1, problem_in=placed, now=app.clock())
+        texts = polling.PollTexts({"en": "Move the market to Sundays?"}, {"en": ["Yes", "No"]})
+        poll = polling.queue(session, texts=texts, other=True, closes_at=app.clock() + timedelta(days=3), audience=Audience(),
+                             created_by="test", now=app.clock(), catalogs=app.catalogs, settings=app.service.settings,
+                             zone=app.settings.zone, via="cli")  # fmt: skip
+        polls.record_response(session, poll_id=poll.broadcast_id, citizen_id=2, option=0, other_text=None, language="en",
+                              area=None, now=app.clock())  # fmt: skip
 
 
 # One sweep of axe-core per language (and one over the pages seen before signing in), so
