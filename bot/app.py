@@ -23,6 +23,7 @@ from bot.outbound.notices import Notices
 from bot.outbound.quiet import QuietHours
 from bot.outbound.ratelimit import Limits
 from bot.runtime.blocking import Blocking
+from bot.runtime.election import Election
 from bot.runtime.single_process import sole_runner
 from bot.scheduling.scheduler import Scheduler
 from conversations.context import FlowSettings
@@ -31,6 +32,7 @@ from conversations.flows import all_steps
 from conversations.i18n import Catalogs, load_catalogs
 from conversations.moderation import load_abusive_terms
 from conversations.messages import Address, Inbound, Outbound
+from storage import leases
 from storage.db import create_db_engine, ensure_schema
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,11 @@ class App:
     blocking: Blocking
     notices: Notices
     scheduler: Scheduler
+    election: Election  # the leases this process holds or waits for (bot/runtime/election.py)
+
+    def leaders(self) -> list[leases.Leader]:
+        """Who leads each role now (blocking: run it on the database thread). Empty on SQLite."""
+        return self.election.leaders()
 
     def channel_hooks(self) -> ChannelHooks:
         """What a channel may ask of the bot (bot/channels/protocol.py)."""
@@ -78,7 +85,10 @@ class App:
             return await blocking(service.language_of, address)
 
         def delivery_worker(sender: Sender, *, limits: Limits, concurrency: int = DEFAULT_CONCURRENCY) -> DeliveryWorker:
-            return DeliveryWorker(self.database, sender, self.clock, blocking=blocking, limits=limits, concurrency=concurrency)
+            return DeliveryWorker(
+                self.database, sender, self.clock, blocking=blocking, limits=limits, concurrency=concurrency,
+                election=self.election,
+            )  # fmt: skip
 
         return ChannelHooks(
             on_inbound=on_inbound,
@@ -101,7 +111,8 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
     catalogs = load_catalogs()
     blocking = Blocking.for_database(database)
     notices = Notices(catalogs, settings.default_language, QuietHours(settings.zone, settings.quiet_hours))
-    scheduler = Scheduler(database, settings, notices, clock, blocking)
+    election = Election(database)
+    scheduler = Scheduler(database, settings, notices, clock, blocking, election=election)
     flow_settings = FlowSettings(
         categories=settings.categories,
         followup_after=settings.followup_after,
@@ -127,7 +138,7 @@ def build_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) ->
         web_url=settings.web_url,
         flood=FloodGate(settings.flood_limit) if settings.flood_limit else None,
     )
-    return App(settings, database, catalogs, service, clock, blocking, notices, scheduler)
+    return App(settings, database, catalogs, service, clock, blocking, notices, scheduler, election)
 
 
 def configured_channels(settings: Settings) -> list[str]:
