@@ -17,13 +17,14 @@ from bot.channels.protocol import Channel, ChannelHooks, NoChannelConfigured
 from bot.config import Settings
 from bot.inbound.detection import LanguageDetector
 from bot.inbound.flood import FloodGate, Verdict
+from bot.inbound.ordering import InOrder
 from bot.inbound.service import ConversationService, Handled
 from bot.outbound.delivery import DEFAULT_CONCURRENCY, DeliveryWorker
 from bot.outbound.notices import Notices
 from bot.outbound.quiet import QuietHours
 from bot.outbound.ratelimit import Limits
 from bot.runtime.blocking import Blocking
-from bot.runtime.election import Election
+from bot.runtime.election import LEASE_TTL, STANDBY_RETRY, Election
 from bot.runtime.single_process import sole_runner
 from bot.scheduling.scheduler import Scheduler
 from conversations.context import FlowSettings
@@ -43,6 +44,10 @@ CAPABILITIES = {
     "telegram": frozenset({"buttons", "photo", "location"}),
     "slack": frozenset({"buttons"}),
 }
+
+
+# A second poller waits this long before refusing: a killed poller's lease runs out by then.
+REFUSE_AFTER = LEASE_TTL + STANDBY_RETRY
 
 
 def utc_now() -> datetime:
@@ -69,11 +74,21 @@ class App:
         """What a channel may ask of the bot (bot/channels/protocol.py)."""
         service, blocking = self.service, self.blocking
 
-        async def on_inbound(inbound: Inbound) -> Handled:
-            verdict = service.admit(inbound)
+        in_order = InOrder(service, self.database, blocking, self.clock)
+
+        async def admitted(inbound: Inbound, verdict: Verdict) -> Handled:
             if verdict is Verdict.DROP:  # a flood: dropped here, without a turn on the database thread
                 return Handled(duplicate=False, dropped=True)
             return await blocking(service.handle, inbound, verdict)
+
+        async def on_inbound(inbound: Inbound) -> Handled:
+            return await admitted(inbound, service.admit(inbound))
+
+        async def on_inbound_in_order(inbound: Inbound, sequence: int) -> Handled:
+            verdict = service.admit(inbound)
+            if verdict is Verdict.DROP or self.database.dialect.name != "postgresql":
+                return await admitted(inbound, verdict)  # SQLite: one process, handling in arrival order
+            return await in_order.handle(inbound, sequence, verdict)
 
         async def say(address: Address, outbound: Outbound, event_id: str) -> bool:
             return await blocking(service.say, address, outbound, event_id=event_id)
@@ -92,12 +107,14 @@ class App:
 
         return ChannelHooks(
             on_inbound=on_inbound,
+            on_inbound_in_order=on_inbound_in_order,
             say=say,
             mark_unreachable=mark_unreachable,
             language_of=language_of,
             render=self.catalogs.render,
             default_language=self.settings.default_language,
             delivery_worker=delivery_worker,
+            alone=lambda role: self.election.elected(role, stopping=asyncio.Event(), refuse_after=REFUSE_AFTER),
         )
 
     def close(self) -> None:

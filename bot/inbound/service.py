@@ -51,7 +51,7 @@ from conversations.state import State
 from bot.operations import broadcasting
 from bot.operations import follow_up_messages
 from bot.operations import moderation, status_changes
-from bot.inbound import saving
+from bot.inbound import ordering, saving
 from bot.inbound.flood import FloodGate, Verdict
 from bot.inbound.lookup import SessionLookup
 from bot.operations import data_rights, questions_to_submitters, sign_in
@@ -131,8 +131,12 @@ class ConversationService:
             return Verdict.HANDLE
         return self.flood.admit(f"{address.channel}:{address.user_id}", self.clock())
 
-    def handle(self, inbound: Inbound, verdict: Verdict | None = None) -> Handled:
-        """Handle one event; `verdict` when `admit` was already asked about it."""
+    def handle(
+        self, inbound: Inbound, verdict: Verdict | None = None, *, sequence: int | None = None, patient: bool = True
+    ) -> Handled:
+        """Handle one event; `verdict` when `admit` was already asked about it. With a
+        `sequence` (a webhook's update_id) it goes after the person's older updates
+        (bot/inbound/ordering.py: OlderUpdateWaiting, and nothing done, while one waits)."""
         now = self.clock()
         verdict = self.admit(inbound) if verdict is None else verdict
         if verdict is Verdict.SLOW_DOWN:  # not handled; only the "slow down" is queued
@@ -143,6 +147,8 @@ class ConversationService:
         # Detection takes milliseconds: done before the transaction, so no lock waits on it.
         candidates = self._language_candidates(inbound)
         with Session(self.database, expire_on_commit=False) as session, session.begin():
+            if sequence is not None:
+                ordering.take_turn(session, inbound, sequence, now, patient=patient)
             refused = self._refused_as_blocked(session, inbound.address, now)
             if refused is not None:  # dropped, unless the one notice was queued just now
                 return Handled(duplicate=False, dropped=not refused)
