@@ -33,12 +33,12 @@ from sqlmodel import Session
 from storage import leases
 
 log = logging.getLogger(__name__)
-LEASE_TTL = 6.0  # seconds a lease lasts unless renewed
-RENEW_EVERY = 2.0  # seconds between a leader's renewals
-STANDBY_RETRY = 1.0  # seconds between a standby's tries
-# A leader stops this long before its lease would run out by its own clock, so it has
-# stopped before the database gives the lease to someone else (clocks drift a little).
-SAFETY_MARGIN = 1.0
+LEASE_TTL = 5.0  # seconds a lease lasts unless renewed
+RENEW_EVERY = 1.5  # seconds between a leader's renewals
+STANDBY_RETRY = 0.5  # seconds between a standby's tries
+# A leader stops this share of the TTL before its lease would run out by its own clock, so
+# it has stopped before the database gives the lease to someone else (clocks drift a little).
+SAFETY_MARGIN = 0.2
 
 
 class LeadershipLost(Exception):
@@ -131,7 +131,7 @@ class Election:
             attempt = self.monotonic()
             epoch = await self.blocking(self._try_acquire, role)
             if epoch is not None:
-                term = Term(role, self.holder, epoch, self.monotonic, attempt + self.ttl - SAFETY_MARGIN)
+                term = Term(role, self.holder, epoch, self.monotonic, attempt + self.ttl * (1 - SAFETY_MARGIN))
                 log.info("leading %s (epoch %s)", role, epoch)
                 return term
             if refuse_after is not None and self.monotonic() - started >= refuse_after:
@@ -152,7 +152,7 @@ class Election:
                 remaining = term.valid_until - attempt
                 if remaining <= 0 or not await asyncio.wait_for(self.blocking(self._renew, term), timeout=remaining):
                     raise LeadershipLost("the lease is someone else's now")
-                term.valid_until = attempt + self.ttl - SAFETY_MARGIN
+                term.valid_until = attempt + self.ttl * (1 - SAFETY_MARGIN)
         except asyncio.CancelledError:
             raise
         except Exception as error:  # noqa: BLE001 - whatever stops the renewal ends the term

@@ -1,0 +1,119 @@
+"""Leases on PostgreSQL (bot/runtime/election.py): one leader per role, a standby that takes
+over when the leader's lease runs out, a leader that stops at once when it cannot renew,
+a clean stop that hands over at once, and a second poller refused. Short leases, so the
+tests take a second or two; a three-process kill -9 is in test_replicas.py."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+from typing import Iterator
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlmodel import Session, col, select
+
+from bot.app import App
+from bot.inbound.flood import Verdict
+from bot.inbound.ordering import InOrder
+from bot.runtime.election import Election, HeldElsewhere, LeadershipLost, Term
+from conversations.messages import Address, Inbound, Outbound
+from storage import outbox, update_order
+from storage.db import create_db_engine
+from storage.models import OutboxMessage
+
+pytestmark = pytest.mark.postgres
+ROLE = "delivery:telegram"
+NOW = datetime(2026, 12, 6, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Engine]:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one serving process: no leases")
+    engine = create_db_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def quick(database: Engine) -> Election:
+    return Election(database, ttl=1.0, renew_every=0.2, standby_retry=0.05)
+
+
+async def lead_until_cancelled(election: Election, role: str, led: asyncio.Queue[Term]) -> None:
+    async with election.elected(role, stopping=asyncio.Event()) as term:
+        await led.put(term)
+        await asyncio.Event().wait()
+
+
+def test_a_standby_takes_over_and_the_old_leader_stops_at_its_next_renewal(database: Engine) -> None:
+    first, second = quick(database), quick(database)
+
+    async def scenario() -> None:
+        led: asyncio.Queue[Term] = asyncio.Queue()
+        leading = asyncio.create_task(lead_until_cancelled(first, ROLE, led))
+        old = await led.get()
+        standby = asyncio.create_task(lead_until_cancelled(second, ROLE, led))
+        # The leader stalls (its lease runs out without a renewal): the standby takes it.
+        with Session(database) as session, session.begin():
+            session.execute(text("UPDATE lease SET expires_at = now() - interval '1 second'"))
+        new = await asyncio.wait_for(led.get(), timeout=5)
+        assert (new.holder, new.epoch) == (second.holder, old.epoch + 1)
+        with pytest.raises(LeadershipLost):
+            await asyncio.wait_for(leading, timeout=5)  # its renewal failed: the block was cancelled
+        assert not old.held() and new.held()
+        assert [(leader.role, leader.holder, leader.live) for leader in second.leaders()] == [(ROLE, second.holder, True)]
+        standby.cancel()
+
+    asyncio.run(scenario())
+
+
+def test_a_clean_stop_hands_over_at_once_and_a_second_poller_is_refused(database: Engine) -> None:
+    first, second = quick(database), quick(database)
+
+    async def scenario() -> None:
+        async with first.elected("telegram-poller", stopping=asyncio.Event()):
+            with pytest.raises(HeldElsewhere) as refused:
+                async with second.elected("telegram-poller", stopping=asyncio.Event(), refuse_after=0.2):
+                    pass
+            assert refused.value.holder == first.holder
+        async with second.elected("telegram-poller", stopping=asyncio.Event(), refuse_after=0.2) as term:
+            assert term.holder == second.holder  # the first gave it up as it stopped
+
+    asyncio.run(scenario())
+
+
+def test_an_outcome_from_an_earlier_leader_does_not_change_a_row_a_new_leader_took_back(database: Engine) -> None:
+    address = Address("telegram", "5", "5")
+    with Session(database, expire_on_commit=False) as session, session.begin():
+        outbox.enqueue(session, address=address, replies=[Outbound("Your report P-1 is saved")], citizen_id=None, now=NOW)
+        (row,) = outbox.claim(session, channel="telegram", now=NOW, limit=10, by="old#1")
+    with Session(database) as session, session.begin():
+        assert outbox.reclaim(session, channel="telegram", by="new#2") == 1
+        outbox.claim(session, channel="telegram", now=NOW, limit=10, by="new#2")
+    with Session(database) as session, session.begin():
+        outbox.mark_sent(session, messages=[(row.id, "reply")], now=NOW, by="old#1")  # the stale leader, late
+        assert outbox.reclaim(session, channel="telegram", by="new#2") == 0  # its own rows stay claimed
+    with Session(database) as session:
+        assert session.get(OutboxMessage, row.id).status == "sending"  # still the new leader's to send
+
+
+def test_a_newer_update_waits_for_an_older_one_another_replica_is_handling(app: App) -> None:
+    if app.database.dialect.name != "postgresql":
+        pytest.skip("SQLite has one serving process, handling updates in arrival order")
+    in_order = InOrder(app.service, app.database, app.blocking, app.clock, arrival_window=0)
+    person = Address("telegram", "41", "41")
+    older, newer = Inbound(person, "1001", text="/start"), Inbound(person, "1002", text="/help")
+
+    async def scenario() -> None:
+        # Another replica got update 1001 a moment earlier and is still handling it.
+        with Session(app.database) as session, session.begin():
+            update_order.arrived(session, channel="telegram", sender="41", sequence=1001, now=app.clock())
+        waiting = asyncio.create_task(in_order.handle(newer, 1002, Verdict.HANDLE))
+        await in_order.handle(older, 1001, Verdict.HANDLE)
+        await waiting
+
+    asyncio.run(scenario())
+    with Session(app.database) as session:
+        texts = list(session.exec(select(OutboxMessage.text).order_by(col(OutboxMessage.id))))
+    assert texts[0].startswith("Hello!") and texts[-1].startswith("I help you"), texts
