@@ -17,7 +17,7 @@ from bot.operations.digest import send_digests
 from bot.operations.follow_up_messages import send_due_follow_ups
 from bot.outbound.notices import Notices
 from bot.runtime.outage import Outage, is_database_outage
-from storage import citizens, retention
+from storage import citizens, retention, update_order
 
 log = logging.getLogger(__name__)
 # Channels redeliver an event within minutes (Slack) or a day (Telegram); a week is ample.
@@ -90,6 +90,8 @@ async def prune_processed_events(ctx: JobContext) -> None:
         cutoff = ctx.clock() - KEEP_PROCESSED_EVENTS
         with Session(ctx.database) as session, session.begin():
             citizens.forget_events_before(session, cutoff=cutoff)
+            # Arrival records a replica killed mid-update left (bot/inbound/ordering.py).
+            update_order.forget_arrivals_before(session, cutoff=ctx.clock() - timedelta(hours=1))
 
     await _with_database(ctx, run)  # missed in an outage: tomorrow's run prunes the same rows
 

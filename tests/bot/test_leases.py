@@ -14,6 +14,8 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
 from bot.app import App
+from bot.channels.protocol import ChannelError
+from bot.channels.telegram_channel import TelegramChannel
 from bot.inbound.flood import Verdict
 from bot.inbound.ordering import InOrder
 from bot.runtime.election import Election, HeldElsewhere, LeadershipLost, Term
@@ -21,6 +23,8 @@ from conversations.messages import Address, Inbound, Outbound
 from storage import outbox, update_order
 from storage.db import create_db_engine
 from storage.models import OutboxMessage
+from tests.conftest import AppFactory
+from tests.fakes.telegram_api import FakeTelegram
 
 pytestmark = pytest.mark.postgres
 ROLE = "delivery:telegram"
@@ -117,3 +121,32 @@ def test_a_newer_update_waits_for_an_older_one_another_replica_is_handling(app: 
     with Session(app.database) as session:
         texts = list(session.exec(select(OutboxMessage.text).order_by(col(OutboxMessage.id))))
     assert texts[0].startswith("Hello!") and texts[-1].startswith("I help you"), texts
+
+
+def test_a_second_telegram_poller_on_the_database_refuses_to_start_naming_the_first(
+    app_factory: AppFactory, fake: FakeTelegram
+) -> None:
+    first, second = app_factory(**fake.settings()), app_factory(**fake.settings())
+    if first.database.dialect.name != "postgresql":
+        pytest.skip("SQLite's lock file keeps a second `cocreate run` from starting at all")
+
+    async def scenario() -> str:
+        polling = TelegramChannel.build(first.settings, first.channel_hooks())
+        late = TelegramChannel.build(second.settings, second.channel_hooks())
+        await polling.start()
+        await late.start()
+        serving = asyncio.create_task(polling.poll())
+        await asyncio.to_thread(fake.wait_until, lambda f: bool(f.calls_of("getUpdates")))
+        try:
+            with pytest.raises(ChannelError) as refused:
+                await late.poll()  # waits out the time a killed poller's lease would take to run out
+            return str(refused.value)
+        finally:
+            serving.cancel()
+            await asyncio.gather(serving, return_exceptions=True)
+            await polling.stop()
+            await late.stop()
+
+    message = asyncio.run(scenario())
+    assert message.startswith(f"Another `cocreate run` ({first.election.holder}) is already polling Telegram")
+    assert "TELEGRAM_WEBHOOK_URL" in message

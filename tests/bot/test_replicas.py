@@ -201,7 +201,7 @@ def test_three_replicas_share_the_work_and_survive_a_kill_9_of_the_leader(tmp_pa
             fake.wait_until(lambda f: all(listening(port) for port, _ in running), timeout=60)
             with ThreadPoolExecutor(PEOPLE) as people:
                 dialogs = people.map(lambda n: dialog(fake, proxy, FIRST_PERSON + n), range(PEOPLE // 2))
-                fake.wait_until(lambda f: len(f.sent()) >= 300, timeout=60)
+                fake.wait_until(lambda f: len(f.sent()) >= 150, timeout=120)
                 leader = leader_pid(postgresql_url, "delivery:telegram")
                 assert leader is not None
                 victim = next(process for _, process in running if process.pid == leader)
