@@ -33,7 +33,7 @@ from storage import update_order
 if TYPE_CHECKING:  # the service calls take_turn, so it cannot be imported here at run time
     from bot.inbound.service import ConversationService, Handled
 
-ARRIVAL_WINDOW = 0.15  # seconds an update waits for an older one arriving elsewhere at once
+ARRIVAL_WINDOW = 0.25  # seconds an update waits for an older one arriving elsewhere at once
 PATIENCE = 5.0  # seconds an update waits for an older one to be handled, at most
 RETRY_EVERY = 0.02  # seconds between looks at whether the older one was handled
 STALE = timedelta(seconds=30)  # records older than this were left by a replica that died
@@ -67,7 +67,9 @@ class InOrder:
     async def handle(self, inbound: Inbound, sequence: int, verdict: Verdict) -> Handled:
         if verdict is not Verdict.HANDLE:  # a "slow down" or a drop: nothing to keep in order
             return await self.blocking(self.service.handle, inbound, verdict)
-        await self.blocking(self._arrived, inbound, sequence)
+        # On a thread of its own, not behind the database work queued on `blocking` (a busy
+        # leader's deliveries): the sooner it is recorded, the sooner a newer one sees it.
+        await asyncio.to_thread(self._arrived, inbound, sequence)
         await self.sleep(self.arrival_window)
         give_up_at = time.monotonic() + self.patience
         while True:

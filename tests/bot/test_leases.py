@@ -32,7 +32,7 @@ NOW = datetime(2026, 12, 6, 12, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def database(database_url: str) -> Iterator[Engine]:
+def postgres(database_url: str) -> Iterator[Engine]:
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite has one serving process: no leases")
     engine = create_db_engine(database_url)
@@ -50,7 +50,8 @@ async def lead_until_cancelled(election: Election, role: str, led: asyncio.Queue
         await asyncio.Event().wait()
 
 
-def test_a_standby_takes_over_and_the_old_leader_stops_at_its_next_renewal(database: Engine) -> None:
+def test_a_standby_takes_over_and_the_old_leader_stops_at_its_next_renewal(postgres: Engine) -> None:
+    database = postgres
     first, second = quick(database), quick(database)
 
     async def scenario() -> None:
@@ -72,8 +73,8 @@ def test_a_standby_takes_over_and_the_old_leader_stops_at_its_next_renewal(datab
     asyncio.run(scenario())
 
 
-def test_a_clean_stop_hands_over_at_once_and_a_second_poller_is_refused(database: Engine) -> None:
-    first, second = quick(database), quick(database)
+def test_a_clean_stop_hands_over_at_once_and_a_second_poller_is_refused(postgres: Engine) -> None:
+    first, second = quick(postgres), quick(postgres)
 
     async def scenario() -> None:
         async with first.elected("telegram-poller", stopping=asyncio.Event()):

@@ -30,11 +30,14 @@ from typing import Any, Iterator
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
+from sqlmodel import Session
 
 from bot.app import build_app
 from bot.channels.telegram_channel import CONCURRENT_DELIVERIES
 from bot.config import Settings
+from storage import leases
+from storage.db import create_db_engine
 from tests.bot.test_broadcast_delivery import diffusers, queue_broadcast
 from tests.bot.test_run_process import environment, free_port, telegram
 from tests.bot.test_telegram_channel import press, text_update
@@ -149,15 +152,31 @@ def listening(port: int) -> bool:
 
 
 def leader_pid(database_url: str, role: str) -> int | None:
-    engine = create_engine(database_url)
+    """The pid of the process leading `role` (its holder id is host:pid:random)."""
+    engine = create_db_engine(database_url)
     try:
-        with engine.connect() as connection:
-            holder = connection.execute(
-                text("SELECT holder FROM lease WHERE role = :role AND expires_at > now()"), {"role": role}
-            ).scalar()
+        with Session(engine) as session:
+            holder = next((lead.holder for lead in leases.leaders(session) if lead.role == role and lead.live), None)
     finally:
         engine.dispose()
     return int(holder.split(":")[1]) if holder else None
+
+
+def seed(database_url: str) -> list[int]:
+    """The broadcast's audience and the broadcast, queued."""
+    setup = build_app(Settings(_env_file=None, database_url=database_url))
+    try:
+        audience = diffusers(setup, BROADCAST)
+        queue_broadcast(setup)
+        with setup.database.connect() as connection:
+            # A database where thousands of rows appeared a moment ago has no statistics
+            # yet (autovacuum analyzes within a minute or so): the claim's plan would then
+            # be quadratic. Months of use would have given it some.
+            connection.execute(text("ANALYZE"))
+            connection.commit()
+    finally:
+        setup.close()
+    return audience
 
 
 UPDATE_IDS = itertools.count(800_000)  # increasing, as Telegram's (next() is atomic)
@@ -187,12 +206,7 @@ def dialog(fake: FakeTelegram, proxy: RoundRobin, person: int) -> None:
 
 def test_three_replicas_share_the_work_and_survive_a_kill_9_of_the_leader(tmp_path: Path, postgresql_url: str) -> None:
     fake = FakeTelegram(overall_limit=30, per_chat_interval=1.0, per_chat_burst=10).start()
-    setup = build_app(Settings(_env_file=None, database_url=postgresql_url))
-    try:
-        audience = diffusers(setup, BROADCAST)
-        queue_broadcast(setup)
-    finally:
-        setup.close()
+    audience = seed(postgresql_url)
     ports = [free_port() for _ in range(REPLICAS)]
     proxy = RoundRobin(ports).start()
     try:
@@ -201,7 +215,7 @@ def test_three_replicas_share_the_work_and_survive_a_kill_9_of_the_leader(tmp_pa
             fake.wait_until(lambda f: all(listening(port) for port, _ in running), timeout=60)
             with ThreadPoolExecutor(PEOPLE) as people:
                 dialogs = people.map(lambda n: dialog(fake, proxy, FIRST_PERSON + n), range(PEOPLE // 2))
-                fake.wait_until(lambda f: len(f.sent()) >= 150, timeout=120)
+                fake.wait_until(lambda f: len(f.sent()) >= 300, timeout=120)
                 leader = leader_pid(postgresql_url, "delivery:telegram")
                 assert leader is not None
                 victim = next(process for _, process in running if process.pid == leader)
@@ -218,15 +232,18 @@ def test_three_replicas_share_the_work_and_survive_a_kill_9_of_the_leader(tmp_pa
     finally:
         fake.stop()
 
-    assert takeover < TAKEOVER, f"a standby took {takeover:.1f} s to deliver again"
     copies = Counter(str(m["chat_id"]) for m in fake.sent() if str(m["chat_id"]) in broadcast_chats)
     twice = [chat for chat, n in copies.items() if n > 1]
-    assert len(twice) <= CONCURRENT_DELIVERIES and max(copies.values()) <= 2, (twice, f"takeover {takeover:.1f} s")
-    assert fake.rate_limited == 0
+    out_of_order = {}
     for person in range(FIRST_PERSON, FIRST_PERSON + PEOPLE):
         texts = [m["text"] for m in fake.sent(person)]
         # Each update handled once, and the description (sent a moment before /help) first:
         # the category question, then /help's answer, which asks for the category again.
-        assert [t[:20] for t in texts[2:]] == ["What is the problem?", "Which category fits ", "I help you take part"], texts
-        assert texts[-1].endswith("Which category fits best?"), texts
-    print(f"takeover after kill -9: {takeover:.1f} s; {len(twice)} broadcast messages sent twice")
+        answers = [t[:20] for t in texts[2:]]
+        if answers != ["What is the problem?", "Which category fits ", "I help you take part"] or "Which" not in texts[-1]:
+            out_of_order[person] = answers
+    figures = f"takeover after kill -9: {takeover:.1f} s; {len(twice)} broadcast messages sent twice"
+    assert (takeover < TAKEOVER, len(twice) <= CONCURRENT_DELIVERIES, max(copies.values()) <= 2) == (True, True, True), figures
+    assert fake.rate_limited == 0, f"{fake.rate_limited} answered 429; {figures}"
+    assert not out_of_order, f"{out_of_order}; {figures}"
+    print(figures)
