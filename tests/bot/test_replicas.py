@@ -10,6 +10,7 @@ sends in flight at the kill, the fake answers no 429, and a standby takes over w
 
 The broadcast alone takes about 70 s: Telegram's 30 messages a second (the bot keeps to
 28.5) set the pace of 2,000 messages; the test waits, it does not compute.
+REPLICA_BROADCAST=300 makes it a smaller broadcast while working on this test.
 """
 
 from __future__ import annotations
