@@ -27,6 +27,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.inbound.flood import Verdict
+from bot.runtime.outage import is_database_outage
 from conversations.messages import Inbound
 from storage import update_order
 
@@ -78,8 +79,18 @@ class InOrder:
                 return await self.blocking(self.service.handle, inbound, verdict, sequence=sequence, patient=patient)
             except OlderUpdateWaiting:
                 await self.sleep(RETRY_EVERY)
+            except Exception as error:
+                if not is_database_outage(error):
+                    # A bug or a malformed update gives up its turn: the person's next
+                    # updates do not wait for its redeliveries (it may never succeed).
+                    await asyncio.to_thread(self._handled, inbound, sequence)
+                raise
 
     def _arrived(self, inbound: Inbound, sequence: int) -> None:
         address = inbound.address
         with Session(self.database) as session, session.begin():
             update_order.arrived(session, channel=address.channel, sender=address.user_id, sequence=sequence, now=self.clock())
+
+    def _handled(self, inbound: Inbound, sequence: int) -> None:
+        with Session(self.database) as session, session.begin():
+            update_order.handled(session, channel=inbound.address.channel, sequence=sequence)
