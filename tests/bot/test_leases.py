@@ -1,28 +1,34 @@
 """Leases on PostgreSQL (bot/runtime/election.py): one leader per role, a standby that takes
-over when the leader's lease runs out, a leader that stops at once when it cannot renew,
-a clean stop that hands over at once, and a second poller refused. Short leases, so the
-tests take a second or two; a three-process kill -9 is in test_replicas.py."""
+over when the leader's lease runs out, a leader that stops at once when it cannot renew
+(cut off from the database by a link the test cuts), its late outcomes fenced off, a clean
+stop that hands over at once, a second poller refused, and a newer update waiting for an
+older one. Short leases, so the tests take a second or two; a three-process kill -9 is in
+test_replicas.py."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import datetime, timezone
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 from sqlmodel import Session, col, select
 
 from bot.app import App
 from bot.channels.protocol import ChannelError
 from bot.channels.telegram_channel import TelegramChannel
+from adapters.base import Queued, Sent
 from bot.inbound.flood import Verdict
+from bot.outbound.delivery import DEFAULT_CONCURRENCY, DeliveryWorker
 from bot.inbound.ordering import InOrder
 from bot.runtime.election import Election, HeldElsewhere, LeadershipLost, Term
 from conversations.messages import Address, Inbound, Outbound
 from storage import outbox, update_order
 from storage.db import create_db_engine
 from storage.models import OutboxMessage
+from tests.bot.test_replicas import pipe
 from tests.conftest import AppFactory
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -151,3 +157,110 @@ def test_a_second_telegram_poller_on_the_database_refuses_to_start_naming_the_fi
     message = asyncio.run(scenario())
     assert message.startswith(f"Another `cocreate run` ({first.election.holder}) is already polling Telegram")
     assert "TELEGRAM_WEBHOOK_URL" in message
+
+
+class Link:
+    """A TCP link to PostgreSQL that the test can cut and mend (the leader's network)."""
+
+    def __init__(self, port: int) -> None:
+        self.target, self.port, self.open = port, 0, True
+        self._writers: list[asyncio.StreamWriter] = []
+        self._ready = threading.Event()
+
+    def start(self) -> Link:
+        threading.Thread(target=lambda: asyncio.run(self._serve()), name="link", daemon=True).start()
+        self._ready.wait()
+        return self
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        server = await asyncio.start_server(self._connect, "127.0.0.1", 0)
+        self.port = server.sockets[0].getsockname()[1]
+        self._ready.set()
+        async with server:
+            await server.serve_forever()
+
+    async def _connect(self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter) -> None:
+        if not self.open:
+            client_out.close()
+            return
+        upstream_in, upstream_out = await asyncio.open_connection("127.0.0.1", self.target)
+        self._writers += [client_out, upstream_out]
+        await asyncio.gather(pipe(client_in, upstream_out), pipe(upstream_in, client_out))
+
+    def cut(self) -> None:
+        def close_all() -> None:
+            self.open = False
+            for writer in self._writers:
+                writer.close()
+            self._writers.clear()
+
+        self._loop.call_soon_threadsafe(close_all)
+
+    def mend(self) -> None:
+        self.open = True
+
+
+class Recorder:
+    """A sender that takes a few milliseconds per message, as a network would."""
+
+    channel = "telegram"
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def send(self, message: Queued) -> Sent:
+        await asyncio.sleep(0.005)
+        self.sent.append(message.address.chat_id)
+        return Sent()
+
+
+def test_a_leader_cut_off_from_the_database_stops_and_its_late_outcomes_change_nothing(
+    postgres: Engine, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    people = [str(9000 + n) for n in range(300)]
+    with Session(postgres) as session, session.begin():
+        for chat in people:
+            outbox.enqueue(session, address=Address("telegram", chat, chat), replies=[Outbound("News")], citizen_id=None, now=NOW)
+    link = Link(make_url(database_url).port or 5432).start()
+    through_link = make_url(database_url).set(host="127.0.0.1", port=link.port).render_as_string(hide_password=False)
+    cut_off = create_db_engine(through_link)
+    first, second = Recorder(), Recorder()
+
+    def worker(database: Engine, sender: Recorder) -> DeliveryWorker:
+        # Tries again after an outage within 50 ms (its backoff would wait seconds).
+        quickly = lambda seconds: asyncio.sleep(min(seconds, 0.05))  # noqa: E731
+        return DeliveryWorker(database, sender, lambda: NOW, poll_interval=0.05, election=quick(database), sleep=quickly)
+
+    def outage() -> list[str]:  # only the cut-off leader's database fails
+        return [r.getMessage() for r in caplog.records if r.getMessage().startswith("the database (delivery")]
+
+    async def until(condition: Callable[[], bool]) -> None:
+        while not condition():
+            await asyncio.sleep(0.01)
+
+    async def scenario() -> int:
+        leader, standby = worker(cut_off, first), worker(postgres, second)
+        leading = asyncio.create_task(leader.run())
+        await asyncio.wait_for(until(lambda: len(first.sent) >= 30), 30)
+        waiting = asyncio.create_task(standby.run())
+        link.cut()
+        at_cut = len(first.sent)
+        await asyncio.wait_for(until(lambda: len(set(first.sent) | set(second.sent)) == len(people)), 60)
+        link.mend()  # the old leader's outcomes can be written now: they must change nothing
+        after_mend = len(first.sent)
+        # The outcomes it could not write are written once the database is back.
+        await asyncio.wait_for(until(lambda: not outage() or "works again" in outage()[-1]), 30)
+        for running, task in ((leader, leading), (standby, waiting)):
+            running.stop()
+            await asyncio.wait_for(task, 30)
+        assert len(first.sent) == after_mend  # a standby again: it sent nothing more
+        return len(first.sent) - at_cut
+
+    after_cut = asyncio.run(scenario())
+    cut_off.dispose()
+    twice = set(first.sent) & set(second.sent)
+    assert after_cut <= DEFAULT_CONCURRENCY and len(twice) <= after_cut + DEFAULT_CONCURRENCY, (after_cut, len(twice))
+    with Session(postgres) as session:
+        statuses = set(session.exec(select(OutboxMessage.status)))
+    assert statuses == {"sent"}

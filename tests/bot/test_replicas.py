@@ -86,12 +86,12 @@ class RoundRobin:
         else:
             client_out.close()
             return
-        sending = asyncio.ensure_future(_pipe(client_in, upstream_out))
-        await _pipe(upstream_in, client_out)
+        sending = asyncio.ensure_future(pipe(client_in, upstream_out))
+        await pipe(upstream_in, client_out)
         sending.cancel()
 
 
-async def _pipe(source: asyncio.StreamReader, target: asyncio.StreamWriter) -> None:
+async def pipe(source: asyncio.StreamReader, target: asyncio.StreamWriter) -> None:
     try:
         while chunk := await source.read(65536):
             target.write(chunk)
