@@ -110,6 +110,8 @@ class DeliveryWorker:
                 if message.id not in held:
                     by_chat[message.address.chat_id].append(message)
             outcomes = await asyncio.gather(*(self._send_in_order(messages) for messages in by_chat.values()))
+            if not self._term.held():  # the next leader takes this round's unsent rows back
+                raise LeadershipLost(f"the lease on delivery:{self.sender.channel} ran out")
             # What was not sent goes back to pending in one statement: an interrupted round
             # may leave a hundred rows, whose releases one by one would queue on the database
             # thread ahead of the reply that interrupted it.
@@ -131,7 +133,7 @@ class DeliveryWorker:
                 group = message.address.chat_id != message.address.user_id
                 await self._limiter.acquire(message.address.chat_id, group=group)
                 if not self._term.held():  # the lease may have run out while this waited
-                    raise LeadershipLost(f"the lease on delivery:{self.sender.channel} ran out")
+                    return position, messages[position:]
                 result = await self._send(message)
                 # The slot is held until the outcome is written: sends in flight or not yet
                 # recorded (what a kill -9 could send twice) are never more than `concurrency`.
