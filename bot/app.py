@@ -18,6 +18,7 @@ from bot.channels.protocol import Channel, ChannelHooks, NoChannelConfigured
 from bot.config import Settings
 from bot.inbound.detection import LanguageDetector
 from bot.inbound.flood import FloodGate, Verdict
+from bot.inbound.ordering import InOrder
 from bot.inbound.service import ConversationService, Handled
 from bot.operations.reach import JoinLinks
 from bot.outbound.delivery import DEFAULT_CONCURRENCY, DeliveryWorker
@@ -27,7 +28,7 @@ from bot.outbound.ratelimit import Limits
 from bot.outbound.webhook_sender import WEBHOOK_ATTEMPTS, WEBHOOK_BACKOFF, WEBHOOK_LIMITS, Target, WebhookSender
 from bot.operations.team_routing import Routing
 from bot.runtime.blocking import Blocking
-from bot.runtime.election import Leadership
+from bot.runtime.election import LEASE_TTL, STANDBY_RETRY, Election, Leadership
 from bot.runtime.health import Liveness
 from bot.runtime.logs import handling_event
 from bot.runtime.metrics import Metrics
@@ -40,7 +41,7 @@ from conversations.flows import all_steps
 from conversations.i18n import Catalogs, load_catalogs
 from conversations.moderation import load_abusive_terms
 from conversations.messages import Address, Inbound, Outbound
-from storage import webhooks
+from storage import leases, webhooks
 from storage.db import create_db_engine, ensure_schema
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,10 @@ CAPABILITIES = {
     "telegram": frozenset({"buttons", "photo", "location"}),
     "slack": frozenset({"buttons"}),
 }
+
+
+# A second poller waits this long before refusing: a killed poller's lease runs out by then.
+REFUSE_AFTER = LEASE_TTL + STANDBY_RETRY
 
 
 def utc_now() -> datetime:
@@ -70,19 +75,34 @@ class App:
     metrics: Metrics  # /metrics (bot/runtime/metrics.py)
     liveness: Liveness  # the long-running loops' signs of life, for /healthz (bot/runtime/health.py)
     routing: Routing
+    election: Election  # the leases this process holds or waits for (bot/runtime/election.py)
+
+    def leaders(self) -> list[leases.Leader]:
+        """Who leads each role now (blocking: run it on the database thread). Empty on SQLite."""
+        return self.election.leaders()
 
     def channel_hooks(self) -> ChannelHooks:
         """What a channel may ask of the bot (bot/channels/protocol.py)."""
         service, blocking = self.service, self.blocking
 
-        async def on_inbound(inbound: Inbound) -> Handled:
-            verdict = service.admit(inbound)
+        in_order = InOrder(service, self.database, blocking, self.clock)
+
+        async def admitted(inbound: Inbound, verdict: Verdict) -> Handled:
             if verdict is Verdict.DROP:  # a flood: dropped here, without a turn on the database thread
                 dropped = Handled(duplicate=False, dropped=True)
                 service.count(inbound, dropped)
                 return dropped
             with handling_event(inbound.event_id):  # the channel's own log lines about it too
                 return await blocking(service.handle, inbound, verdict)
+
+        async def on_inbound(inbound: Inbound) -> Handled:
+            return await admitted(inbound, service.admit(inbound))
+
+        async def on_inbound_in_order(inbound: Inbound, sequence: int) -> Handled:
+            verdict = service.admit(inbound)
+            if verdict is Verdict.DROP or self.database.dialect.name != "postgresql":
+                return await admitted(inbound, verdict)  # SQLite: one process, handling in arrival order
+            return await in_order.handle(inbound, sequence, verdict)
 
         async def say(address: Address, outbound: Outbound, event_id: str) -> bool:
             return await blocking(service.say, address, outbound, event_id=event_id)
@@ -96,12 +116,14 @@ class App:
         def delivery_worker(sender: Sender, *, limits: Limits, concurrency: int = DEFAULT_CONCURRENCY) -> DeliveryWorker:
             return DeliveryWorker(
                 self.database, sender, self.clock, blocking=blocking, limits=limits, concurrency=concurrency,
-                metrics=self.metrics, record_lead=leadership(self.metrics, self.liveness),
+                metrics=self.metrics,
                 beat=self.liveness.beater(f"delivery:{sender.channel}"),
+                election=self.election,
             )  # fmt: skip
 
         return ChannelHooks(
             on_inbound=on_inbound,
+            on_inbound_in_order=on_inbound_in_order,
             say=say,
             mark_unreachable=mark_unreachable,
             language_of=language_of,
@@ -109,6 +131,9 @@ class App:
             default_language=self.settings.default_language,
             delivery_worker=delivery_worker,
             beat=self.liveness.beat,
+            alone=lambda role: self.election.elected(
+                role, stopping=asyncio.Event(), refuse_after=REFUSE_AFTER, recorded=False
+            ),
         )
 
     def webhook_delivery(self) -> tuple[DeliveryWorker, WebhookSender]:
@@ -127,8 +152,7 @@ class App:
         worker = DeliveryWorker(
             self.database, sender, self.clock, blocking=self.blocking, limits=WEBHOOK_LIMITS,
             max_attempts=WEBHOOK_ATTEMPTS, base_backoff=WEBHOOK_BACKOFF, concurrency=8,
-            metrics=self.metrics, record_lead=leadership(self.metrics, self.liveness),
-            beat=self.liveness.beater("delivery:webhook"),
+            metrics=self.metrics, beat=self.liveness.beater("delivery:webhook"), election=self.election,
         )  # fmt: skip
         return worker, sender
 
@@ -165,9 +189,10 @@ def build_app(
     metrics.watch(database, clock)
     notices = Notices(catalogs, settings.default_language, QuietHours(settings.zone, settings.quiet_hours))
     routing = Routing(catalogs, settings.default_language, notices.quiet, settings.web_base_url)
+    election = Election(database, record=leadership(metrics, liveness))
     scheduler = Scheduler(
         database, settings, notices, clock, blocking, routing,
-        metrics=metrics, record_lead=leadership(metrics, liveness), beat=liveness.beater("scheduler"),
+        metrics=metrics, beat=liveness.beater("scheduler"), election=election,
     )  # fmt: skip
     flow_settings = FlowSettings(
         categories=settings.categories,
@@ -198,7 +223,7 @@ def build_app(
         metrics=metrics,
         join_links=JoinLinks(settings.web_url, settings.telegram_bot_username),
     )
-    return App(settings, database, catalogs, service, clock, blocking, notices, scheduler, metrics, liveness, routing)
+    return App(settings, database, catalogs, service, clock, blocking, notices, scheduler, metrics, liveness, routing, election)
 
 
 def configured_channels(settings: Settings) -> list[str]:

@@ -202,6 +202,9 @@ class OutboxMessage(SQLModel, table=True):
     attempts: int = Field(default=0)
     next_attempt_at: datetime = _created()
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Who claimed it: the delivering leader's lease (holder#epoch), so a stale leader's late
+    # outcome never changes a row a new leader took back (storage/outbox.py).
+    claimed_by: str | None = Field(default=None, max_length=180)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, max_length=500)
     throttled: int = Field(default=0)  # 429 answers this row got (shown per broadcast)
@@ -319,3 +322,6 @@ import storage.api_key_models  # noqa: E402,F401
 
 # Polls (a question attached to a broadcast, and the answers) register with the same metadata.
 import storage.poll_models  # noqa: E402,F401
+
+# Replicas: leases and update arrivals (storage/replica_models.py).
+import storage.replica_models  # noqa: E402,F401  (leases and update arrivals)

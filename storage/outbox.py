@@ -96,8 +96,10 @@ def claim(
     limit: int,
     chat_id: str | None = None,
     per_chat: int | None = None,
+    by: str | None = None,
 ) -> list[OutboxMessage]:
-    """Take the next due rows (best priority first, then oldest) and mark them sending.
+    """Take the next due rows (best priority first, then oldest) and mark them sending,
+    claimed `by` the delivering leader's lease: only it may record their outcomes.
 
     `per_chat` takes at most that many of one chat's rows (its first ones) in this claim:
     a chat with a backlog of hundreds, which its rate limit drains at about one a second,
@@ -133,6 +135,7 @@ def claim(
     for row in rows:
         row.status = "sending"
         row.claimed_at = now
+        row.claimed_by = by
         row.attempts += 1
         session.add(row)
     return rows
@@ -167,87 +170,102 @@ def _first_of_each_chat(channel: str, due: ColumnElement[bool], per_chat: int) -
     return select_columns(ranked.c.id).where(ranked.c.position <= per_chat)
 
 
-def mark_sent(session: Session, *, messages: Sequence[tuple[int, str]], now: datetime) -> None:
+def mark_sent(session: Session, *, messages: Sequence[tuple[int, str]], now: datetime, by: str | None = None) -> None:
     """These rows, given as (id, kind), were sent. The delivery worker records a round's
     outcomes together, and a round of replies is one statement (see `_delivered`)."""
-    _delivered(session, messages, status="sent", sent_at=now, claimed_at=None, last_error=None)
+    _delivered(session, messages, by, status="sent", sent_at=now, claimed_at=None, last_error=None)
 
 
-def mark_failed(session: Session, *, message_id: int, kind: str, error: str) -> None:
-    _delivered(session, [(message_id, kind)], status="failed", claimed_at=None, last_error=error[:500])
+def mark_failed(session: Session, *, message_id: int, kind: str, error: str, by: str | None = None) -> None:
+    _delivered(session, [(message_id, kind)], by, status="failed", claimed_at=None, last_error=error[:500])
 
 
-def _delivered(session: Session, messages: Sequence[tuple[int, str]], **values: object) -> None:
+def _delivered(session: Session, messages: Sequence[tuple[int, str]], by: str | None, **values: object) -> None:
     """Done with these rows (sent, failed or blocked), one statement per kind present: a
     reply's text, buttons and file go (nothing from a cancelled dialog stays), a farewell
     goes whole, address and all, and the bot's own news keeps its text for /mydata.
 
-    Only rows still claimed change (`_claimed`): a row deleted while on the wire (/forget
-    deletes a person's messages) may have given its id to a new row, which a late outcome
-    must not mark."""
+    Only rows still claimed `by` this worker change (`_claimed`): a row deleted while on the
+    wire (/forget deletes a person's messages) may have given its id to a new row, which a
+    late outcome must not mark; and a row a new leader took back is the new leader's."""
     by_kind: dict[str, list[int]] = {}
     for message_id, kind in messages:
         emptied = kind in _EMPTIED_ON_DELIVERY or (kind in _EMPTIED_ONCE_SENT and values.get("status") == "sent")
         group = "farewell" if kind == "farewell" else "emptied" if emptied else "kept"
         by_kind.setdefault(group, []).append(message_id)
     if "farewell" in by_kind:
-        session.execute(delete(OutboxMessage).where(_claimed(by_kind["farewell"])), execution_options=_CORE)
+        session.execute(delete(OutboxMessage).where(_claimed(by_kind["farewell"], by)), execution_options=_CORE)
     if "emptied" in by_kind:
         emptied = {"text": "", "choices": [], "document": None, "document_name": None}
-        statement = update(OutboxMessage).where(_claimed(by_kind["emptied"])).values(**values, **emptied)
+        statement = update(OutboxMessage).where(_claimed(by_kind["emptied"], by)).values(**values, **emptied)
         session.execute(statement, execution_options=_CORE)
     if "kept" in by_kind:
-        statement = update(OutboxMessage).where(_claimed(by_kind["kept"])).values(**values)
+        statement = update(OutboxMessage).where(_claimed(by_kind["kept"], by)).values(**values)
         session.execute(statement, execution_options=_CORE)
 
 
-def _claimed(message_ids: Sequence[int]) -> ColumnElement[bool]:
-    return col(OutboxMessage.id).in_(message_ids) & (col(OutboxMessage.status) == "sending")
+def _claimed(message_ids: Sequence[int], by: str | None) -> ColumnElement[bool]:
+    claimer = col(OutboxMessage.claimed_by).is_(None) if by is None else col(OutboxMessage.claimed_by) == by
+    return col(OutboxMessage.id).in_(message_ids) & (col(OutboxMessage.status) == "sending") & claimer
 
 
 def retry_later(
-    session: Session, *, message_id: int, at: datetime, error: str, throttled: bool = False, attempt: bool = True
+    session: Session,
+    *,
+    message_id: int,
+    at: datetime,
+    error: str,
+    throttled: bool = False,
+    attempt: bool = True,
+    by: str | None = None,
 ) -> None:
     """Back to pending until `at`. `throttled` counts a 429; `attempt=False` (held back, not
     tried) gives back the attempt the claim counted."""
-    values: dict[str, object] = {"status": "pending", "next_attempt_at": at, "claimed_at": None, "last_error": error[:500]}
+    values: dict[str, object] = {
+        "status": "pending", "next_attempt_at": at, "claimed_at": None, "claimed_by": None, "last_error": error[:500]
+    }  # fmt: skip
     if throttled:
         values["throttled"] = OutboxMessage.throttled + 1
     if not attempt:
         values["attempts"] = OutboxMessage.attempts - 1
-    _set(session, message_id, **values)
+    _set(session, message_id, by, **values)
 
 
-def reclaim(session: Session, *, channel: str) -> int:
-    """Rows a stopped worker left claimed go back to pending (the one worker starting now is
-    the only one delivering this channel). A message that was on the wire at the stop (or
-    answered, its outcome not yet written) may
-    thus be sent twice; nothing else can."""
+def reclaim(session: Session, *, channel: str, by: str | None = None) -> int:
+    """Rows an earlier leader left claimed go back to pending: the worker claiming `by` its
+    new lease is the only one delivering this channel now, and every earlier holder's
+    lease ran out (it stopped sending when it could no longer renew). A message that was on
+    the wire at the stop (or answered, its outcome not yet written) may thus be sent twice;
+    nothing else can."""
     result = session.execute(
         update(OutboxMessage)
-        .where(col(OutboxMessage.channel) == channel, col(OutboxMessage.status) == "sending")
-        .values(status="pending", claimed_at=None)
+        .where(
+            col(OutboxMessage.channel) == channel,
+            col(OutboxMessage.status) == "sending",
+            col(OutboxMessage.claimed_by).is_distinct_from(by),
+        )
+        .values(status="pending", claimed_at=None, claimed_by=None)
     )
     return result.rowcount or 0
 
 
-def release(session: Session, *, message_ids: Sequence[int]) -> None:
+def release(session: Session, *, message_ids: Sequence[int], by: str | None = None) -> None:
     """Give back claimed rows that were not sent (shutting down, or a round interrupted by a
     new reply), without counting an attempt: one statement for the lot."""
     session.execute(
         update(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(message_ids), col(OutboxMessage.status) == "sending")
-        .values(status="pending", claimed_at=None, attempts=OutboxMessage.attempts - 1),
+        .where(_claimed(message_ids, by))
+        .values(status="pending", claimed_at=None, claimed_by=None, attempts=OutboxMessage.attempts - 1),
         execution_options=_CORE,
     )
 
 
-def mark_blocked(session: Session, *, message_id: int, error: str) -> None:
+def mark_blocked(session: Session, *, message_id: int, error: str, by: str | None = None) -> None:
     """The person blocked the bot: this row is blocked, and so is everything else unsent to them."""
     message = session.get(OutboxMessage, message_id)
-    if message is None or message.status != "sending":
+    if message is None or message.status != "sending" or message.claimed_by != by:
         return  # gone while on the wire (see _delivered), its id perhaps another row's now
-    _delivered(session, [(message_id, message.kind)], status="blocked", claimed_at=None, last_error=error[:500])
+    _delivered(session, [(message_id, message.kind)], by, status="blocked", claimed_at=None, last_error=error[:500])
     if message.citizen_id is not None:
         block_recipient(session, citizen_id=message.citizen_id)
 
@@ -275,8 +293,9 @@ def block_recipient(session: Session, *, citizen_id: int) -> None:
     )
 
 
-def _set(session: Session, message_id: int, **values: object) -> None:
-    session.execute(update(OutboxMessage).where(_claimed([message_id])).values(**values), execution_options=_CORE)
+def _set(session: Session, message_id: int, by: str | None, **values: object) -> None:
+    statement = update(OutboxMessage).where(_claimed([message_id], by)).values(**values)
+    session.execute(statement, execution_options=_CORE)
 
 
 def counts(session: Session) -> dict[str, int]:

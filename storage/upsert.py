@@ -15,7 +15,8 @@ def _statement(table: Table, dialect: str) -> Insert:
     # Built once per table and dialect (a pure function of both): several of these run for
     # every inbound message, and building a statement costs more than running it on SQLite.
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(table).on_conflict_do_nothing().returning(table.c.id)
+    first_key = next(iter(table.primary_key.columns))  # `id` for most tables
+    return insert(table).on_conflict_do_nothing().returning(first_key)
 
 
 def insert_or_ignore(session: Session, table: type[SQLModel], values: dict[str, Any]) -> bool:

@@ -10,6 +10,7 @@ channels and no channel imports `bot/app.py`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from contextlib import AbstractAsyncContextManager
 from typing import Awaitable, Callable, Protocol
 
 from adapters.base import Sender
@@ -39,6 +40,9 @@ class ChannelHooks:
 
     # Handle one inbound event completely (its transaction committed) or raise.
     on_inbound: Callable[[Inbound], Awaitable[Handled]]
+    # The same, after the sender's older events (the int: the channel's increasing id for
+    # it), whichever replica got them (bot/inbound/ordering.py).
+    on_inbound_in_order: Callable[[Inbound, int], Awaitable[Handled]]
     # Queue a message outside any dialog (once per event id); False when the id was seen.
     say: Callable[[Address, Outbound, str], Awaitable[bool]]
     # The person blocked the bot: send them nothing until they write again.
@@ -50,6 +54,10 @@ class ChannelHooks:
     default_language: str
     # A delivery worker over this database for the channel's sender.
     delivery_worker: WorkerFactory
+    # Hold a role only one process may have (the Telegram poller) for the block: raises
+    # HeldElsewhere when another live process holds it, LeadershipLost (the block
+    # cancelled) when the hold is lost (bot/runtime/election.py).
+    alone: Callable[[str], AbstractAsyncContextManager[object]]
     # A sign of life of the channel's receiving loop, by channel name (/healthz, bot/runtime/health.py).
     beat: Callable[[str], None] = lambda _channel: None
 

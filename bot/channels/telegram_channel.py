@@ -30,11 +30,13 @@ from urllib.parse import urlsplit
 import httpx
 import tornado.web
 from telegram import Bot, BotCommand, Update
-from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
 from adapters import telegram as adapter
 from bot.channels.protocol import ChannelError, ChannelHooks
+from bot.inbound.service import Handled
+from bot.runtime.election import HeldElsewhere, LeadershipLost
 from bot.config import Settings
 from bot.outbound.delivery import DeliveryWorker
 from bot.outbound.ratelimit import TELEGRAM, Limits
@@ -53,6 +55,11 @@ CONCURRENT_UPDATES = 4
 CONCURRENT_DELIVERIES = 8
 MAX_FAILURES = 3  # tries for an update that fails for another reason than the database
 TRACKED_WEBHOOK_FAILURES = 10_000  # update ids whose failed webhook tries are counted
+POLLER = "telegram-poller"  # the lease a polling process holds
+CONFLICT = (
+    "another process is polling Telegram with this bot token, or a webhook is set; polling mode serves from one "
+    "process: stop the other one, or set TELEGRAM_WEBHOOK_URL to run several replicas"
+)
 
 
 @cache
@@ -123,18 +130,25 @@ class TelegramChannel:
         """Take updates until cancelled: by webhook when TELEGRAM_WEBHOOK_URL is set, else polling."""
         await (self.serve_webhook() if self.settings.telegram_webhook_url else self.poll())
 
-    async def handle(self, payload: dict[str, Any]) -> None:
-        """Handle one update completely; raises if it could not be (so it is not confirmed)."""
+    async def handle(self, payload: dict[str, Any], *, in_order: bool = False) -> None:
+        """Handle one update completely; raises if it could not be (so it is not confirmed).
+        `in_order`: after the sender's older updates that other replicas got (webhook mode)."""
         translated = adapter.to_inbound(payload, bot_username=self.username)
+
+        async def on_inbound(inbound: Inbound) -> Handled:
+            if in_order:
+                return await self.hooks.on_inbound_in_order(inbound, int(payload["update_id"]))
+            return await self.hooks.on_inbound(inbound)
+
         if isinstance(translated, adapter.Pressed):
-            if (await self.hooks.on_inbound(translated.inbound)).dropped:
+            if (await on_inbound(translated.inbound)).dropped:
                 return  # flooding (or blocked): not even acknowledged, which costs two Bot API calls
             await self._acknowledge(translated)
         elif isinstance(translated, adapter.GroupCall):
             await self._invite_to_private_chat(translated.address, payload["update_id"])
         elif isinstance(translated, adapter.BotBlocked):
             await self.hooks.mark_unreachable(translated.address)
-        elif translated is not None and (await self.hooks.on_inbound(translated)).dropped:
+        elif translated is not None and (await on_inbound(translated)).dropped:
             return  # flooding: nothing was queued, so the delivery worker has nothing new
         self.worker.wake.set()
 
@@ -156,6 +170,27 @@ class TelegramChannel:
         await self.hooks.say(address, Outbound(text), str(update_id))
 
     async def poll(self) -> None:
+        """Poll as the only poller of this database (a lease, on PostgreSQL; SQLite's lock
+        file already keeps to one process): a second `cocreate run` in polling mode refuses
+        to start, naming the first. A poller that loses its lease (the database went away)
+        stops polling until it holds it again."""
+        while True:
+            try:
+                async with self.hooks.alone(POLLER):
+                    await self._poll()
+            except LeadershipLost:
+                continue
+            except HeldElsewhere as held:
+                raise ChannelError(
+                    f"Another `cocreate run` ({held.holder}) is already polling Telegram for this database: polling "
+                    "mode serves from one process. Stop it, or set TELEGRAM_WEBHOOK_URL to run several replicas."
+                ) from None
+            except Exception as error:
+                if not is_database_outage(error):
+                    raise
+                await self._database.failed(error)
+
+    async def _poll(self) -> None:
         """Long-poll getUpdates; confirm each update only after it was handled. Whatever
         Telegram answers (409: another poller or a webhook; 401; a 5xx; a page that is not
         JSON) is waited out with backoff, logged once per outage."""
@@ -183,6 +218,9 @@ class TelegramChannel:
         except InvalidToken:
             # The library's message may repeat the token; never print it.
             await self._bot_api.failed("InvalidToken: Telegram refused TELEGRAM_BOT_TOKEN (401)")
+            return None
+        except Conflict as error:
+            await self._bot_api.failed(f"{cause(error)} ({CONFLICT})")
             return None
         except TelegramError as error:
             await self._bot_api.failed(error)
@@ -253,7 +291,7 @@ class TelegramChannel:
         """Handle an update Telegram posted to the webhook; False asks for it again (a 500)."""
         update_id = int(payload["update_id"])
         try:
-            await self.handle(payload)
+            await self.handle(payload, in_order=True)
         except Exception as error:  # noqa: BLE001 - a 500 makes Telegram deliver the update again
             return await self._posted_update_failed(payload, update_id, error)
         self._database.succeeded()

@@ -53,7 +53,7 @@ from conversations.state import State
 from bot.operations import broadcasting, polling
 from bot.operations import follow_up_messages
 from bot.operations import moderation, status_changes
-from bot.inbound import saving
+from bot.inbound import ordering, saving
 from bot.inbound.flood import FloodGate, Verdict
 from bot.inbound.lookup import SessionLookup
 from bot.operations import data_rights, questions_to_submitters, reach, sign_in
@@ -141,11 +141,15 @@ class ConversationService:
             return Verdict.HANDLE
         return self.flood.admit(f"{address.channel}:{address.user_id}", self.clock())
 
-    def handle(self, inbound: Inbound, verdict: Verdict | None = None) -> Handled:
-        """Handle one event; `verdict` when `admit` was already asked about it. What is
-        logged meanwhile carries its event id and the person's internal id."""
+    def handle(
+        self, inbound: Inbound, verdict: Verdict | None = None, *, sequence: int | None = None, patient: bool = True
+    ) -> Handled:
+        """Handle one event; `verdict` when `admit` was already asked about it. With a
+        `sequence` (a webhook's update_id) it goes after the person's older updates
+        (bot/inbound/ordering.py: OlderUpdateWaiting, and nothing done, while one waits).
+        What is logged meanwhile carries its event id and the person's internal id."""
         with handling_event(inbound.event_id):
-            handled = self._handle(inbound, verdict)
+            handled = self._handle(inbound, verdict, sequence, patient)
             self.count(inbound, handled)
             if not handled.duplicate and not handled.dropped:
                 effects = ", ".join(type(done.effect).__name__ for done in handled.effects) or "none"
@@ -157,7 +161,7 @@ class ConversationService:
         outcome = "duplicate" if handled.duplicate else "dropped" if handled.dropped else "handled"
         self.metrics.inbound.labels(channel=inbound.address.channel, outcome=outcome).inc()
 
-    def _handle(self, inbound: Inbound, verdict: Verdict | None) -> Handled:
+    def _handle(self, inbound: Inbound, verdict: Verdict | None, sequence: int | None, patient: bool) -> Handled:
         now = self.clock()
         verdict = self.admit(inbound) if verdict is None else verdict
         if verdict is Verdict.SLOW_DOWN:  # not handled; only the "slow down" is queued
@@ -168,6 +172,8 @@ class ConversationService:
         # Detection takes milliseconds: done before the transaction, so no lock waits on it.
         candidates = self._language_candidates(inbound)
         with Session(self.database, expire_on_commit=False) as session, session.begin():
+            if sequence is not None:
+                ordering.take_turn(session, inbound, sequence, now, patient=patient)
             refused = self._refused_as_blocked(session, inbound.address, now)
             if refused is not None:  # dropped, unless the one notice was queued just now
                 return Handled(duplicate=False, dropped=not refused)

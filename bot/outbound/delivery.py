@@ -25,7 +25,7 @@ from sqlmodel import Session
 
 from adapters.base import Blocked, Queued, RetryAfter, Sender, SendResult, Sent, TemporaryError
 from conversations.messages import Address, Choice, Document, Outbound
-from bot.runtime.election import Leadership, elected
+from bot.runtime.election import Election, LeadershipLost, Term
 from bot.runtime.metrics import Metrics
 from bot.runtime.outage import Outage, is_database_outage
 from bot.outbound.ratelimit import UNLIMITED, Limits, RateLimiter
@@ -68,10 +68,16 @@ class DeliveryWorker:
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     # What /metrics and /healthz see of it (bot/runtime/): sends by outcome, leading, signs of life.
     metrics: Metrics = field(default_factory=Metrics.create)
-    record_lead: Leadership = lambda _name, _leading: None
     beat: Callable[[], None] = lambda: None
+    # Who leads this channel's delivery across processes (bot/app.py shares one per process).
+    election: Election | None = None
 
     def __post_init__(self) -> None:
+        if self.election is None:
+            self.election = Election(self.database)
+        # The term this worker delivers in: its token is on every row it claims. Before it
+        # is elected (drain() called directly, the terminal chat) a term of its own.
+        self._term = Term(f"delivery:{self.sender.channel}", self.election.holder, 0, valid_until=float("inf"))
         self._slots = asyncio.Semaphore(self.concurrency)
         self._limiter = RateLimiter(self.limits, clock=self.monotonic, sleep=self.sleep)
         if self.limits.overall:
@@ -81,7 +87,8 @@ class DeliveryWorker:
         self._outage: Outage | None = None
         # Outcomes not yet written, the future their transaction resolves, and the task
         # writing them (see _recorded).
-        self._outcomes: list[tuple[Queued, SendResult]] = []
+        # Each outcome with the token of the term that claimed its row.
+        self._outcomes: list[tuple[Queued, SendResult, str]] = []
         self._written: asyncio.Future[None] | None = None
         self._recording: asyncio.Future[None] | None = None
 
@@ -97,6 +104,8 @@ class DeliveryWorker:
         while not self.stopping.is_set():
             self.beat()  # a round takes seconds, a backlog of broadcasts many rounds
             self.wake.clear()  # set again when a reply is committed: it then interrupts broadcasts
+            if not self._term.held():  # a leader whose lease ran out claims nothing more
+                raise LeadershipLost(f"the lease on delivery:{self.sender.channel} ran out")
             batch = await self._in_database(self._claim, chat_id)
             if not batch:
                 return handled
@@ -107,6 +116,8 @@ class DeliveryWorker:
                 if message.id not in held:
                     by_chat[message.address.chat_id].append(message)
             outcomes = await asyncio.gather(*(self._send_in_order(messages) for messages in by_chat.values()))
+            if not self._term.held():  # the next leader takes this round's unsent rows back
+                raise LeadershipLost(f"the lease on delivery:{self.sender.channel} ran out")
             # What was not sent goes back to pending in one statement: an interrupted round
             # may leave a hundred rows, whose releases one by one would queue on the database
             # thread ahead of the reply that interrupted it.
@@ -127,6 +138,8 @@ class DeliveryWorker:
                 # In a private chat the chat is the person; anything else is a group.
                 group = message.address.chat_id != message.address.user_id
                 async with self._limiter.sending(message.address.chat_id, group=group):
+                    if not self._term.held():  # the lease may have run out while this waited
+                        return position, messages[position:]
                     result = await self._send(message)
                 # The slot is held until the outcome is written: sends in flight or not yet
                 # recorded (what a kill -9 could send twice) are never more than `concurrency`.
@@ -143,9 +156,10 @@ class DeliveryWorker:
         """Drain, then sleep until woken (a new reply was committed) or the poll interval
         passes; after stop(), return once the message in flight is recorded.
 
-        One worker delivers per channel (on PostgreSQL an advisory lock elects it; a second
-        one waits as a standby), so the channel's rate limits hold globally, and rows a
-        killed predecessor left claimed are taken back at once.
+        One worker delivers per channel (on PostgreSQL a lease elects it, bot/runtime/
+        election.py; others wait as standbys), so the channel's rate limits hold globally,
+        and rows an earlier leader left claimed are taken back at once. A leader that loses
+        its lease (its database connection is gone) stops sending at once and stands by.
 
         An outage of the database (locked, full, restarting) does not end it: it waits with
         backoff and goes on where it was, or, when the election itself failed, elects anew."""
@@ -154,6 +168,8 @@ class DeliveryWorker:
             while not self.stopping.is_set():
                 try:
                     await self._lead()
+                except LeadershipLost:
+                    continue  # logged by the election; stand by and try again
                 except Exception as error:
                     if not is_database_outage(error) or self.stopping.is_set():
                         raise
@@ -162,17 +178,14 @@ class DeliveryWorker:
             self._outage = None
 
     async def _lead(self) -> None:
-        name = f"delivery:{self.sender.channel}"
-        election = elected(
-            self.database, name, stopping=self.stopping, blocking=self.blocking, retry_every=self.poll_interval * 5,
-            record=self.record_lead,
-        )  # fmt: skip
-        async with election:
+        assert self.election is not None
+        async with self.election.elected(f"delivery:{self.sender.channel}", stopping=self.stopping) as term:
             if self.stopping.is_set():
                 return
+            self._term = term
             taken_back = await self._in_database(self._reclaim)
             if taken_back:
-                log.warning("took back %s %s messages left in flight by a stopped worker", taken_back, self.sender.channel)
+                log.warning("took back %s %s messages left in flight by an earlier leader", taken_back, self.sender.channel)
             await self._serve()
 
     async def _serve(self) -> None:
@@ -209,7 +222,7 @@ class DeliveryWorker:
 
     def _reclaim(self) -> int:
         with Session(self.database) as session, session.begin():
-            return outbox.reclaim(session, channel=self.sender.channel)
+            return outbox.reclaim(session, channel=self.sender.channel, by=self._term.token)
 
     def _hold_over_cap(self, batch: list[Queued]) -> set[int]:
         """Hold the round's broadcasts to people who already got the day's share until it
@@ -228,7 +241,9 @@ class DeliveryWorker:
                 if len(sent) < self.daily_broadcast_cap:
                     continue
                 at = sent[-self.daily_broadcast_cap] + DAY
-                outbox.retry_later(session, message_id=message.id, at=at, error="daily broadcast cap", attempt=False)
+                outbox.retry_later(
+                    session, message_id=message.id, at=at, error="daily broadcast cap", attempt=False, by=self._term.token
+                )
                 held.add(message.id)
         return held
 
@@ -239,7 +254,7 @@ class DeliveryWorker:
     def _release(self, messages: list[Queued]) -> None:
         if messages:
             with Session(self.database) as session, session.begin():
-                outbox.release(session, message_ids=[message.id for message in messages])
+                outbox.release(session, message_ids=[message.id for message in messages], by=self._term.token)
 
     async def _send(self, message: Queued) -> SendResult:
         try:
@@ -252,7 +267,7 @@ class DeliveryWorker:
         with Session(self.database, expire_on_commit=False) as session, session.begin():
             rows = outbox.claim(
                 session, channel=self.sender.channel, now=self.clock(), limit=self.batch_size, chat_id=chat_id,
-                per_chat=self.limits.per_round(),
+                per_chat=self.limits.per_round(), by=self._term.token,
             )  # fmt: skip
             return [_queued(row) for row in rows]
 
@@ -263,7 +278,7 @@ class DeliveryWorker:
         if self._written is None:
             self._written = asyncio.get_running_loop().create_future()
         written = self._written
-        self._outcomes.append((message, result))
+        self._outcomes.append((message, result, self._term.token))
         if self._recording is None or self._recording.done():
             self._recording = asyncio.ensure_future(self._record_gathered())
         await asyncio.shield(written)  # a cancelled sender does not cancel the others' write
@@ -274,7 +289,7 @@ class DeliveryWorker:
             self._outcomes, self._written = [], None
             assert written is not None
             try:
-                await self._in_database(self._record, outcomes)
+                await self._in_database(self._record_all, outcomes)
             except BaseException as error:  # noqa: BLE001 - every sender waiting on it hears it
                 written.set_exception(error)
                 if isinstance(error, asyncio.CancelledError):
@@ -283,28 +298,39 @@ class DeliveryWorker:
                 written.set_result(None)
                 self._count(outcomes)
 
-    def _count(self, outcomes: list[tuple[Queued, SendResult]]) -> None:
+    def _count(self, outcomes: list[tuple[Queued, SendResult, str]]) -> None:
         """Counted once written (a write retried through an outage is not counted twice)."""
         now = self.clock()
-        for message, result in outcomes:
+        for message, result, _term in outcomes:
             latency = (now - message.queued_at).total_seconds() if message.queued_at is not None else None
             self.metrics.record_send(self.sender.channel, message.outbound.kind, result, latency=latency)
 
-    def _record(self, outcomes: list[tuple[Queued, SendResult]]) -> None:
+    def _record_all(self, outcomes: list[tuple[Queued, SendResult, str]]) -> None:
+        by_term: dict[str, list[tuple[Queued, SendResult]]] = defaultdict(list)
+        for message, result, token in outcomes:
+            by_term[token].append((message, result))
+        for token, own in by_term.items():
+            self._record(own, token)
+
+    def _record(self, outcomes: list[tuple[Queued, SendResult]], by: str) -> None:
+        """Write outcomes of rows claimed `by` a term: rows a later leader took back since
+        are left alone (fencing)."""
         now = self.clock()
         with Session(self.database) as session, session.begin():
             sent = [(m.id, m.outbound.kind) for m, result in outcomes if isinstance(result, Sent)]
-            outbox.mark_sent(session, messages=sent, now=now)
+            outbox.mark_sent(session, messages=sent, now=now, by=by)
             for message, result in outcomes:
                 if isinstance(result, RetryAfter):
                     at = now + timedelta(seconds=result.seconds)
-                    outbox.retry_later(session, message_id=message.id, at=at, error=result.error, throttled=True)
+                    outbox.retry_later(session, message_id=message.id, at=at, error=result.error, throttled=True, by=by)
                 elif isinstance(result, TemporaryError) and message.attempts < self.max_attempts:
-                    outbox.retry_later(session, message_id=message.id, at=now + self._backoff(message), error=result.error)
+                    at = now + self._backoff(message)
+                    outbox.retry_later(session, message_id=message.id, at=at, error=result.error, by=by)
                 elif isinstance(result, Blocked):
-                    outbox.mark_blocked(session, message_id=message.id, error=result.error)
+                    outbox.mark_blocked(session, message_id=message.id, error=result.error, by=by)
                 elif not isinstance(result, Sent):
-                    outbox.mark_failed(session, message_id=message.id, kind=message.outbound.kind, error=result.error)
+                    kind = message.outbound.kind
+                    outbox.mark_failed(session, message_id=message.id, kind=kind, error=result.error, by=by)
         for message, result in outcomes:
             if not isinstance(result, Sent):
                 log.warning("outbox message %s on %s: %s", message.id, message.address.channel, result)

@@ -1,6 +1,6 @@
 """One `cocreate run` per SQLite database. A second one would take back the first one's
-in-flight outbox rows and send them again (on PostgreSQL advisory locks elect one worker
-per job instead, see election.py).
+in-flight outbox rows and send them again (on PostgreSQL leases elect one process per
+role instead, see election.py).
 
 The guard is an exclusive flock on a lock file beside the database (`cocreate.db.lock`),
 held for the life of the process: the operating system releases it when the process ends,

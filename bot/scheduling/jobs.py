@@ -22,7 +22,7 @@ from bot.operations.team_routing import Routing, overdue_cutoff
 from bot.operations.poll_results import close_due
 from bot.outbound.notices import Notices
 from bot.runtime.outage import Outage, is_database_outage
-from storage import citizens, estimates, retention
+from storage import citizens, estimates, retention, update_order
 
 log = logging.getLogger(__name__)
 # Channels redeliver an event within minutes (Slack) or a day (Telegram); a week is ample.
@@ -121,6 +121,8 @@ async def prune_processed_events(ctx: JobContext) -> None:
         cutoff = ctx.clock() - KEEP_PROCESSED_EVENTS
         with Session(ctx.database) as session, session.begin():
             citizens.forget_events_before(session, cutoff=cutoff)
+            # Arrival records a replica killed mid-update left (bot/inbound/ordering.py).
+            update_order.forget_arrivals_before(session, cutoff=ctx.clock() - timedelta(hours=1))
 
     await _with_database(ctx, run)  # missed in an outage: tomorrow's run prunes the same rows
 

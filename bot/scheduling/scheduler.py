@@ -1,5 +1,6 @@
 """The scheduler: APScheduler 3's AsyncIOScheduler, on its public API only, leading in one
-process (a PostgreSQL advisory lock; SQLite has one process).
+process (a lease in PostgreSQL, bot/runtime/election.py; SQLite has one process). A leader
+that loses its lease pauses: its APScheduler is shut down and it stands by again.
 
 Its jobs are coroutine functions (bot/scheduling/jobs.py), run by APScheduler's own
 asyncio executor and kept in its default memory job store: each start builds a new
@@ -35,7 +36,7 @@ from bot.config import Settings
 from bot.operations.digest import due_this_week
 from bot.operations.team_routing import Routing
 from bot.outbound.notices import Notices
-from bot.runtime.election import Leadership, elected
+from bot.runtime.election import Election, LeadershipLost
 from bot.runtime.health import BEAT_EVERY
 from bot.runtime.metrics import Metrics
 from bot.runtime.outage import Outage, is_database_outage
@@ -55,10 +56,12 @@ class Scheduler:
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # between tries while the database is down
     # What /metrics and /healthz see of it (bot/runtime/): follow-ups sent, leading, signs of life.
     metrics: Metrics = field(default_factory=Metrics.create)
-    record_lead: Leadership = lambda _name, _leading: None
     beat: Callable[[], None] = lambda: None
+    election: Election | None = None  # bot/app.py shares one per process
 
     def __post_init__(self) -> None:
+        if self.election is None:
+            self.election = Election(self.database)
         self.leading = asyncio.Event()  # set while this process runs the jobs
         # One outage for the scheduler: electing it and its jobs' database work.
         self.outage = Outage("the database (scheduler)", log, sleep=lambda seconds: self.sleep(seconds))
@@ -85,6 +88,8 @@ class Scheduler:
         while True:
             try:
                 await self._lead(wake_delivery, self.outage)
+            except LeadershipLost:
+                continue  # paused (the election logged why); stand by and try again
             except Exception as error:
                 if not is_database_outage(error):
                     raise
@@ -92,7 +97,8 @@ class Scheduler:
 
     async def _lead(self, wake_delivery: Callable[[], None], outage: Outage) -> None:
         never = asyncio.Event()  # stopping is by cancelling this task
-        async with elected(self.database, "scheduler", stopping=never, blocking=self.blocking, record=self.record_lead):
+        assert self.election is not None
+        async with self.election.elected("scheduler", stopping=never):
             scheduler = AsyncIOScheduler(
                 # A run that comes late (the loop was busy) still happens, once.
                 job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},

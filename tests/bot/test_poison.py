@@ -108,6 +108,7 @@ def test_a_failing_update_gets_an_apology_keeps_the_question_and_holds_nobody_up
     assert len(fake.sent(BOB)) == 5
 
 
+@pytest.mark.postgres  # on PostgreSQL webhook updates go through bot/inbound/ordering.py
 def test_webhook_mode_gives_up_after_the_same_tries_with_an_apology(
     app_factory: AppFactory, fake: FakeTelegram, unused_port: int
 ) -> None:

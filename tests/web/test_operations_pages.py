@@ -66,7 +66,7 @@ def test_healthz_names_a_loop_that_stopped_beating_and_recovers_when_it_beats(ap
 def test_a_leader_that_steps_down_is_no_longer_checked(app: App) -> None:
     now = [0.0]
     app.liveness.monotonic = lambda: now[0]
-    record = app.scheduler.record_lead
+    record = app.election.record  # what the election tells when this process starts and stops leading
     record("scheduler", True)
     now[0] += STALE_AFTER + 1
     assert get(app, "/healthz").json()["failing"] == ["scheduler"]
