@@ -65,6 +65,19 @@ class Cocreate(Protocol):
     def __call__(self, *args: str, stdin: str = "", **env: str) -> Result: ...
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: one worker more than the machine has cores. A few tests mostly wait on
+    real time (the replicas' broadcast goes at Telegram's pace for over a minute, processes
+    under test start and stop); an extra worker keeps the cores busy meanwhile."""
+    return (os.cpu_count() or 1) + 1
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `long` first: started at once, they run beside the rest instead of
+    after it (xdist hands each worker its share in this order)."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Tests marked `postgres` that use the database run on SQLite and on PostgreSQL."""
     if "database_url" in metafunc.fixturenames and metafunc.definition.get_closest_marker("postgres"):

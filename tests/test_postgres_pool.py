@@ -70,9 +70,20 @@ def test_a_database_comes_back_empty_with_its_sequences_restarted(pool: Database
     left_open.invalidate()  # its session was ended for the next test: nothing to roll back
 
 
-def test_a_database_whose_schema_a_test_changed_is_replaced(pool: DatabasePool) -> None:
+@pytest.mark.parametrize(
+    ("change", "left"),
+    [
+        ("ALTER TABLE citizen ADD COLUMN nickname text",
+         "SELECT count(*) FROM information_schema.columns WHERE column_name = 'nickname'"),
+        ("CREATE FUNCTION poisoned() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'poisoned'; END $$;"
+         " CREATE TRIGGER poison BEFORE UPDATE ON conversation FOR EACH ROW EXECUTE FUNCTION poisoned()",
+         "SELECT count(*) FROM pg_trigger WHERE tgname = 'poison'"),
+    ],
+    ids=["a column", "a trigger"],
+)
+def test_a_database_whose_schema_a_test_changed_is_replaced(pool: DatabasePool, change: str, left: str) -> None:
     with pool.database() as first:
-        run(first, "ALTER TABLE citizen ADD COLUMN nickname text")
+        run(first, change)
     for url in the_next_ones(pool):
         assert url != first
-        assert run(url, "SELECT count(*) FROM information_schema.columns WHERE column_name = 'nickname'") == [0]
+        assert run(url, left) == [0]

@@ -205,6 +205,7 @@ def dialog(fake: FakeTelegram, proxy: RoundRobin, person: int) -> None:
     fake.wait_for_messages(5, person, timeout=60)
 
 
+@pytest.mark.long
 def test_three_replicas_share_the_work_and_survive_a_kill_9_of_the_leader(tmp_path: Path, postgresql_url: str) -> None:
     fake = FakeTelegram(overall_limit=30, per_chat_interval=1.0, per_chat_burst=10).start()
     audience = seed(postgresql_url)
