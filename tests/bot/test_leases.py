@@ -230,7 +230,10 @@ def test_a_leader_cut_off_from_the_database_stops_and_its_late_outcomes_change_n
     def worker(database: Engine, sender: Recorder) -> DeliveryWorker:
         # Tries again after an outage within 50 ms (its backoff would wait seconds).
         quickly = lambda seconds: asyncio.sleep(min(seconds, 0.05))  # noqa: E731
-        return DeliveryWorker(database, sender, lambda: NOW, poll_interval=0.05, election=quick(database), sleep=quickly)
+        # A 3 s lease, not quick()'s 1 s: in a loaded parallel run a renewal 0.8 s late ended
+        # the new leader's term, and the test is about the cut-off leader.
+        election = Election(database, ttl=3.0, renew_every=0.3, standby_retry=0.05)
+        return DeliveryWorker(database, sender, lambda: NOW, poll_interval=0.05, election=election, sleep=quickly)
 
     def outage() -> list[str]:  # only the cut-off leader's database fails
         return [r.getMessage() for r in caplog.records if r.getMessage().startswith("the database (delivery")]
