@@ -15,11 +15,11 @@ import binascii
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Awaitable, Callable
+from typing import TYPE_CHECKING, Awaitable, Callable
 from urllib.parse import urlsplit
 
-import aiohttp
-from standardwebhooks import Webhook
+if TYPE_CHECKING:
+    import aiohttp
 
 from adapters.base import Failed, Queued, SendResult, Sent, TemporaryError
 from bot.outbound.ratelimit import Limits
@@ -89,6 +89,11 @@ class WebhookSender:
     _http: aiohttp.ClientSession | None = field(default=None, init=False)
 
     async def send(self, message: Queued) -> SendResult:
+        # Imported at the first delivery: a bot with no partner's hook never loads aiohttp's
+        # client (about 10 MB) or the signing library.
+        import aiohttp
+        from standardwebhooks import Webhook
+
         target = await self.find(int(message.address.chat_id))
         if target is None:
             return Failed("webhook removed")
@@ -112,6 +117,8 @@ class WebhookSender:
         return Failed(f"HTTP {status}")
 
     def _session(self) -> aiohttp.ClientSession:
+        import aiohttp
+
         if self._http is None or self._http.closed:
             self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
         return self._http
