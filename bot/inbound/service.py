@@ -26,7 +26,6 @@ from conversations.effects import (
     ForgetMe,
     GiveConsent,
     Moderate,
-    Outcome,
     QueueBroadcast,
     QueuePoll,
     Receipt,
@@ -52,19 +51,18 @@ from conversations.refs import make_ref
 from conversations.state import State
 from bot.operations import broadcasting, polling
 from bot.operations import follow_up_messages
-from bot.operations import moderation, status_changes
 from bot.inbound import ordering, saving
 from bot.inbound.flood import FloodGate, Verdict
 from bot.inbound.lookup import SessionLookup
-from bot.operations import data_rights, questions_to_submitters, reach, sign_in
+from bot.inbound.staff_effects import StaffDesk, Work
+from bot.operations import data_rights, questions_to_submitters, reach
 from bot.operations.reach import JoinLinks
 from bot.operations.team_routing import Routing
 from bot.outbound.notices import Notices
 from bot.runtime.logs import handling_citizen, handling_event
 from bot.runtime.metrics import Metrics
-from storage import broadcasts, citizens, outbox, safety, staff, submissions
+from storage import broadcasts, citizens, outbox, safety, submissions
 from storage import followups, personal_data
-from storage.broadcasts import Audience
 from storage.models import Citizen
 
 log = logging.getLogger(__name__)
@@ -95,18 +93,6 @@ class Handled:
     # Not handled and nothing queued: over the flood limit (past the one "slow down"), or
     # from a blocked person already told (nothing of it was stored).
     dropped: bool = False
-
-
-@dataclass
-class _Work:
-    """What carrying out one event's effects works on."""
-
-    session: Session
-    citizen: Citizen
-    address: Address
-    now: datetime
-    language: str  # the person's language for this event (stored, the channel's, or the default)
-    forgotten: bool = False  # they were just forgotten (/forget): nothing more is kept of them
 
 
 @dataclass(frozen=True)
@@ -190,7 +176,7 @@ class ConversationService:
             replies: list[Outbound] = []
             done: list[CarriedOut] = []
             context = self._context(session, citizen, inbound, now, candidates)
-            work = _Work(session, citizen, inbound.address, now, context.person.language)
+            work = Work(session, citizen, inbound.address, now, context.person.language)
             for _ in range(MAX_STEPS_PER_EVENT):
                 result = self.flows.step(state, event, context)
                 for error in result.errors:
@@ -296,7 +282,7 @@ class ConversationService:
         language = (locale_hint or "").replace("_", "-").split("-")[0].lower()
         return language if language in self.settings.languages else None
 
-    def _carry_out(self, work: _Work, effect: Effect) -> Receipt | None:
+    def _carry_out(self, work: Work, effect: Effect) -> Receipt | None:
         session, citizen, now = work.session, work.citizen, work.now
         assert citizen.id is not None
         if isinstance(effect, GiveConsent):
@@ -324,9 +310,9 @@ class ConversationService:
                 session, kind=effect.kind, id_=effect.target_id, citizen_id=citizen.id, note=note, now=now
             )
         elif isinstance(effect, ChangeStatus):
-            return self._change_status(work, effect)
+            return self._desk().change_status(work, effect)
         elif isinstance(effect, Moderate):
-            return self._moderate(work, effect)
+            return self._desk().moderate(work, effect)
         elif isinstance(effect, RecordReach):
             return broadcasting.record_reach(
                 session, broadcast_id=effect.broadcast_id, citizen_id=citizen.id, people=effect.people, now=now
@@ -339,15 +325,15 @@ class ConversationService:
         elif isinstance(effect, StopUpdates):
             broadcasts.unsubscribe_all(session, citizen_id=citizen.id)
         elif isinstance(effect, QueueBroadcast):
-            return self._queue_broadcast(work, effect)
+            return self._desk().queue_broadcast(work, effect)
         elif isinstance(effect, QueuePoll):
-            return self._queue_poll(work, effect)
+            return self._desk().queue_poll(work, effect)
         elif isinstance(effect, AnswerQuestion):
             questions_to_submitters.record_answer(
                 work.session, question_id=effect.question_id, citizen_id=citizen.id, text=effect.text, now=now
             )
         elif isinstance(effect, SendSignInLink):
-            self._send_sign_in_link(work)
+            self._desk().send_sign_in_link(work)
         elif isinstance(effect, AddSupport):
             return saving.add_support(saving.Saver(session, citizen.id, now), effect)
         elif isinstance(effect, SendMyData):
@@ -362,53 +348,13 @@ class ConversationService:
             assert_never(effect)  # an effect nobody carries out would be lost: fail loudly (and in mypy)
         return None
 
-    def _change_status(self, work: _Work, effect: ChangeStatus) -> Receipt:
-        ref = make_ref(effect.kind, effect.target_id)
-        citizen = work.citizen
-        if not staff.is_staff(work.session, address=work.address, configured=self.staff):
-            return Receipt(effect.kind, effect.target_id, ref, Outcome.FAILED, reason="staff only")
-        try:
-            with work.session.begin_nested():  # a refused change leaves nothing behind
-                changed = status_changes.change_status(
-                    work.session, ref=ref, status=effect.status, note=effect.note,
-                    by=f"{citizen.channel}:{citizen.channel_user_id}", duplicate_of=effect.duplicate_of,
-                    now=work.now, notices=self.notices, via="chat",
-                )  # fmt: skip
-        except status_changes.StaffActionError as error:
-            return Receipt(effect.kind, effect.target_id, ref, Outcome.FAILED, reason=str(error))
-        outcome = Outcome.NOTED if changed.noted_only else Outcome.CHANGED
-        return Receipt(effect.kind, effect.target_id, ref, outcome, people=changed.notified)
+    def _desk(self) -> StaffDesk:
+        return StaffDesk(
+            staff=self.staff, notices=self.notices, catalogs=self.catalogs, settings=self.settings, zone=self.zone,
+            web_url=self.web_url, join_links=self.join_links,
+        )  # fmt: skip
 
-    def _moderate(self, work: _Work, effect: Moderate) -> Receipt:
-        ref = make_ref(effect.kind, effect.target_id)
-        citizen = work.citizen
-        if not staff.is_staff(work.session, address=work.address, configured=self.staff):
-            return Receipt(effect.kind, effect.target_id, ref, Outcome.FAILED, reason="staff only")
-        try:
-            with work.session.begin_nested():  # a refused change leaves nothing behind
-                moderation.moderate(
-                    work.session, ref=ref, action=effect.action, note=effect.note,
-                    by=f"{citizen.channel}:{citizen.channel_user_id}", now=work.now, notices=self.notices, via="chat",
-                )  # fmt: skip
-        except status_changes.StaffActionError as error:
-            return Receipt(effect.kind, effect.target_id, ref, Outcome.FAILED, reason=str(error))
-        return Receipt(effect.kind, effect.target_id, ref, Outcome.CHANGED)
-
-    def _send_sign_in_link(self, work: _Work) -> None:
-        """Queue a console sign-in link to this chat, if the person is staff right now."""
-        identity = f"{work.address.channel}:{work.address.user_id}"
-        try:
-            link = sign_in.issue_link(
-                work.session, identity=identity, configured=self.staff, base_url=self.web_url, now=work.now,
-                actor=identity, via="chat",
-            )  # fmt: skip
-            text = T("web.link", link=link)
-        except sign_in.NotStaff:
-            text = T("staff.refused")
-        reply = Outbound(self.catalogs.render(work.language, text))
-        outbox.enqueue(work.session, address=work.address, replies=[reply], citizen_id=work.citizen.id, now=work.now)
-
-    def _create_idea(self, work: _Work, effect: SaveIdea) -> Receipt:
+    def _create_idea(self, work: Work, effect: SaveIdea) -> Receipt:
         assert work.citizen.id is not None
         receipt = saving.create_idea(work.session, work.citizen.id, effect, work.now, self.routing)
         if effect.problem_id is not None:
@@ -416,32 +362,3 @@ class ConversationService:
                 work.session, idea_id=receipt.id, by_citizen=work.citizen.id, now=work.now, notices=self.notices
             )
         return receipt
-
-    def _queue_broadcast(self, work: _Work, effect: QueueBroadcast) -> Receipt:
-        session, citizen, now = work.session, work.citizen, work.now
-        if not staff.is_staff(session, address=work.address, configured=self.staff):
-            # Checked now, not only when the dialog began: staff may be removed meanwhile.
-            return Receipt("broadcast", 0, "", Outcome.FAILED, reason="staff only")
-        broadcast = broadcasting.queue(
-            session,
-            text=effect.text,
-            audience=Audience(topic=effect.topic),
-            created_by=f"{citizen.channel}:{citizen.channel_user_id}",
-            now=now,
-            catalogs=self.catalogs,
-            settings=self.settings,
-            send_after=self.notices.quiet.release(now),
-            via="chat",
-            links=self.join_links,
-        )
-        assert broadcast.id is not None
-        return Receipt("broadcast", broadcast.id, f"B-{broadcast.id}", Outcome.QUEUED, people=broadcast.recipients)
-
-    def _queue_poll(self, work: _Work, effect: QueuePoll) -> Receipt:
-        if not staff.is_staff(work.session, address=work.address, configured=self.staff):
-            return Receipt("poll", 0, "", Outcome.FAILED, reason="staff only")  # checked now, as for broadcasts
-        return polling.queue_from_chat(
-            work.session, effect=effect, created_by=f"{work.citizen.channel}:{work.citizen.channel_user_id}",
-            now=work.now, catalogs=self.catalogs, settings=self.settings, zone=self.zone,
-            send_after=self.notices.quiet.release(work.now),
-        )  # fmt: skip
