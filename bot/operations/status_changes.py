@@ -88,13 +88,19 @@ def change_status(
     return StatusChanged(summary.ref, previous, status, len(people), tuple(cancelled))
 
 
-def _checked(ref: str, status: str, note: str | None, duplicate_of: str | None) -> tuple[str, int]:
+def parsed_ref(ref: str) -> tuple[str, int]:
+    """The kind and number of a reference staff typed; StaffActionError says why there are
+    none (a reference-shaped one too large to exist is said not to exist)."""
     parsed = parse_ref(ref)
     if parsed is None and is_ref_shaped(ref):
         raise StaffActionError(f"{ref.strip().upper()} does not exist")
     if parsed is None:
         raise StaffActionError(f"{ref!r} is not a reference like P-12, I-7 or D-3")
-    kind, id_ = parsed
+    return parsed
+
+
+def _checked(ref: str, status: str, note: str | None, duplicate_of: str | None) -> tuple[str, int]:
+    kind, id_ = parsed_ref(ref)
     if status not in STATUSES:
         raise StaffActionError(f"{status!r} is not a status; use one of: {', '.join(STATUSES)}")
     if status == "declined" and not (note and note.strip()):

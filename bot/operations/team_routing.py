@@ -14,11 +14,11 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from sqlmodel import Session
 
 from bot.operations import webhook_events
-from bot.operations.status_changes import StaffActionError
+from bot.operations.status_changes import StaffActionError, parsed_ref
 from bot.outbound.quiet import QuietHours
 from conversations.i18n import Catalogs, T, Text
 from conversations.messages import Address, Outbound
-from conversations.refs import is_ref_shaped, make_ref, parse_ref
+from conversations.refs import make_ref
 from conversations.visible import for_staff
 from storage import audit, console_inbox, outbox, submissions, teams
 from storage.console_inbox import InboxFilter
@@ -68,12 +68,7 @@ class Routing:
     def reassign(self, session: Session, *, ref: str, team_name: str, by: str, via: str, now: datetime) -> Reassigned:
         """Give a submission to another team: kept in its history and the audit log, the new
         team gets its card, and webhooks hear submission.assigned."""
-        parsed = parse_ref(ref)
-        if parsed is None and is_ref_shaped(ref):
-            raise StaffActionError(f"{ref.strip().upper()} does not exist")
-        if parsed is None:
-            raise StaffActionError(f"{ref!r} is not a reference like P-12, I-7 or D-3")
-        kind, id_ = parsed
+        kind, id_ = parsed_ref(ref)
         summary = submissions.summary_of(session, kind=kind, id=id_)
         if summary is None:
             raise StaffActionError(f"{make_ref(kind, id_)} does not exist")
