@@ -16,7 +16,10 @@ from sqlmodel import Session
 
 from bot import app as application
 from bot.cli.common import cli_user, fail, opened_app
-from bot.cli.staff_commands import _check_audience, _confirmed, _people, _wait_for
+from bot.cli.staff_commands import (
+    AreaOption, ChannelOption, LanguageOption, TopicOption, WaitOption, YesOption, _check_audience, _confirmed, _people,
+    _wait_for,
+)  # fmt: skip
 from bot.config import parse_duration
 from bot.operations import poll_results, polling
 from bot.operations.poll_results import MIN_GROUP, Figures
@@ -46,12 +49,12 @@ def poll(
     option_texts: list[str] = typer.Option([], "--option-text", metavar="LANG=TEXT", help="An option in another language, repeated in the order of --option, e.g. --option-text es=Sí --option-text es=No."),
     then_texts: list[str] = typer.Option([], "--then-text", metavar="LANG=TEXT", help="The --then line in another language (repeatable)."),
     texts_file: Optional[Path] = typer.Option(None, "--texts", help="A file with one [language] section each, lines `question: ...`, `option: ...` (one per option, in order) and `then: ...`."),
-    topic: Optional[str] = typer.Option(None, help="Only people following this topic (a category)."),
-    area: Optional[str] = typer.Option(None, help="Only people who gave this area when subscribing (whole words; case and accents do not matter)."),
-    language: Optional[str] = typer.Option(None, help="Only people using this language."),
-    channel: Optional[str] = typer.Option(None, help="Only people on this channel: telegram, slack, console."),
-    yes: bool = typer.Option(False, "--yes", help="Send without asking to confirm."),
-    wait: bool = typer.Option(False, "--wait", help="Show delivery progress until every message is done."),
+    topic: TopicOption = None,
+    area: AreaOption = None,
+    language: LanguageOption = None,
+    channel: ChannelOption = None,
+    yes: YesOption = False,
+    wait: WaitOption = False,
 ) -> None:
     """Ask diffusers a question they answer with one tap, sent like a broadcast (same
     audience, limits, daily cap and quiet hours; not to group chats). People can change their

@@ -6,7 +6,7 @@ import re
 import textwrap
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -20,7 +20,6 @@ from bot.operations import broadcasting
 from bot.operations import sign_in, staff_membership, status_changes
 from bot.cli.common import cli_user, fail, opened_app
 from conversations.context import Estimate
-from conversations.i18n import T
 from conversations.time_estimates import MIN_FINISHED, whole_days
 from storage import audit, broadcasts, citizens, community_groups, estimates, outbox, reach_links, staff, submissions
 from storage.broadcasts import Audience
@@ -65,16 +64,25 @@ def status(
     typer.echo(f"{changed.ref}: {changed.previous} -> {changed.status}; {told} will be told.")
 
 
+# Who a broadcast (or a poll, bot/cli/poll_commands.py) goes to, and how it is sent.
+TopicOption = Annotated[Optional[str], typer.Option(help="Only people following this topic (a category).")]
+AreaOption = Annotated[Optional[str], typer.Option(help="Only people who gave this area when subscribing (whole words; case and accents do not matter).")]
+LanguageOption = Annotated[Optional[str], typer.Option(help="Only people using this language.")]
+ChannelOption = Annotated[Optional[str], typer.Option(help="Only people on this channel: telegram, slack, console.")]
+YesOption = Annotated[bool, typer.Option("--yes", help="Send without asking to confirm.")]
+WaitOption = Annotated[bool, typer.Option("--wait", help="Show delivery progress until every message is done.")]
+
+
 def broadcast(
     text: Optional[str] = typer.Argument(None, help="The message in the default language (plain text; a ready-to-forward copy is added)."),
     translations: list[str] = typer.Option([], "--text", metavar="LANG=TEXT", help="The message in another language, e.g. --text es=\"...\" (repeatable)."),
     texts_file: Optional[Path] = typer.Option(None, "--texts", help="A file with one [language] section per text: [en], then the text, [es], then its text, ..."),
-    topic: Optional[str] = typer.Option(None, help="Only people following this topic (a category)."),
-    area: Optional[str] = typer.Option(None, help="Only people who gave this area when subscribing (whole words; case and accents do not matter)."),
-    language: Optional[str] = typer.Option(None, help="Only people using this language."),
-    channel: Optional[str] = typer.Option(None, help="Only people on this channel: telegram, slack, console."),
-    yes: bool = typer.Option(False, "--yes", help="Send without asking to confirm."),
-    wait: bool = typer.Option(False, "--wait", help="Show delivery progress until every message is done."),
+    topic: TopicOption = None,
+    area: AreaOption = None,
+    language: LanguageOption = None,
+    channel: ChannelOption = None,
+    yes: YesOption = False,
+    wait: WaitOption = False,
     role: Optional[str] = typer.Option(None, hidden=True),  # gone: kept only to say why
 ) -> None:
     """Send a message to everyone who follows topics (diffusers, whatever role they are in now),
